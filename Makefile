@@ -1,0 +1,109 @@
+# lkvm — two commands on a fresh Debian 12 machine:
+#   make run    set up everything and boot the default guest to a shell
+#   make test   set up everything and run every test
+#
+# Other targets: build, deps, guest, guests, bench, check (type-check), clean.
+
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+
+NODE_BIN := node_modules/.bin
+ESBUILD := $(NODE_BIN)/esbuild
+ASC := $(NODE_BIN)/asc
+CACHE := cache
+GUEST := $(CACHE)/guest
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages the tests and benchmarks need (the cross compiler builds bare-metal test
+# guests, qemu-aarch64 is the instruction oracle, dtc the device-tree oracle, qemu-system-
+# aarch64 the speed comparison).
+DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
+             aarch64-linux-gnu-objcopy:binutils-aarch64-linux-gnu \
+             qemu-aarch64:qemu-user \
+             dtc:device-tree-compiler \
+             qemu-system-aarch64:qemu-system-arm \
+             /usr/share/qemu/efi-virtio.rom:ipxe-qemu
+
+.PHONY: all build deps guest guests run test bench check clean distclean
+
+all: build
+
+# ---- dependencies ----
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps:
+	@missing=""; for pair in $(DEB_TOOLS); do tool=$${pair%%:*}; pkg=$${pair#*:}; \
+	  if [ "$${tool#/}" != "$$tool" ]; then [ -e "$$tool" ] || missing="$$missing $$pkg"; \
+	  else command -v $$tool >/dev/null || missing="$$missing $$pkg"; fi; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+# ---- the core (AssemblyScript -> wasm) ----
+CORE_SRC := $(shell find arm/core -name '*.ts' -not -path 'arm/core/gen/*') arm/abi.ts
+DECODE_SRC := $(wildcard arm/decode/*.ts) tools/gen-decoder.ts
+
+build/tools/%.mjs: tools/%.ts node_modules/.stamp
+	@mkdir -p $(dir $@)
+	$(ESBUILD) $< --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+	  --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" --outfile=$@
+
+arm/core/gen/decoder.ts: $(DECODE_SRC) build/tools/gen-decoder.mjs
+	node build/tools/gen-decoder.mjs arm/core/gen
+
+build/core.wasm: $(CORE_SRC) arm/core/gen/decoder.ts asconfig.json node_modules/.stamp
+	@mkdir -p build
+	$(ASC) arm/core/index.ts --config asconfig.json --target release -o $@
+
+# ---- the CLI bundle ----
+TS_SRC := $(shell find src hw virtio arm -name '*.ts' -not -path 'arm/core/*' 2>/dev/null)
+
+bin/lkvm: $(TS_SRC) build/core.wasm node_modules/.stamp
+	$(ESBUILD) src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
+	  --loader:.wasm=binary --log-level=warning \
+	  --banner:js="#!/usr/bin/env node
+import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" \
+	  --outfile=$@
+	@chmod +x $@
+
+build: bin/lkvm
+
+check: node_modules/.stamp arm/core/gen/decoder.ts
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+# ---- guests ----
+# Debian's arm64 kernel and busybox, unpacked into $(GUEST); idempotent.
+guest: deps build/tools/make-initramfs.mjs
+	bash tools/fetch-guest.sh $(GUEST)
+	node build/tools/make-initramfs.mjs --guest $(GUEST) --out $(GUEST)/initramfs.cpio.gz
+
+# Bare-metal test guests, built with the cross compiler.
+GUEST_SRC := $(wildcard test/guests/*.S)
+GUEST_BIN := $(patsubst test/guests/%.S,build/guests/%.bin,$(GUEST_SRC))
+build/guests/%.elf: test/guests/%.S test/guests/link.ld $(wildcard test/guests/include/*.h)
+	@mkdir -p $(dir $@)
+	aarch64-linux-gnu-gcc -nostdlib -nostartfiles -static -Wl,--build-id=none \
+	  -Itest/guests/include -T test/guests/link.ld -o $@ $<
+build/guests/%.bin: build/guests/%.elf
+	aarch64-linux-gnu-objcopy -O binary $< $@
+guests: deps $(GUEST_BIN)
+
+# ---- the two commands ----
+run: build guest
+	bin/lkvm run -k $(GUEST)/Image -i $(GUEST)/initramfs.cpio.gz
+
+test: deps node_modules/.stamp build guests guest
+	$(NODE_BIN)/tsc -p tsconfig.json
+	$(NODE_BIN)/vitest run
+
+bench: build guests
+	node build/tools/bench.mjs
+
+clean:
+	rm -rf build bin/lkvm arm/core/gen
+
+distclean: clean
+	rm -rf node_modules $(CACHE)
