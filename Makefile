@@ -6,6 +6,7 @@
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 NODE_BIN := node_modules/.bin
 ESBUILD := $(NODE_BIN)/esbuild
@@ -22,7 +23,7 @@ DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
              qemu-aarch64:qemu-user \
              dtc:device-tree-compiler \
              qemu-system-aarch64:qemu-system-arm \
-             /usr/share/qemu/efi-virtio.rom:ipxe-qemu
+             /usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu
 
 .PHONY: all build deps guest guests run test bench check clean distclean
 
@@ -64,8 +65,7 @@ TS_SRC := $(shell find src hw virtio arm -name '*.ts' -not -path 'arm/core/*' 2>
 bin/lkvm: $(TS_SRC) build/core.wasm node_modules/.stamp
 	$(ESBUILD) src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
 	  --loader:.wasm=binary --log-level=warning \
-	  --banner:js="#!/usr/bin/env node
-import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" \
+	  --banner:js=$$'#!/usr/bin/env node\nimport{createRequire as __cr}from"module";const require=__cr(import.meta.url);' \
 	  --outfile=$@
 	@chmod +x $@
 

@@ -1,0 +1,82 @@
+// The contract between the TypeScript VMM and the AssemblyScript core: every linear-memory
+// offset, the exit record and the exit reasons, declared once.
+//
+// This file is compiled by both tsc and asc, so it uses only their common subset:
+// `export const NAME = <integer expression>;` with no type annotations and nothing else.
+// asc infers i32 for every constant; all values here are below 2^31.
+//
+// Linear memory (one WebAssembly.Memory, created by the VMM and imported by the core and,
+// later, by JIT-generated modules):
+//
+//   0x0000_0000  unused (catches null-pointer bugs on the TypeScript side)
+//   0x0000_1000  ACTIVE vCPU state: the vCPU the core is running now
+//   0x0000_2000  EXIT record (kvm_run-like), written by run()
+//   0x0001_0000  vCPU save areas, VCPU_STATE_SIZE each, MAX_VCPUS of them
+//   0x0010_0000  TLB of the active vCPU
+//   0x0040_0000  AssemblyScript static data and heap (asc --memoryBase)
+//   0x0100_0000  reserved for the JIT (code buffers, block maps)
+//   0x0400_0000  guest RAM, RAM_HOST_BASE + (gpa - ramBase)
+
+// ---- vCPU state (offsets relative to a state area) ----
+export const VCPU_STATE_SIZE = 0x1000;
+export const X_REGS = 0x000; // X0..X30 (8 bytes each); slot 31 always reads zero (XZR)
+export const SP_SLOT = 0x100; // the SP selected by PSTATE.SP and EL (slot 32)
+export const PC = 0x108;
+export const NZCV = 0x110; // u32, bits 31..28 = N Z C V as in the NZCV register
+export const PSTATE_DAIF = 0x114; // u32, bits 9..6 = D A I F as in the DAIF register
+export const PSTATE_EL = 0x118; // u32, 0 or 1
+export const PSTATE_SPSEL = 0x11c; // u32, 0 or 1
+export const PSTATE_PAN = 0x120; // u32, 0 or 1
+export const PSTATE_SS = 0x124; // u32
+export const PSTATE_IL = 0x128; // u32
+export const HALTED = 0x12c; // u32: 1 while powered off (PSCI CPU_OFF, or a secondary not yet on)
+export const IRQ_LINES = 0x130; // u32: bit 0 IRQ, bit 1 FIQ, bit 2 SError, bit 3 vIRQ (levels set by the VMM)
+export const EXCL_STATE = 0x134; // u32: 1 while the local exclusive monitor is open
+export const EXCL_ADDR = 0x138; // u64: physical address the monitor guards
+export const EXCL_SIZE = 0x140; // u32: bytes the monitor guards
+export const FPCR = 0x144; // u32
+export const FPSR = 0x148; // u32
+export const VCPU_ID = 0x14c; // u32
+export const SP_EL0 = 0x150; // u64: banked copy, valid while not the current SP
+export const SP_EL1 = 0x158; // u64: banked copy, valid while not the current SP
+export const INSNS_RETIRED = 0x160; // u64: instructions retired by this vCPU
+export const TIMER_OUT = 0x168; // u32: timer output levels, bit 0 CNTV (PPI 27), bit 1 CNTP (PPI 30)
+export const EXCL_VALUE = 0x170; // u64: value the exclusive load read (low 64 bits)
+export const EXCL_VALUE_HI = 0x178; // u64: high 64 bits for LDXP/LDAXP of two doublewords
+export const V_REGS = 0x200; // V0..V31, 16 bytes each, little-endian lanes
+export const SYSREGS = 0x400; // system registers: 8 bytes each, index from sysregs.ts
+export const SYSREG_SLOTS = 256;
+
+// ---- memory regions ----
+export const ACTIVE_STATE = 0x1000;
+export const EXIT_RECORD = 0x2000;
+export const VCPU_SAVE_BASE = 0x10000;
+export const MAX_VCPUS = 64;
+export const TLB_BASE = 0x100000;
+export const TLB_SIZE = 0x300000;
+export const CORE_DATA_BASE = 0x400000;
+export const JIT_BASE = 0x1000000;
+export const RAM_HOST_BASE = 0x4000000;
+export const WASM_PAGE_SIZE = 0x10000;
+
+// ---- exit record (offsets relative to EXIT_RECORD) ----
+export const EXIT_REASON = 0x00; // u32, one of EXIT_*
+export const EXIT_ESR = 0x04; // u32: syndrome of the exception or access that caused the exit
+export const EXIT_IMM = 0x08; // u32: HVC/SMC immediate
+export const EXIT_ADDR = 0x10; // u64: guest physical address (MMIO, abort) or PC
+export const EXIT_DATA = 0x18; // u64: data of an MMIO access
+export const EXIT_LEN = 0x20; // u32: length of an MMIO access in bytes
+export const EXIT_IS_WRITE = 0x24; // u32
+export const EXIT_INSNS = 0x28; // u64: instructions run by this run() call
+
+// ---- exit reasons ----
+export const EXIT_BUDGET = 1; // the instruction budget ran out
+export const EXIT_HVC = 2; // HVC: x0..x7 hold the call, EXIT_IMM the immediate
+export const EXIT_SMC = 3; // SMC at EL1 (conduit for firmware calls)
+export const EXIT_WFI = 4; // WFI or WFE with nothing pending: wait for an interrupt or timer
+export const EXIT_HALTED = 5; // the vCPU is powered off
+export const EXIT_MMIO_ABORT = 6; // an MMIO access the bus could not complete (strict mode)
+export const EXIT_INTERNAL = 7; // a core error; EXIT_ESR holds a code
+export const EXIT_TIMER = 9; // a timer output changed level: the VMM routes it to the GIC
+export const EXIT_BREAKPOINT = 8; // reserved for a debugger stub
+export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run

@@ -1,0 +1,62 @@
+// Condition codes and NZCV arithmetic shared by branches, conditional selects and compares.
+
+import { getNZCV, setNZCV } from "./state";
+
+/** ConditionHolds(cond) from the ARM ARM (cond = 0b1111 is "always", like 0b1110). */
+export function conditionHolds(cond: u32): bool {
+  const f = getNZCV();
+  const n = (f >> 31) & 1;
+  const z = (f >> 30) & 1;
+  const c = (f >> 29) & 1;
+  const v = (f >> 28) & 1;
+  let r: bool;
+  switch (cond >> 1) {
+    case 0: r = z != 0; break;
+    case 1: r = c != 0; break;
+    case 2: r = n != 0; break;
+    case 3: r = v != 0; break;
+    case 4: r = c != 0 && z == 0; break;
+    case 5: r = n == v; break;
+    case 6: r = n == v && z == 0; break;
+    default: r = true;
+  }
+  return (cond & 1) != 0 && cond != 15 ? !r : r;
+}
+
+/**
+ * AddWithCarry(x, y, carry) for 64-bit (sf = 1) or 32-bit operands: returns the result
+ * (zero-extended for 32 bits) and, if setFlags, writes NZCV.
+ */
+export function addWithCarry(sf: u32, x: u64, y: u64, carry: u32, setFlags: bool): u64 {
+  if (sf) {
+    const r = x + y + <u64>carry;
+    if (setFlags) {
+      const n: u32 = <u32>(r >> 63);
+      const z: u32 = r == 0 ? 1 : 0;
+      // Carry out of bit 63: unsigned overflow.
+      const c: u32 = carry ? (r <= x ? 1 : 0) : (r < x ? 1 : 0);
+      const v: u32 = <u32>((~(x ^ y) & (x ^ r)) >> 63);
+      setNZCV((n << 31) | (z << 30) | (c << 29) | (v << 28));
+    }
+    return r;
+  }
+  const x32 = x & 0xffffffff;
+  const y32 = y & 0xffffffff;
+  const wide = x32 + y32 + <u64>carry;
+  const r = wide & 0xffffffff;
+  if (setFlags) {
+    const n: u32 = <u32>(r >> 31) & 1;
+    const z: u32 = r == 0 ? 1 : 0;
+    const c: u32 = <u32>(wide >> 32) & 1;
+    const v: u32 = <u32>((~(x32 ^ y32) & (x32 ^ r)) >> 31) & 1;
+    setNZCV((n << 31) | (z << 30) | (c << 29) | (v << 28));
+  }
+  return r;
+}
+
+/** NZ from a logical result, C = V = 0 (ANDS, BICS, TST). */
+export function setLogicalFlags(sf: u32, r: u64): void {
+  const n: u32 = sf ? <u32>(r >> 63) : <u32>(r >> 31) & 1;
+  const z: u32 = (sf ? r : r & 0xffffffff) == 0 ? 1 : 0;
+  setNZCV((n << 31) | (z << 30));
+}

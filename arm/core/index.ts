@@ -1,0 +1,50 @@
+// The core's exports: what the VMM calls (see arm/cpu.ts for the TypeScript side).
+
+import { ACTIVE_STATE, VCPU_STATE_SIZE, VCPU_SAVE_BASE, VCPU_ID, PSTATE_DAIF, PSTATE_EL, PSTATE_SPSEL, HALTED } from "../abi";
+import { resetSysregs, sysregs, CNTFRQ_EL0, CNTFRQ_HZ } from "./sysregs";
+import { setRam } from "./ram";
+import { tlbFlushAll, regimeChanged } from "./mmu";
+import { decode } from "./gen/decoder";
+import { requestAttention } from "./attention";
+
+export { run } from "./cpu";
+export { setTrapResult } from "./sysregs";
+export { timerDeadline, timerOutputs } from "./timer";
+
+/** Guest RAM is [base, base + size) (addresses as f64: exact below 2^53). */
+export function setRamLayout(base: f64, sizeBytes: f64): void {
+  setRam(<u64>base, <u64>sizeBytes);
+  tlbFlushAll();
+}
+
+/** Resets the active vCPU to KVM's reset state: EL1h, DAIF masked, MMU off, registers zero. */
+export function resetVcpu(vcpuId: u32, poweredOff: bool): void {
+  memory.fill(ACTIVE_STATE, 0, VCPU_STATE_SIZE);
+  store<u32>(ACTIVE_STATE + VCPU_ID, vcpuId);
+  store<u32>(ACTIVE_STATE + PSTATE_DAIF, 0x3c0);
+  store<u32>(ACTIVE_STATE + PSTATE_EL, 1);
+  store<u32>(ACTIVE_STATE + PSTATE_SPSEL, 1);
+  store<u32>(ACTIVE_STATE + HALTED, poweredOff ? 1 : 0);
+  resetSysregs(vcpuId);
+  sysregs[CNTFRQ_EL0] = CNTFRQ_HZ;
+  tlbFlushAll();
+  requestAttention();
+}
+
+/** Copies the active vCPU's state to its save area. */
+export function saveVcpu(vcpuId: u32): void {
+  memory.copy(VCPU_SAVE_BASE + vcpuId * VCPU_STATE_SIZE, ACTIVE_STATE, VCPU_STATE_SIZE);
+}
+
+/** Makes a saved vCPU the active one. The TLB is per vCPU, so it starts empty. */
+export function loadVcpu(vcpuId: u32): void {
+  memory.copy(ACTIVE_STATE, VCPU_SAVE_BASE + vcpuId * VCPU_STATE_SIZE, VCPU_STATE_SIZE);
+  tlbFlushAll();
+  regimeChanged();
+  requestAttention();
+}
+
+/** The decode table's op number for an instruction word (0: UNALLOCATED); for tests. */
+export function decodeOp(insn: u32): u32 {
+  return decode(insn);
+}

@@ -1,0 +1,283 @@
+// Guest virtual memory access for load/store handlers.
+//
+// Every access goes: TLB fast path (RAM, aligned within a page, permissions cached) -> slow
+// path (translation, alignment rules, page-crossing split, MMIO via the VMM's trap bus). A
+// failed access takes the data abort itself and sets `faulted`; the handler must then stop
+// without writing any register (precise exceptions).
+
+import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI } from "../abi";
+import { getEL } from "./state";
+import { sysregs, SCTLR_EL1 } from "./sysregs";
+import {
+  translate, neededPerms, tlbLookupHost, ramHost, walkFault, walkFlags, walkPa,
+  ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT,
+} from "./mmu";
+import { dataAbort, faulted } from "./exceptions";
+
+/** The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian). Returns 0 to stop the VM. */
+@external("env", "mmio")
+declare function mmioAccess(vcpu: i32, gpa: f64, lengthBytes: i32, isWrite: i32): i32;
+
+// Access flags.
+export const AF_UNPRIV: u32 = 1; // LDTR/STTR: checked as EL0 when executed at EL1
+export const AF_ALIGNED: u32 = 2; // exclusive, acquire/release, atomic: must be size-aligned
+
+/**
+ * Instruction syndrome for the next data abort (ISS bits 24:14 — ISV, SAS, SSE, SRT, SF, AR),
+ * set by single-register load/store handlers; 0 (ISV = 0) for forms hardware gives no syndrome.
+ */
+export let accessSyndrome: u32 = 0;
+
+/** Set by the trap bus returning 0: the VMM wants this vCPU to stop. */
+export let mmioStop: bool = false;
+export function clearMmioStop(): void { mmioStop = false; }
+
+/** Builds the ISV syndrome of a single-register access. */
+@inline export function syndrome(sizeLog2: u32, signExtend: u32, rt: u32, sf: u32, acqRel: u32): u32 {
+  return (1 << 24) | (sizeLog2 << 22) | (signExtend << 21) | (rt << 16) | (sf << 15) | (acqRel << 14);
+}
+
+@inline export function setSyndrome(s: u32): void { accessSyndrome = s; }
+
+/** Whether data accesses at the current EL are big-endian (SCTLR_EL1.EE, or E0E at EL0). */
+@inline export function dataBigEndian(): bool {
+  const bit: u64 = getEL() == 0 ? (1 << 24) : (1 << 25);
+  return (sysregs[SCTLR_EL1] & bit) != 0;
+}
+
+@inline function swapIfBE(v: u64, size: u32): u64 {
+  if (!dataBigEndian()) return v;
+  if (size == 8) return bswap<u64>(v);
+  if (size == 4) return <u64>bswap<u32>(<u32>v);
+  if (size == 2) return <u64>bswap<u16>(<u16>v);
+  return v;
+}
+
+// ---- the fast paths ----
+
+@inline export function read8(va: u64, flags: u32): u64 {
+  const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
+  if (h) return <u64>load<u8>(h);
+  return slowRead(va, 1, flags);
+}
+
+@inline export function read16(va: u64, flags: u32): u64 {
+  if ((va & 1) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian() && !strictAlign()) return <u64>load<u16>(h);
+  }
+  return slowRead(va, 2, flags);
+}
+
+@inline export function read32(va: u64, flags: u32): u64 {
+  if ((va & 3) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian()) return <u64>load<u32>(h);
+  }
+  return slowRead(va, 4, flags);
+}
+
+@inline export function read64(va: u64, flags: u32): u64 {
+  if ((va & 7) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian()) return load<u64>(h);
+  }
+  return slowRead(va, 8, flags);
+}
+
+@inline export function write8(va: u64, v: u64, flags: u32): void {
+  const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+  if (h) { store<u8>(h, <u8>v); return; }
+  slowWrite(va, 1, v, flags);
+}
+
+@inline export function write16(va: u64, v: u64, flags: u32): void {
+  if ((va & 1) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian()) { store<u16>(h, <u16>v); return; }
+  }
+  slowWrite(va, 2, v, flags);
+}
+
+@inline export function write32(va: u64, v: u64, flags: u32): void {
+  if ((va & 3) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian()) { store<u32>(h, <u32>v); return; }
+  }
+  slowWrite(va, 4, v, flags);
+}
+
+@inline export function write64(va: u64, v: u64, flags: u32): void {
+  if ((va & 7) == 0) {
+    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    if (h && !dataBigEndian()) { store<u64>(h, v); return; }
+  }
+  slowWrite(va, 8, v, flags);
+}
+
+/** A read of 1, 2, 4 or 8 bytes. */
+export function readMem(va: u64, size: u32, flags: u32): u64 {
+  if (size == 8) return read64(va, flags);
+  if (size == 4) return read32(va, flags);
+  if (size == 2) return read16(va, flags);
+  return read8(va, flags);
+}
+
+/** A write of 1, 2, 4 or 8 bytes. */
+export function writeMem(va: u64, size: u32, v: u64, flags: u32): void {
+  if (size == 8) write64(va, v, flags);
+  else if (size == 4) write32(va, v, flags);
+  else if (size == 2) write16(va, v, flags);
+  else write8(va, v, flags);
+}
+
+// ---- the slow path ----
+
+@inline function strictAlign(): bool {
+  return (sysregs[SCTLR_EL1] & 2) != 0; // SCTLR_EL1.A
+}
+
+function abort(va: u64, fsc: u32, isWrite: bool): void {
+  dataAbort(accessSyndrome | (isWrite ? (1 << 6) : 0) | fsc, va);
+}
+
+/** Translates one access that does not cross a page; returns false after taking the abort. */
+function translateData(va: u64, size: u32, acc: u32, flags: u32): bool {
+  const misaligned = (va & <u64>(size - 1)) != 0;
+  if (misaligned && ((flags & AF_ALIGNED) != 0 || strictAlign())) {
+    abort(va, FSC_ALIGNMENT, acc == ACC_WRITE);
+    return false;
+  }
+  if (!translate(va, acc, neededPerms(acc, (flags & AF_UNPRIV) != 0))) {
+    abort(va, walkFault, acc == ACC_WRITE);
+    return false;
+  }
+  if (misaligned && (walkFlags & P_DEVICE) != 0) {
+    abort(va, FSC_ALIGNMENT, acc == ACC_WRITE);
+    return false;
+  }
+  return true;
+}
+
+@inline function crossesPage(va: u64, size: u32): bool {
+  return ((va & 0xfff) + size) > 0x1000;
+}
+
+function slowRead(va: u64, size: u32, flags: u32): u64 {
+  if (crossesPage(va, size)) {
+    if ((flags & AF_ALIGNED) != 0 || strictAlign()) {
+      abort(va, FSC_ALIGNMENT, false);
+      return 0;
+    }
+    // Translate both pages before reading anything, so a fault leaves no partial effect.
+    const split = <u32>(0x1000 - (va & 0xfff));
+    if (!translateData(va, 1, ACC_READ, flags)) return 0;
+    if (!translateData(va + split, 1, ACC_READ, flags)) return 0;
+    let v: u64 = 0;
+    for (let i: u32 = 0; i < size; i++) {
+      if (!translateData(va + i, 1, ACC_READ, flags)) return 0;
+      v |= physRead(walkPa, 1, walkFlags) << (<u64>i * 8);
+    }
+    return swapIfBE(v, size);
+  }
+  if (!translateData(va, size, ACC_READ, flags)) return 0;
+  return swapIfBE(physRead(walkPa, size, walkFlags), size);
+}
+
+function slowWrite(va: u64, size: u32, v: u64, flags: u32): void {
+  v = swapIfBE(v, size);
+  if (crossesPage(va, size)) {
+    if ((flags & AF_ALIGNED) != 0 || strictAlign()) {
+      abort(va, FSC_ALIGNMENT, true);
+      return;
+    }
+    const split = <u32>(0x1000 - (va & 0xfff));
+    if (!translateData(va, 1, ACC_WRITE, flags)) return;
+    if (!translateData(va + split, 1, ACC_WRITE, flags)) return;
+    for (let i: u32 = 0; i < size; i++) {
+      translateData(va + i, 1, ACC_WRITE, flags);
+      physWrite(walkPa, 1, v >> (<u64>i * 8), walkFlags);
+    }
+    return;
+  }
+  if (!translateData(va, size, ACC_WRITE, flags)) return;
+  physWrite(walkPa, size, v, walkFlags);
+}
+
+/** A little-endian read of guest physical memory (RAM or the trap bus). */
+export function physRead(pa: u64, size: u32, pflags: u32): u64 {
+  if (pflags & P_RAM) {
+    const h = ramHost(pa);
+    if (size == 8) return load<u64>(h);
+    if (size == 4) return <u64>load<u32>(h);
+    if (size == 2) return <u64>load<u16>(h);
+    return <u64>load<u8>(h);
+  }
+  const data = EXIT_RECORD + EXIT_DATA;
+  store<u64>(data, 0);
+  if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 0)) mmioStop = true;
+  const v = load<u64>(data);
+  return size == 8 ? v : v & ((<u64>1 << (size * 8)) - 1);
+}
+
+/** A little-endian write of guest physical memory (RAM or the trap bus). */
+export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
+  if (pflags & P_RAM) {
+    const h = ramHost(pa);
+    if (size == 8) store<u64>(h, v);
+    else if (size == 4) store<u32>(h, <u32>v);
+    else if (size == 2) store<u16>(h, <u16>v);
+    else store<u8>(h, <u8>v);
+    return;
+  }
+  store<u64>(EXIT_RECORD + EXIT_DATA, v);
+  if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 1)) mmioStop = true;
+}
+
+// ---- exclusives (LDXR/STXR and friends) ----
+// The local monitor records the physical address, size and the value read. A store-exclusive
+// succeeds only if the monitor is open for the same address and memory still holds the value
+// read — which also catches stores by other vCPUs run in between on this thread.
+
+/** Opens the monitor after a successful exclusive load of `size` (1..16) bytes at va. */
+export function markExclusive(va: u64, size: u32): void {
+  if (!translate(va, ACC_READ, neededPerms(ACC_READ, false)) || (walkFlags & P_RAM) == 0) return;
+  store<u32>(ACTIVE_STATE + EXCL_STATE, 1);
+  store<u64>(ACTIVE_STATE + EXCL_ADDR, walkPa);
+  store<u32>(ACTIVE_STATE + EXCL_SIZE, size);
+  // Snapshot the raw bytes (an aligned access never crosses a page).
+  const h = ramHost(walkPa);
+  store<u64>(ACTIVE_STATE + EXCL_VALUE, rawBytes(h, min<u32>(size, 8)));
+  store<u64>(ACTIVE_STATE + EXCL_VALUE_HI, size > 8 ? load<u64>(h + 8) : 0);
+}
+
+@inline function rawBytes(h: usize, size: u32): u64 {
+  if (size == 8) return load<u64>(h);
+  if (size == 4) return <u64>load<u32>(h);
+  if (size == 2) return <u64>load<u16>(h);
+  return <u64>load<u8>(h);
+}
+
+export function clearExclusive(): void {
+  store<u32>(ACTIVE_STATE + EXCL_STATE, 0);
+}
+
+/**
+ * Checks the monitor for a store-exclusive of `size` bytes at va. Takes any fault the store
+ * would take (the access is checked even when the monitor fails). Returns true if the store
+ * may proceed; the monitor is cleared either way.
+ */
+export function checkExclusive(va: u64, size: u32): bool {
+  if (!translateData(va, size, ACC_WRITE, AF_ALIGNED)) return false;
+  const open = load<u32>(ACTIVE_STATE + EXCL_STATE) != 0 &&
+    load<u64>(ACTIVE_STATE + EXCL_ADDR) == walkPa &&
+    load<u32>(ACTIVE_STATE + EXCL_SIZE) == size;
+  clearExclusive();
+  if (!open || (walkFlags & P_RAM) == 0) return false;
+  // Compare what memory holds now with what the exclusive load saw.
+  const h = ramHost(walkPa);
+  if (rawBytes(h, min<u32>(size, 8)) != load<u64>(ACTIVE_STATE + EXCL_VALUE)) return false;
+  return size <= 8 || load<u64>(h + 8) == load<u64>(ACTIVE_STATE + EXCL_VALUE_HI);
+}
+
+export { faulted };

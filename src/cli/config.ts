@@ -1,0 +1,177 @@
+// Turns parsed `lkvm run` options into a validated RunConfig: kvmtool's defaults, its -m
+// syntax, its conflicts, and lkvm's own limits. Every refusal is a ConfigError (one line).
+
+import { accessSync, constants, statSync } from "node:fs";
+import os from "node:os";
+import { ConfigError, FileError } from "../errors.ts";
+import { runOptions } from "./options.ts";
+import { MAX_RAM_BYTES } from "../../arm/cpu.ts";
+
+export const DEFAULT_RAM_BASE = 0x8000_0000;
+const MiB = 1024 * 1024;
+export const MAX_VCPUS = 64;
+
+export interface RunConfig {
+  name: string;
+  cpus: number;
+  ramBase: number;
+  ramSizeBytes: number;
+  kernel?: string;
+  initrd?: string;
+  firmware?: string;
+  firmwareAddress?: number;
+  flash?: string;
+  params: string;
+  nodefaults: boolean;
+  console: "serial" | "virtio";
+  loglevel: "error" | "warning" | "info" | "debug";
+  dumpDtb?: string;
+  irqchip: "gicv3";
+  kaslrSeed: bigint;
+  debugMmio: boolean;
+  debugIoport: boolean;
+}
+
+const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
+
+/** kvmtool's size syntax: decimal digits with an optional B/K/M/G/T/P suffix; MiB by default. */
+export function parseSize(text: string, what: string): number {
+  const m = /^(\d+)([BKMGTP])?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`invalid ${what} '${text}': expected a decimal number with an optional B, K, M, G, T or P suffix`);
+  const n = Number(m[1]) * (m[2] ? SUFFIX[m[2].toUpperCase()]! : MiB);
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`${what} '${text}' is too large`);
+  return n;
+}
+
+/** -m size[@addr]. */
+export function parseMem(text: string): { sizeBytes: number; base?: number } {
+  const [size, addr, extra] = text.split("@");
+  if (extra !== undefined || size === undefined || size === "") throw new ConfigError(`invalid memory size '${text}'`);
+  return { sizeBytes: parseSize(size, "memory size"), base: addr === undefined ? undefined : parseSize(addr, "memory address") };
+}
+
+/** An unsigned integer in C's strtoull(…, 0) syntax (decimal, 0x hex, 0 octal), as kvmtool accepts. */
+export function parseU64(text: string, what: string): bigint {
+  const t = text.trim();
+  let v: bigint;
+  try {
+    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.test(t)) throw new Error();
+    v = /^0[0-7]+$/.test(t) ? BigInt("0o" + t.slice(1)) : BigInt(t);
+  } catch {
+    throw new ConfigError(`invalid ${what} '${text}': expected an unsigned integer`);
+  }
+  if (v >= 1n << 64n) throw new ConfigError(`${what} '${text}' does not fit in 64 bits`);
+  return v;
+}
+
+function checkReadable(path: string, what: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+    if (!statSync(path).isFile()) throw new FileError(`${what} '${path}' is not a regular file`);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot read ${what} '${path}': ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code}`);
+  }
+}
+
+export function validateConfig(argv: Record<string, unknown>): RunConfig {
+  for (const opt of runOptions) {
+    if (!opt.unsupported || argv[opt.name] === undefined || argv[opt.name] === false) continue;
+    // -n mode=none (no NIC) is what lkvm does anyway.
+    if (opt.name === "network" && /^mode=none$/.test(String(argv.network))) continue;
+    throw new ConfigError(opt.unsupported);
+  }
+  const kernel = argv.kernel as string | undefined;
+  const firmware = argv.firmware as string | undefined;
+  if (kernel !== undefined && firmware !== undefined) throw new ConfigError("only one of --kernel or --firmware can be specified");
+  if (kernel === undefined && firmware === undefined) {
+    throw new ConfigError("no kernel given: use -k/--kernel <Image> (or --firmware <file>)");
+  }
+  if (kernel !== undefined) checkReadable(kernel, "kernel");
+  if (firmware !== undefined) checkReadable(firmware, "firmware");
+  const initrd = argv.initrd as string | undefined;
+  if (initrd !== undefined) checkReadable(initrd, "initrd");
+  const flash = argv.flash as string | undefined;
+  if (flash !== undefined) checkReadable(flash, "flash image");
+
+  const cpusArg = argv.cpus as number | undefined;
+  const cpus = cpusArg ?? Math.max(1, os.availableParallelism());
+  if (!Number.isInteger(cpus) || cpus < 1) throw new ConfigError(`invalid number of vCPUs '${argv.cpus}'`);
+  if (cpus > MAX_VCPUS) throw new ConfigError(`${cpus} vCPUs requested; lkvm supports at most ${MAX_VCPUS}`);
+
+  let ramSizeBytes: number;
+  let ramBase = DEFAULT_RAM_BASE;
+  if (argv.mem !== undefined) {
+    const m = parseMem(String(argv.mem));
+    ramSizeBytes = m.sizeBytes;
+    if (m.base !== undefined) ramBase = m.base;
+  } else {
+    // kvmtool: 64 MiB per vCPU plus 192 MiB, at most 80 % of host RAM.
+    ramSizeBytes = Math.min(64 * MiB * (cpus + 3), Math.floor((os.totalmem() * 0.8) / MiB) * MiB);
+  }
+  if (ramSizeBytes < MiB) throw new ConfigError(`memory size ${ramSizeBytes} bytes is too small: at least 1M`);
+  if (ramSizeBytes % 4096) throw new ConfigError(`memory size must be a multiple of 4K`);
+  if (ramSizeBytes > MAX_RAM_BYTES) {
+    throw new ConfigError(`memory size ${Math.round(ramSizeBytes / MiB)}M is more than lkvm can give a guest (${Math.floor(MAX_RAM_BYTES / MiB)}M, a WebAssembly memory limit)`);
+  }
+  if (ramBase < DEFAULT_RAM_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x80000000)`);
+  if (ramBase % (2 * MiB)) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is not 2M-aligned`);
+  if (ramBase + ramSizeBytes > 2 ** 48) throw new ConfigError("RAM ends above the 48-bit physical address space");
+
+  let firmwareAddress: number | undefined;
+  if (argv["firmware-address"] !== undefined) {
+    firmwareAddress = Number(parseU64(String(argv["firmware-address"]), "firmware address"));
+    if (firmware === undefined) throw new ConfigError("--firmware-address needs --firmware");
+    if (firmwareAddress < ramBase || firmwareAddress >= ramBase + ramSizeBytes) {
+      throw new ConfigError(`firmware address 0x${firmwareAddress.toString(16)} is outside RAM`);
+    }
+  }
+
+  const consoleArg = String(argv.console ?? "serial");
+  let consoleDev: "serial" | "virtio";
+  if ("serial".startsWith(consoleArg) && consoleArg) consoleDev = "serial";
+  else if ("virtio".startsWith(consoleArg) && consoleArg) throw new ConfigError(`--console virtio is not supported by lkvm yet`);
+  else if ("hv".startsWith(consoleArg) && consoleArg) throw new ConfigError("--console hv is a PowerPC console; arm64 has none");
+  else throw new ConfigError(`invalid console '${consoleArg}': expected serial, virtio or hv`);
+
+  const irqchip = String(argv.irqchip ?? "gicv3");
+  if (irqchip !== "gicv3") {
+    throw new ConfigError(
+      ["gicv2", "gicv2m", "gicv3-its"].includes(irqchip)
+        ? `--irqchip ${irqchip} is not supported by lkvm yet: only gicv3`
+        : `invalid irqchip '${irqchip}': expected gicv2, gicv2m, gicv3 or gicv3-its`,
+    );
+  }
+
+  const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
+  const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
+  if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
+
+  return {
+    name,
+    cpus,
+    ramBase,
+    ramSizeBytes,
+    kernel,
+    initrd: firmware !== undefined ? undefined : initrd,
+    firmware,
+    firmwareAddress,
+    flash,
+    params: argv.params !== undefined ? String(argv.params) : "",
+    nodefaults: Boolean(argv.nodefaults),
+    console: consoleDev,
+    loglevel,
+    dumpDtb: argv["dump-dtb"] as string | undefined,
+    irqchip: "gicv3",
+    kaslrSeed: argv["kaslr-seed"] !== undefined ? parseU64(String(argv["kaslr-seed"]), "kaslr seed") : 0n,
+    debugMmio: Boolean(argv["debug-mmio"]),
+    debugIoport: Boolean(argv["debug-ioport"]),
+  };
+}
+
+/** kvmtool's echo of what will run: `# lkvm run -k … -m … -c … --name …`. */
+export function describeRun(cfg: RunConfig): string {
+  const image = cfg.kernel !== undefined ? `-k ${cfg.kernel}` : `-f ${cfg.firmware}`;
+  return `# lkvm run ${image} -m ${Math.round(cfg.ramSizeBytes / MiB)} -c ${cfg.cpus} --name ${cfg.name}`;
+}

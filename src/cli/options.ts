@@ -1,0 +1,75 @@
+// `lkvm run` options: one table, grouped as kvmtool's builtin-run.c groups them, with
+// kvmtool's names, meanings and defaults. Options kvmtool has that lkvm does not support yet
+// are listed too, so that using one gives a clear refusal instead of being ignored.
+
+export type OptionType = "string" | "number" | "boolean";
+
+export interface RunOption {
+  name: string;
+  alias?: string;
+  type: OptionType;
+  group: "Basic options:" | "Kernel options:" | "Networking options:" | "Debug options:" | "ARM options:";
+  describe: string;
+  /** Shown in --help as the argument's shape. */
+  arg?: string;
+  choices?: string[];
+  /** Not supported yet: using it is refused with this reason. */
+  unsupported?: string;
+}
+
+const notYet = "is not supported by lkvm yet";
+
+export const runOptions: RunOption[] = [
+  // Basic options
+  { name: "name", type: "string", group: "Basic options:", arg: "guest name", describe: "A name for the guest (default guest-<pid>)" },
+  { name: "cpus", alias: "c", type: "number", group: "Basic options:", arg: "n", describe: "Number of vCPUs (default: the host's CPU count)" },
+  { name: "mem", alias: "m", type: "string", group: "Basic options:", arg: "size[BKMGTP][@addr[BKMGTP]]", describe: "Guest RAM size, in MiB unless a suffix is given; @addr moves the RAM base (>= 2G)" },
+  { name: "console", type: "string", group: "Basic options:", arg: "serial|virtio|hv", describe: "Console device the guest's input and console= go to" },
+  { name: "nodefaults", type: "boolean", group: "Basic options:", describe: "Do not amend the kernel command line: it is exactly --params" },
+  { name: "loglevel", type: "string", group: "Basic options:", choices: ["error", "warning", "info", "debug"], describe: "How much lkvm itself prints (default info)" },
+  { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image or rootfs", describe: "Disk image or rootfs directory", unsupported: `--disk ${notYet} (virtio-blk and 9p are planned)` },
+  { name: "balloon", type: "boolean", group: "Basic options:", describe: "Enable virtio balloon", unsupported: `--balloon ${notYet}` },
+  { name: "rng", type: "boolean", group: "Basic options:", describe: "Enable virtio random number generator", unsupported: `--rng ${notYet}` },
+  { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", unsupported: `--9p ${notYet}` },
+  { name: "vsock", type: "number", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
+  { name: "tty", type: "number", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
+  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport", unsupported: `--virtio-transport ${notYet}` },
+  { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
+  { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
+  { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer", unsupported: "--vnc has no arm64 framebuffer (as in kvmtool)" },
+  { name: "gtk", type: "boolean", group: "Basic options:", describe: "Enable GTK framebuffer", unsupported: "--gtk has no arm64 framebuffer (as in kvmtool)" },
+  { name: "sdl", type: "boolean", group: "Basic options:", describe: "Enable SDL framebuffer", unsupported: "--sdl has no arm64 framebuffer (as in kvmtool)" },
+  { name: "dev", type: "string", group: "Basic options:", arg: "path", describe: "KVM device file", unsupported: "--dev does not apply: lkvm needs no /dev/kvm" },
+
+  // Kernel options
+  { name: "kernel", alias: "k", type: "string", group: "Kernel options:", arg: "file", describe: "Kernel Image (or flat binary) to boot" },
+  { name: "initrd", alias: "i", type: "string", group: "Kernel options:", arg: "file", describe: "Initial RAM disk image" },
+  { name: "params", alias: "p", type: "string", group: "Kernel options:", arg: "params", describe: "Kernel command line arguments" },
+  { name: "firmware", alias: "f", type: "string", group: "Kernel options:", arg: "file", describe: "Firmware image to boot in the guest" },
+  { name: "flash", alias: "F", type: "string", group: "Kernel options:", arg: "file", describe: "CFI flash image, at 0x2000000; guest writes persist" },
+
+  // Networking options
+  { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device", unsupported: `--network ${notYet} (mode=none is accepted)` },
+  { name: "no-dhcp", type: "boolean", group: "Networking options:", describe: "Disable kernel DHCP in rootfs mode", unsupported: `--no-dhcp ${notYet}` },
+
+  // Debug options
+  { name: "debug", type: "boolean", group: "Debug options:", describe: "Deprecated: same as --loglevel=debug" },
+  { name: "debug-mmio", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed MMIO addresses" },
+  { name: "debug-ioport", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed I/O ports (0x0-0xffff)" },
+  { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
+  { name: "debug-iodelay", type: "number", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
+
+  // ARM options
+  { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },
+  { name: "irqchip", type: "string", group: "ARM options:", arg: "gicv3", describe: "Interrupt controller to emulate (only gicv3)" },
+  { name: "firmware-address", type: "string", group: "ARM options:", arg: "addr", describe: "Load address for --firmware (default: the RAM base)" },
+  { name: "kaslr-seed", type: "string", group: "ARM options:", arg: "u64", describe: "Value for /chosen/kaslr-seed (default 0)" },
+  { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },
+  { name: "aarch32", type: "boolean", group: "ARM options:", describe: "Run the guest in AArch32 mode", unsupported: "--aarch32 is not supported: the core implements AArch64 only" },
+  { name: "pmu", type: "boolean", group: "ARM options:", describe: "Create a PMUv3 device", unsupported: `--pmu ${notYet}` },
+  { name: "disable-mte", type: "boolean", group: "ARM options:", describe: "Disable MTE (never enabled by lkvm)" },
+  { name: "vcpu-affinity", type: "string", group: "ARM options:", arg: "cpulist", describe: "Pin vCPU threads", unsupported: "--vcpu-affinity does not apply: vCPUs share one thread" },
+  { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },
+  { name: "sve-max-vl", type: "number", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
+  { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci", unsupported: `--force-pci ${notYet}` },
+];

@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+function lkvm(...args: string[]) {
+  const r = spawnSync("bin/lkvm", args, { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "lkvm-cli-"));
+const image = join(dir, "Image");
+writeFileSync(image, new Uint8Array(4096));
+
+/** A user error is exactly one line on stderr, no stack trace, and a non-zero exit. */
+function expectOneLineError(r: ReturnType<typeof lkvm>, pattern: RegExp) {
+  expect(r.status).not.toBe(0);
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("# lkvm run"));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^lkvm: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("lkvm CLI", () => {
+  it("--help lists the run command, in the words kvm-unit-tests probes for", () => {
+    const r = lkvm("--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/The most commonly used lkvm commands are:/);
+    expect(r.stdout).toMatch(/lkvm run/);
+  });
+
+  it("run --help shows kvmtool's option groups and options", () => {
+    const r = lkvm("run", "--help");
+    expect(r.status).toBe(0);
+    for (const s of ["Basic options:", "Kernel options:", "Debug options:", "ARM options:", "--kernel", "--initrd", "--params", "--mem", "--cpus", "--dump-dtb", "--debug-mmio"]) {
+      expect(r.stdout).toContain(s);
+    }
+  });
+
+  it("version prints the package version", () => {
+    const r = lkvm("version");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^lkvm version \d+\.\d+\.\d+\n$/);
+  });
+
+  it("refuses a missing kernel with one clear line", () => {
+    expectOneLineError(lkvm("run", "-k", join(dir, "missing")), /cannot read kernel .*no such file/);
+  });
+
+  it("refuses an unreadable kernel path (a directory)", () => {
+    expectOneLineError(lkvm("run", "-k", dir), /not a regular file/);
+  });
+
+  it("refuses a run with no kernel at all", () => {
+    expectOneLineError(lkvm("run"), /no kernel given/);
+  });
+
+  it("refuses --kernel together with --firmware, as kvmtool does", () => {
+    expectOneLineError(lkvm("run", "-k", image, "-f", image), /only one of --kernel or --firmware/);
+  });
+
+  it("refuses impossible and malformed memory sizes", () => {
+    expectOneLineError(lkvm("run", "-k", image, "-m", "64G"), /more than lkvm can give a guest/);
+    expectOneLineError(lkvm("run", "-k", image, "-m", "lots"), /invalid memory size/);
+    expectOneLineError(lkvm("run", "-k", image, "-m", "256@1G"), /below 2G/);
+  });
+
+  it("refuses an unsupported option instead of ignoring it", () => {
+    expectOneLineError(lkvm("run", "-k", image, "--rng"), /--rng is not supported/);
+    expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv2"), /only gicv3/);
+  });
+
+  it("refuses an unknown option", () => {
+    expectOneLineError(lkvm("run", "-k", image, "--frobnicate"), /frobnicate/);
+  });
+});
