@@ -36,6 +36,10 @@ export const EXCL_ADDR = 0x138; // u64: physical address the monitor guards
 export const EXCL_SIZE = 0x140; // u32: bytes the monitor guards
 export const FPCR = 0x144; // u32
 export const FPSR = 0x148; // u32
+// Writable bits: FPCR AHP, DN, FZ, RMode, Stride, Len (no FP16, trap enables RAZ); FPSR QC,
+// the AArch32 NZCV bits and the cumulative exception flags.
+export const FPCR_MASK = 0x07f70000;
+export const FPSR_MASK = 0xf800009f;
 export const VCPU_ID = 0x14c; // u32
 export const SP_EL0 = 0x150; // u64: banked copy, valid while not the current SP
 export const SP_EL1 = 0x158; // u64: banked copy, valid while not the current SP

@@ -5,7 +5,7 @@
 // Encodings are (op0, op1, CRn, CRm, op2) packed as in MRS/MSR bits [20:5]:
 // op0 << 14 | op1 << 11 | CRn << 7 | CRm << 3 | op2.
 
-import { ACTIVE_STATE, SYSREGS, VCPU_ID, NZCV, IRQ_LINES, FPCR, FPSR } from "../abi";
+import { ACTIVE_STATE, SYSREGS, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK } from "../abi";
 import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, getBankedSP, setBankedSP, getPAN, setPAN } from "./state";
 import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
@@ -257,11 +257,11 @@ export function writeSysreg(e: u32, v: u64): void {
       return;
     case enc(3, 3, 4, 4, 0):
       if (!fpAccessAllowed()) return;
-      store<u32>(ACTIVE_STATE + FPCR, <u32>v & 0x07ff9f00);
+      store<u32>(ACTIVE_STATE + FPCR, <u32>v & FPCR_MASK);
       return;
     case enc(3, 3, 4, 4, 1):
       if (!fpAccessAllowed()) return;
-      store<u32>(ACTIVE_STATE + FPSR, <u32>v & 0xf800009f);
+      store<u32>(ACTIVE_STATE + FPSR, <u32>v & FPSR_MASK);
       return;
     case enc(3, 3, 13, 0, 2): sysregs[TPIDR_EL0] = v; return;
     default: break;
