@@ -36,6 +36,7 @@ interface CoreExports {
   setTrapResult(lo: number, hi: number): void;
   timerDeadline(): number;
   timerOutputs(): number;
+  kick(): void;
 }
 
 export const CNTFRQ_HZ = 62_500_000;
@@ -191,9 +192,14 @@ export class Core {
     this.setU64(abi.ACTIVE_STATE + abi.SYSREGS + slot * 8, v);
   }
 
-  /** Sets the interrupt lines of the active vCPU (bit 0 IRQ, bit 1 FIQ, bit 2 SError). */
+  /**
+   * Sets the interrupt lines of the active vCPU (bit 0 IRQ, bit 1 FIQ, bit 2 SError). Safe to
+   * call from inside run() (from an MMIO or system register handler): the core re-checks the
+   * lines before its next instruction.
+   */
   setIrqLines(lines: number): void {
     this.setStateU32(abi.IRQ_LINES, lines);
+    this.exports.kick();
   }
 
   get halted(): boolean {

@@ -20,6 +20,7 @@
 import * as fs from "node:fs";
 import { FileError } from "../src/errors.ts";
 import type { TrapBus } from "../src/iotrap/bus.ts";
+import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
 
 export const CFI_BANK_WIDTH_BYTES = 4; // the 32-bit bus
 export const CFI_CHIPS = 2; // 16-bit chips on that bus
@@ -221,6 +222,18 @@ export class CfiFlash {
       buffer: new Array<number>(CFI_WRITE_BUFFER_BYTES).fill(0xff),
       lockedBlocks: new Array<boolean>(this.blocks).fill(false),
     };
+  }
+
+  /** kvmtool's node: two 16-bit chips on a 32-bit bus, labelled as the firmware's store. */
+  fdtNode(parent: FdtNode): FdtNode {
+    return parent
+      .child("flash")
+      .prop("bank-width", [CFI_BANK_WIDTH_BYTES])
+      .prop("#address-cells", [1])
+      .prop("#size-cells", [1])
+      .prop("compatible", CfiFlash.description.compatible)
+      .prop("label", "System-firmware")
+      .prop("reg", [...u64Cells(this.base), ...u64Cells(this.sizeBytes)]);
   }
 
   register(bus: TrapBus): void {

@@ -4,6 +4,7 @@
 // no update or periodic interrupts, and so no IRQ line.
 
 import type { TrapBus } from "../src/iotrap/bus.ts";
+import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
 
 // Offsets in the 2-byte register window.
 export const RTC_INDEX_PORT = 0; // write: bit 7 = NMI disabled, bits 0-6 = CMOS index
@@ -70,6 +71,14 @@ export class Mc146818Rtc {
     this.base = base;
     this.clock = clock ?? (() => new Date());
     this.name = name ?? `rtc@0x${base.toString(16)}`;
+  }
+
+  /** kvmtool's node: no interrupts (the RTC raises none). */
+  fdtNode(parent: FdtNode): FdtNode {
+    return parent
+      .child("rtc")
+      .prop("compatible", Mc146818Rtc.description.compatible)
+      .prop("reg", [...u64Cells(this.base), ...u64Cells(RTC_WINDOW_BYTES)]);
   }
 
   register(bus: TrapBus): void {

@@ -16,6 +16,7 @@
 import { EventEmitter } from "eventemitter3";
 import type { TrapBus } from "../src/iotrap/bus.ts";
 import type { IrqSink } from "../src/irq.ts";
+import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
 
 // Register offsets (several names share an offset: read/write or DLAB-selected views).
 export const UART_RX = 0; // read, DLAB = 0
@@ -125,6 +126,9 @@ interface Serial8250Events {
   output: (bytes: Uint8Array) => void;
 }
 
+/** DT interrupt flags (include/dt-bindings/interrupt-controller/irq.h). */
+const IRQ_TYPE_LEVEL_HIGH = 4;
+
 export class Serial8250 extends EventEmitter<Serial8250Events> {
   static readonly description = {
     name: "serial8250",
@@ -149,6 +153,16 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
     this.intid = intid;
     this.irq = irq;
     this.name = name ?? `serial8250@0x${base.toString(16)}`;
+  }
+
+  /** kvmtool's node: byte-wide registers at stride 1 (no reg-shift), a level-high SPI. */
+  fdtNode(parent: FdtNode): FdtNode {
+    return parent
+      .child(`U6_16550A@${this.base.toString(16)}`)
+      .prop("compatible", Serial8250.description.compatible)
+      .prop("reg", [...u64Cells(this.base), ...u64Cells(UART_REGISTER_BYTES)])
+      .prop("interrupts", [0, this.intid - 32, IRQ_TYPE_LEVEL_HIGH])
+      .prop("clock-frequency", [Serial8250.description.clockFrequencyHz]);
   }
 
   register(bus: TrapBus): void {

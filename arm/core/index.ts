@@ -48,3 +48,8 @@ export function loadVcpu(vcpuId: u32): void {
 export function decodeOp(insn: u32): u32 {
   return decode(insn);
 }
+
+/** Makes the run loop re-check interrupt lines before the next instruction. */
+export function kick(): void {
+  requestAttention();
+}
