@@ -1,3 +1,23 @@
-// Whether the FP/AdvSIMD unit is implemented. While it is not, ID_AA64PFR0_EL1 says so
-// (FP = AdvSIMD = 0xF), and FP/SIMD encodings and FPCR/FPSR accesses are UNDEFINED.
-export const fpRegsEnabled: bool = false;
+// Access to the FP/AdvSIMD unit. Every FP/SIMD instruction (and FPCR/FPSR access) first asks
+// checkFpEnabled(): CPACR_EL1.FPEN decides whether the current EL may use the unit; if not, the
+// instruction traps to EL1 with EC 0x07, which Linux uses for lazy FP context switching.
+
+import { getEL } from "./state";
+import { sysregs, CPACR_EL1 } from "./sysregs";
+import { syncException, EC_FP_ACCESS } from "./exceptions";
+
+/** The unit is implemented: ID_AA64PFR0_EL1 advertises FP and AdvSIMD. */
+export const fpRegsEnabled: bool = true;
+
+/** Whether CPACR_EL1.FPEN lets the current EL use FP/SIMD (00/10 trap both, 01 traps EL0). */
+@inline export function fpAllowedAtCurrentEL(): bool {
+  const fpen = <u32>(sysregs[CPACR_EL1] >> 20) & 3;
+  return fpen == 3 || (fpen == 1 && getEL() == 1);
+}
+
+/** Call first in every FP/SIMD handler: returns false after taking the FP access trap. */
+export function checkFpEnabled(): bool {
+  if (fpAllowedAtCurrentEL()) return true;
+  syncException(EC_FP_ACCESS, 0);
+  return false;
+}

@@ -10,7 +10,7 @@ import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, get
 import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
 import { requestAttention } from "./attention";
-import { fpRegsEnabled } from "./fp-access";
+import { fpRegsEnabled, fpAllowedAtCurrentEL } from "./fp-access";
 
 @unmanaged class SysregFile {
   @inline @operator("[]") get(i: i32): u64 {
@@ -350,11 +350,10 @@ function undef(): u64 {
   return 0;
 }
 
-/** FPCR/FPSR and the V registers are accessible when CPACR_EL1.FPEN allows the current EL. */
+/** FPCR/FPSR are accessible when the unit exists and CPACR_EL1.FPEN allows the current EL. */
 export function fpAccessAllowed(): bool {
   if (!fpRegsEnabled) { accessResult = ACCESS_UNDEFINED; return false; }
-  const fpen = <u32>(sysregs[CPACR_EL1] >> 20) & 3;
-  if (fpen == 3 || (fpen == 1 && getEL() == 0)) return true;
+  if (fpAllowedAtCurrentEL()) return true;
   accessResult = ACCESS_FP_TRAP;
   return false;
 }
