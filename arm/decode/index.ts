@@ -4,10 +4,12 @@
 import { parsePattern, type Group, type ParsedPattern, type Row } from "./table.ts";
 import { branchesExceptionsSystem } from "./branch-system.ts";
 import { dataProcessingImmediate } from "./dp-imm.ts";
+import { dataProcessingRegister } from "./dp-reg.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
   branchesExceptionsSystem,
+  dataProcessingRegister,
 ];
 
 export interface NumberedRow {
