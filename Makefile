@@ -30,9 +30,10 @@ DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
 all: build
 
 # ---- dependencies ----
+# The stamp holds a copy of the lockfile it installed: npm ci (which deletes node_modules
+# first) runs only when the lockfile's content changed, not when its mtime did.
 node_modules/.stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
+	@if cmp -s package-lock.json $@; then touch $@; else npm ci --no-audit --no-fund && cp package-lock.json $@; fi
 
 deps:
 	@missing=""; for pair in $(DEB_TOOLS); do tool=$${pair%%:*}; pkg=$${pair#*:}; \
@@ -47,7 +48,9 @@ deps:
 CORE_SRC := $(shell find arm/core -name '*.ts' -not -path 'arm/core/gen/*') arm/abi.ts
 DECODE_SRC := $(wildcard arm/decode/*.ts) tools/gen-decoder.ts
 
-build/tools/%.mjs: tools/%.ts node_modules/.stamp
+# A tool bundles whatever it imports (the decode table, the VMM), so it depends on all sources.
+ALL_TS := $(shell find arm src hw virtio tools -name '*.ts' -not -path 'arm/core/*' 2>/dev/null)
+build/tools/%.mjs: tools/%.ts $(ALL_TS) node_modules/.stamp
 	@mkdir -p $(dir $@)
 	$(ESBUILD) $< --bundle --platform=node --format=esm --target=node20 --log-level=warning \
 	  --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" --outfile=$@
@@ -80,16 +83,38 @@ guest: deps build/tools/make-initramfs.mjs
 	bash tools/fetch-guest.sh $(GUEST)
 	node build/tools/make-initramfs.mjs --guest $(GUEST) --out $(GUEST)/initramfs.cpio.gz
 
-# Bare-metal test guests, built with the cross compiler.
-GUEST_SRC := $(wildcard test/guests/*.S)
-GUEST_BIN := $(patsubst test/guests/%.S,build/guests/%.bin,$(GUEST_SRC))
-build/guests/%.elf: test/guests/%.S test/guests/link.ld $(wildcard test/guests/include/*.h)
+# Bare-metal test guests, built with the cross compiler: each test/guests/NAME.S is a whole
+# program; each test/guests/NAME.c is linked with the runtime in test/guests/lib.
+GUEST_CC := aarch64-linux-gnu-gcc
+GUEST_CFLAGS := -O2 -g -ffreestanding -fno-builtin -nostdlib -nostartfiles -static \
+  -mgeneral-regs-only -mstrict-align -fno-stack-protector -Wall -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+  -Itest/guests/include -T test/guests/link.ld
+GUEST_LIB := test/guests/lib/start.S test/guests/lib/lib.c
+GUEST_SRC := $(wildcard test/guests/*.S test/guests/*.c)
+GUEST_BIN := $(patsubst test/guests/%,build/guests/%,$(GUEST_SRC:.S=.bin))
+GUEST_BIN := $(GUEST_BIN:.c=.bin)
+build/guests/%.elf: test/guests/%.S test/guests/link.ld
 	@mkdir -p $(dir $@)
-	aarch64-linux-gnu-gcc -nostdlib -nostartfiles -static -Wl,--build-id=none \
-	  -Itest/guests/include -T test/guests/link.ld -o $@ $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $<
+build/guests/%.elf: test/guests/%.c $(GUEST_LIB) test/guests/include/guest.h test/guests/link.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(GUEST_LIB) $<
 build/guests/%.bin: build/guests/%.elf
 	aarch64-linux-gnu-objcopy -O binary $< $@
-guests: deps $(GUEST_BIN)
+# Benchmark guests: the same C source for lkvm (kvmtool layout) and for qemu-system-aarch64 virt.
+BENCH_SRC := $(wildcard test/guests/bench/*.c)
+BENCH_BIN := $(patsubst test/guests/bench/%.c,build/bench/%.bin,$(BENCH_SRC)) \
+             $(patsubst test/guests/bench/%.c,build/bench/%-virt.elf,$(BENCH_SRC))
+build/bench/%.elf: test/guests/bench/%.c $(GUEST_LIB) test/guests/include/guest.h test/guests/bench/platform.h test/guests/link.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests -o $@ $(GUEST_LIB) $<
+build/bench/%-virt.elf: test/guests/bench/%.c $(GUEST_LIB) test/guests/include/guest.h test/guests/bench/platform.h test/guests/link.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests -DPLATFORM_QEMU_VIRT -Wl,--defsym=LOAD_ADDRESS=0x40080000 -o $@ $(GUEST_LIB) $<
+build/bench/%.bin: build/bench/%.elf
+	aarch64-linux-gnu-objcopy -O binary $< $@
+
+guests: deps $(GUEST_BIN) $(BENCH_BIN)
 
 # ---- the two commands ----
 run: build guest
@@ -99,7 +124,7 @@ test: deps node_modules/.stamp build guests guest
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/vitest run
 
-bench: build guests
+bench: build guests build/tools/bench.mjs
 	node build/tools/bench.mjs
 
 clean:
