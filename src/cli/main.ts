@@ -5,6 +5,8 @@ import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { describeRun, validateConfig } from "./config.ts";
+import { attachConsole } from "./console.ts";
+import { Vm } from "../kvm/vm.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 function fail(message: string): never {
@@ -36,10 +38,27 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
     argv.kernel = positional;
   }
   const cfg = validateConfig(argv);
-  if (cfg.loglevel === "info" || cfg.loglevel === "debug") process.stderr.write(`${describeRun(cfg)}\n`);
-  throw new ConfigError(
-    "cannot boot yet: lkvm's arm64 machine (GIC, PSCI, device tree, devices) is still being built",
-  );
+  const info = cfg.loglevel === "info" || cfg.loglevel === "debug";
+  if (info) process.stderr.write(`${describeRun(cfg)}\n`);
+  const vm = new Vm(cfg);
+  vm.on("log", (line) => {
+    if (cfg.loglevel !== "error") process.stderr.write(`${line}\n`);
+  });
+  const terminal = attachConsole(vm);
+  const stopOnSignal = () => vm.stop();
+  process.once("SIGTERM", stopOnSignal);
+  process.once("SIGHUP", stopOnSignal);
+  let exit;
+  try {
+    exit = await vm.run();
+  } finally {
+    terminal.close();
+    process.off("SIGTERM", stopOnSignal);
+    process.off("SIGHUP", stopOnSignal);
+  }
+  if (exit.reason === "error") fail(exit.message ?? "the VM stopped on an error");
+  if (info) process.stderr.write("\n  # KVM session ended normally.\n");
+  process.exit(0);
 }
 
 export async function main(args: string[]): Promise<void> {

@@ -1,0 +1,330 @@
+// A virtual machine: the core, guest RAM, the trap bus, the GIC, the devices, and the run loop
+// that drives every vCPU round-robin on this thread (kvmtool's kvm.c + kvm-cpu.c).
+//
+// The run loop gives each runnable vCPU a slice of instructions, handles its exit, and returns
+// to Node's event loop every few milliseconds so console input and timers are served. When
+// every vCPU waits for an interrupt it sleeps until the next timer deadline or host input.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { EventEmitter } from "eventemitter3";
+import * as abi from "../../arm/abi.ts";
+import { Core, CNTFRQ_HZ } from "../../arm/cpu.ts";
+import { Gicv3 } from "../../arm/machine/gicv3.ts";
+import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/fdt.ts";
+import * as map from "../../arm/machine/memory-map.ts";
+import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
+import { TrapBus } from "../iotrap/bus.ts";
+import { Serial8250 } from "../../hw/serial8250.ts";
+import { Mc146818Rtc } from "../../hw/rtc.ts";
+import { CfiFlash } from "../../hw/cfi-flash.ts";
+import { ConfigError, FileError } from "../errors.ts";
+import type { RunConfig } from "../cli/config.ts";
+import { FDT_MAX_SIZE, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
+
+/** Instructions a vCPU runs before the loop looks at the others and the clock. */
+const SLICE_INSNS = 200_000;
+/** How long the loop runs guest code before giving Node's event loop a turn. */
+const EVENT_LOOP_PERIOD_MS = 8;
+const TICKS_PER_MS = CNTFRQ_HZ / 1000;
+
+export type VmExitReason = "poweroff" | "reset" | "stopped" | "error";
+
+export interface VmExit {
+  reason: VmExitReason;
+  message?: string;
+}
+
+export interface VmEvents {
+  /** Bytes the guest wrote to its console (ttyS0). */
+  output: (bytes: Uint8Array) => void;
+  /** Diagnostic lines from lkvm itself (unclaimed accesses, warnings). */
+  log: (line: string) => void;
+}
+
+interface Vcpu {
+  id: number;
+  on: boolean;
+  /** In WFI (or CPU_SUSPEND): runnable again on an interrupt or its timer deadline. */
+  waiting: boolean;
+  /** Physical count at which its timer fires next, or -1. */
+  timerDeadline: number;
+  irqLines: number;
+  /** Set by PSCI CPU_ON; applied when the vCPU is next scheduled. */
+  pendingOn?: { entry: bigint; contextId: bigint };
+}
+
+/** KVM's MPIDR assignment: Aff0 = id & 0xf, Aff1 = id >> 4. */
+export function mpidrOf(vcpu: number): number {
+  return ((vcpu >> 4) << 8) | (vcpu & 0xf);
+}
+
+export class Vm extends EventEmitter<VmEvents> {
+  readonly core: Core;
+  readonly bus: TrapBus;
+  readonly gic: Gicv3;
+  readonly uarts: Serial8250[];
+  readonly rtc: Mc146818Rtc;
+  readonly flash?: CfiFlash;
+  readonly layout: BootLayout;
+  readonly dtb: Uint8Array;
+  private readonly vcpus: Vcpu[];
+  private active = 0;
+  private exit?: VmExit;
+  private wake?: () => void;
+  private readonly startMs = performance.now();
+
+  constructor(readonly cfg: RunConfig) {
+    super();
+    this.bus = new TrapBus({
+      debugMmio: cfg.debugMmio,
+      debugIoport: cfg.debugIoport,
+      log: (line) => this.emit("log", line),
+    });
+    this.vcpus = Array.from({ length: cfg.cpus }, (_, id) => ({
+      id, on: id === 0, waiting: false, timerDeadline: -1, irqLines: 0,
+    }));
+    this.core = new Core({
+      ramBase: cfg.ramBase,
+      ramSizeBytes: cfg.ramSizeBytes,
+      host: {
+        mmio: (vcpu, gpa, data, len, isWrite) => {
+          this.bus.access(vcpu, gpa, data, len, isWrite);
+          return true;
+        },
+        sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
+        counter: () => this.counter(),
+      },
+    });
+    this.gic = new Gicv3({
+      vcpuCount: cfg.cpus,
+      mpidr: mpidrOf,
+      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, level),
+    });
+    this.gic.register(this.bus);
+
+    // Devices, in kvmtool's order (which is also their device tree order).
+    const devices: FdtDevice[] = [];
+    if (cfg.flash !== undefined) {
+      this.flash = new CfiFlash({ base: map.FLASH_BASE, path: cfg.flash, log: (l) => this.emit("log", l) });
+      this.flash.register(this.bus);
+      devices.push(this.flash);
+    }
+    this.uarts = map.UART_INTIDS.map((intid, n) => {
+      const uart = new Serial8250({ base: map.UART_BASE + n * map.UART_STRIDE_BYTES, intid, irq: this.gic });
+      uart.register(this.bus);
+      devices.push(uart);
+      return uart;
+    });
+    this.uarts[0]!.on("output", (bytes) => this.emit("output", bytes));
+    this.rtc = new Mc146818Rtc({ base: map.RTC_BASE });
+    this.rtc.register(this.bus);
+    devices.push(this.rtc);
+
+    // Load the payload, then describe the machine.
+    const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
+    let initrd: Uint8Array | undefined;
+    if (cfg.firmware !== undefined) {
+      const fw = readImage(cfg.firmware, "firmware");
+      this.layout = layoutFirmware(ram, fw.length, cfg.firmwareAddress);
+      this.core.writePhys(this.layout.imageAddress, fw);
+    } else {
+      const kernel = readImage(cfg.kernel!, "kernel");
+      if (cfg.initrd !== undefined) initrd = readImage(cfg.initrd, "initrd");
+      this.layout = layoutKernel(ram, kernel, initrd?.length);
+      this.core.writePhys(this.layout.imageAddress, kernel);
+      if (initrd) this.core.writePhys(this.layout.initrd!.start, initrd);
+    }
+    this.dtb = deviceTreeBlob({
+      cpus: cfg.cpus,
+      mpidr: mpidrOf,
+      ramBase: cfg.ramBase,
+      ramSizeBytes: cfg.ramSizeBytes,
+      // With --firmware, /chosen/bootargs carries only -p (kvmtool commit 5e4b563).
+      bootargs: cfg.firmware !== undefined ? cfg.params : kernelCommandLine(cfg.params, cfg),
+      kaslrSeed: cfg.kaslrSeed,
+      initrd: this.layout.initrd,
+      intc: this.gic,
+      devices,
+      stdoutPath: `/U6_16550A@${map.UART_BASE.toString(16)}`,
+    });
+    if (this.dtb.length > FDT_MAX_SIZE) throw new ConfigError(`device tree too large (${this.dtb.length} bytes)`);
+    this.core.writePhys(this.layout.dtbAddress, this.dtb);
+    if (cfg.dumpDtb !== undefined) {
+      try {
+        writeFileSync(cfg.dumpDtb, this.dtb);
+      } catch (e) {
+        throw new FileError(`cannot write device tree to '${cfg.dumpDtb}': ${(e as NodeJS.ErrnoException).code}`);
+      }
+    }
+
+    // vCPU reset state (kvmtool's reset_vcpu_aarch64): EL1h, DAIF masked, MMU off, x0 = DTB
+    // on the boot vCPU; the others stay off until PSCI CPU_ON.
+    for (let i = cfg.cpus - 1; i >= 0; i--) {
+      this.core.reset(i, i !== 0);
+      if (i === 0) {
+        this.core.pc = BigInt(this.layout.entry);
+        this.core.setX(0, BigInt(this.layout.dtbAddress));
+      } else {
+        this.core.save(i);
+      }
+    }
+    this.active = 0;
+  }
+
+  /** The generic timer's physical count: 62.5 MHz since the VM started. */
+  counter(): number {
+    return Math.floor((performance.now() - this.startMs) * TICKS_PER_MS);
+  }
+
+  /** Host input for the guest console (ttyS0). */
+  input(bytes: Uint8Array): void {
+    this.uarts[0]!.pushInput(bytes);
+    this.wake?.();
+  }
+
+  /** Ends the VM (Ctrl-A x, `lkvm stop`): run() resolves with reason "stopped". */
+  stop(reason: VmExitReason = "stopped", message?: string): void {
+    this.exit ??= { reason, message };
+    this.wake?.();
+  }
+
+  /** Runs the guest until it powers off or is stopped. */
+  async run(): Promise<VmExit> {
+    let lastYield = performance.now();
+    while (!this.exit) {
+      let ranAny = false;
+      for (const v of this.vcpus) {
+        if (this.exit) break;
+        if (!v.on || (v.waiting && !this.wakeIfDue(v))) continue;
+        this.runVcpu(v);
+        ranAny = true;
+      }
+      if (this.exit) break;
+      if (!ranAny) {
+        await this.sleepUntilEvent();
+        lastYield = performance.now();
+      } else if (performance.now() - lastYield >= EVENT_LOOP_PERIOD_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    }
+    this.flash?.close();
+    return this.exit!;
+  }
+
+  private wakeIfDue(v: Vcpu): boolean {
+    if ((v.irqLines & 1) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;
+    return !v.waiting;
+  }
+
+  private async sleepUntilEvent(): Promise<void> {
+    let deadline = Infinity;
+    for (const v of this.vcpus) if (v.on && v.waiting && v.timerDeadline >= 0) deadline = Math.min(deadline, v.timerDeadline);
+    if (!this.vcpus.some((v) => v.on)) {
+      this.stop("error", "every vCPU is powered off");
+      return;
+    }
+    const ms = deadline === Infinity ? 1000 : Math.max(0, (deadline - this.counter()) / TICKS_PER_MS);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  private switchTo(v: Vcpu): void {
+    if (this.active === v.id) return;
+    this.core.save(this.active);
+    this.core.load(v.id);
+    this.active = v.id;
+  }
+
+  private runVcpu(v: Vcpu): void {
+    this.switchTo(v);
+    if (v.pendingOn) {
+      // PSCI CPU_ON: a fresh vCPU at the entry point, EL1h, MMU off, x0 = context id.
+      this.core.reset(v.id);
+      this.core.pc = v.pendingOn.entry;
+      this.core.setX(0, v.pendingOn.contextId);
+      v.pendingOn = undefined;
+    }
+    this.core.setIrqLines(v.irqLines);
+    const exit = this.core.run(SLICE_INSNS);
+    switch (exit) {
+      case abi.EXIT_BUDGET:
+      case abi.EXIT_YIELD:
+        return;
+      case abi.EXIT_TIMER: {
+        const out = this.core.timerOutputs();
+        this.gic.setPpiLevel(v.id, map.TIMER_PPI.virtual, (out & 1) !== 0);
+        this.gic.setPpiLevel(v.id, map.TIMER_PPI.nonSecure, (out & 2) !== 0);
+        return;
+      }
+      case abi.EXIT_WFI:
+        v.waiting = true;
+        v.timerDeadline = this.core.timerDeadline();
+        return;
+      case abi.EXIT_HVC:
+      case abi.EXIT_SMC: {
+        const x = [0, 1, 2, 3].map((i) => this.core.x(i));
+        const r = psciCall(this.psci, v.id, x);
+        if (r !== undefined) this.core.setX(0, r);
+        return;
+      }
+      case abi.EXIT_HALTED:
+        v.on = false;
+        return;
+      case abi.EXIT_MMIO_ABORT:
+        this.stop("error", `vCPU ${v.id}: fatal MMIO access`);
+        return;
+      default:
+        this.stop("error", `vCPU ${v.id}: unexpected exit ${exit} at pc 0x${this.core.pc.toString(16)}`);
+    }
+  }
+
+  private setIrqLine(vcpu: number, level: boolean): void {
+    const v = this.vcpus[vcpu];
+    if (!v) return;
+    v.irqLines = level ? v.irqLines | 1 : v.irqLines & ~1;
+    if (vcpu === this.active) this.core.setIrqLines(v.irqLines);
+    if (level && v.waiting) this.wake?.();
+  }
+
+  private readonly psci: PsciMachine = {
+    vcpuByMpidr: (mpidr) => {
+      const aff = Number(mpidr & 0xff_00ff_ffffn);
+      return this.vcpus.findIndex((v) => mpidrOf(v.id) === aff);
+    },
+    isOn: (vcpu) => this.vcpus[vcpu]!.on,
+    cpuOn: (vcpu, entry, contextId) => {
+      const v = this.vcpus[vcpu]!;
+      v.on = true;
+      v.waiting = false;
+      v.pendingOn = { entry, contextId };
+    },
+    cpuOff: (vcpu) => {
+      this.vcpus[vcpu]!.on = false;
+      if (vcpu === this.active) this.core.halted = true;
+    },
+    waitForInterrupt: (vcpu) => {
+      const v = this.vcpus[vcpu]!;
+      v.waiting = true;
+      v.timerDeadline = this.core.timerDeadline();
+    },
+    systemEvent: (kind) => this.stop(kind === "off" ? "poweroff" : "reset"),
+  };
+}
+
+function readImage(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new FileError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code}`);
+  }
+}

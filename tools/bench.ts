@@ -1,0 +1,149 @@
+// `make bench`: each workload under lkvm and under qemu-system-aarch64 (TCG) in the same run,
+// with the ratio. Speed is measured here, never asserted in tests.
+//
+// Workloads:
+// - int: test/guests/bench/int.c, three integer kernels with the MMU off and on. The guest times
+//   each kernel with the generic timer (so start-up costs don't count); lkvm runs in-process so
+//   the exact retired-instruction count of each kernel is known, and since both machines run the
+//   same instruction stream, QEMU's instructions per second follow from its time.
+// - boot: the default Debian kernel + initramfs, wall time from process start to the shell
+//   prompt (needs `make guest`; skipped with a note otherwise).
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { Vm } from "../src/kvm/vm.ts";
+import { validateConfig } from "../src/cli/config.ts";
+
+interface KernelTiming {
+  name: string;
+  mmu: string;
+  seconds: number;
+  check: string;
+  insns?: number;
+}
+
+const BENCH_LINE = /bench (\w+) ticks=(\d+) freq=(\d+) check=(0x[0-9a-f]+)/;
+const MMU_LINE = /bench begin mmu=(\w+)/;
+
+function parseLines(text: string, insnsAtLine?: Map<number, number>): KernelTiming[] {
+  const out: KernelTiming[] = [];
+  let mmu = "?";
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const m = MMU_LINE.exec(line);
+    if (m) mmu = m[1]!;
+    const b = BENCH_LINE.exec(line);
+    if (b) {
+      out.push({ name: b[1]!, mmu, seconds: Number(b[2]) / Number(b[3]), check: b[4]!, insns: insnsAtLine?.get(i) });
+    }
+  });
+  return out;
+}
+
+/** Runs the benchmark guest on lkvm in-process, recording retired instructions at each line. */
+async function runLkvm(image: string): Promise<KernelTiming[]> {
+  const cfg = validateConfig({ kernel: image, nodefaults: true, mem: "256", cpus: 1, loglevel: "error" });
+  const vm = new Vm(cfg);
+  let text = "";
+  let lineNo = 0;
+  let lastInsns = 0n;
+  const insnsAtLine = new Map<number, number>();
+  vm.on("output", (bytes) => {
+    for (const b of bytes) {
+      text += String.fromCharCode(b);
+      if (b === 0x0a) {
+        const now = vm.core.insnsRetired;
+        insnsAtLine.set(lineNo, Number(now - lastInsns));
+        lastInsns = now;
+        lineNo++;
+      }
+    }
+  });
+  const exit = await vm.run();
+  if (exit.reason !== "poweroff") throw new Error(`lkvm benchmark run ended with ${exit.reason}: ${exit.message ?? ""}\n${text}`);
+  return parseLines(text, insnsAtLine);
+}
+
+function runCommand(cmd: string, args: string[], until: RegExp, timeoutMs: number): Promise<{ text: string; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let text = "";
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      if (err) reject(err);
+      else resolve({ text, seconds: (performance.now() - t0) / 1000 });
+    };
+    const timer = setTimeout(() => finish(new Error(`${cmd} timed out after ${timeoutMs} ms; output ends:\n${text.slice(-1500)}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      text += d.toString("latin1");
+      if (until.test(text)) finish();
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", () => (until.test(text) ? finish() : finish(new Error(`${cmd} exited early; output ends:\n${text.slice(-1500)}`))));
+  });
+}
+
+const QEMU = "qemu-system-aarch64";
+const QEMU_BASE = ["-M", "virt", "-cpu", "cortex-a57", "-nographic", "-no-reboot"];
+
+function fmtRate(insns: number, seconds: number): string {
+  return `${(insns / seconds / 1e6).toFixed(1)} M/s`;
+}
+
+async function intBench(): Promise<string[]> {
+  const lkvmArgs = "lkvm run -k build/bench/int.bin --nodefaults -m 256 -c 1";
+  const qemuArgs = [...QEMU_BASE, "-m", "256", "-kernel", "build/bench/int-virt.elf"];
+  const ours = await runLkvm("build/bench/int.bin");
+  const theirs = parseLines((await runCommand(QEMU, qemuArgs, /bench end/, 120_000)).text);
+  const rows = [
+    `### Integer CPU benchmark (guest instructions per second, timed inside the guest)`,
+    ``,
+    `lkvm: \`${lkvmArgs}\` (in-process, interpreter)  `,
+    `QEMU: \`${QEMU} ${qemuArgs.join(" ")}\``,
+    ``,
+    `| kernel | MMU | guest insns | lkvm | QEMU TCG | lkvm / QEMU |`,
+    `|---|---|---|---|---|---|`,
+  ];
+  for (const o of ours) {
+    const t = theirs.find((x) => x.name === o.name && x.mmu === o.mmu);
+    if (!t || o.insns === undefined) continue;
+    if (t.check !== o.check) throw new Error(`${o.name}: results differ (lkvm ${o.check}, QEMU ${t.check})`);
+    rows.push(`| ${o.name} | ${o.mmu} | ${(o.insns / 1e6).toFixed(1)} M | ${fmtRate(o.insns, o.seconds)} | ${fmtRate(o.insns, t.seconds)} | ${(t.seconds / o.seconds).toFixed(3)}× |`);
+  }
+  return rows;
+}
+
+async function bootBench(): Promise<string[]> {
+  const image = "cache/guest/Image";
+  const initrd = "cache/guest/initramfs.cpio.gz";
+  if (!existsSync(image) || !existsSync(initrd)) return ["### Linux boot", "", "skipped: run `make guest` first"];
+  const prompt = /~ # |\/ # /;
+  const lkvmArgs = ["run", "-k", image, "-i", initrd, "-m", "512", "-c", "1", "-p", "quiet"];
+  const qemuArgs = [...QEMU_BASE, "-m", "512", "-kernel", image, "-initrd", initrd, "-append", "console=ttyAMA0 quiet"];
+  const rows = ["### Linux boot to the shell prompt (wall time from process start)", ""];
+  const theirs = await runCommand(QEMU, qemuArgs, prompt, 300_000);
+  let ours: { seconds: number } | undefined;
+  try {
+    ours = await runCommand("bin/lkvm", lkvmArgs, prompt, 600_000);
+  } catch (e) {
+    rows.push(`lkvm did not reach the prompt: ${(e as Error).message.split("\n")[0]}`, "");
+  }
+  rows.push(`lkvm: \`bin/lkvm ${lkvmArgs.join(" ")}\`  `, `QEMU: \`${QEMU} ${qemuArgs.join(" ")}\``, "");
+  rows.push(`| | lkvm | QEMU TCG | lkvm / QEMU |`, `|---|---|---|---|`);
+  rows.push(`| seconds | ${ours ? ours.seconds.toFixed(2) : "—"} | ${theirs.seconds.toFixed(2)} | ${ours ? (ours.seconds / theirs.seconds).toFixed(2) + "×" : "—"} |`);
+  return rows;
+}
+
+const which = process.argv[2];
+const sections: string[][] = [];
+if (!which || which === "int") sections.push(await intBench());
+if (!which || which === "boot") sections.push(await bootBench());
+console.log(`## make bench — ${new Date().toISOString().slice(0, 10)}, node ${process.version}\n`);
+console.log(sections.map((s) => s.join("\n")).join("\n\n"));
