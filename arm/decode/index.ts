@@ -5,11 +5,13 @@ import { parsePattern, type Group, type ParsedPattern, type Row } from "./table.
 import { branchesExceptionsSystem } from "./branch-system.ts";
 import { dataProcessingImmediate } from "./dp-imm.ts";
 import { dataProcessingRegister } from "./dp-reg.ts";
+import { simdLoadsStores } from "./ldst-simd.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
   branchesExceptionsSystem,
   dataProcessingRegister,
+  simdLoadsStores,
 ];
 
 export interface NumberedRow {

@@ -1,0 +1,334 @@
+// Handlers for the SIMD&FP loads and stores and the AdvSIMD structure loads and stores
+// (arm/decode/ldst-simd.ts).
+//
+// Order in every handler: the decode-time UNDEFINED checks, the FP access check, the SP
+// alignment check (base register 31), the accesses — each followed by `if (faulted) return` —
+// and only then the register writes and the base writeback. Loads gather into `scratch` first,
+// so a load that faults part-way changes no register. A store that faults part-way has written
+// the elements before the fault, as the architecture allows. SIMD&FP accesses have no valid
+// instruction syndrome (ISV = 0).
+//
+// CONSTRAINED UNPREDICTABLE choices, as qemu-aarch64 does them: LDP with Rt = Rt2 leaves the
+// value from the higher address; a structure load naming a register twice (the list wraps past
+// V31 only with four registers and is never repeated) cannot happen.
+
+import { pc, getX, getXSP, setXSP, getSP, getEL, vAddr } from "../state";
+import { readMem, writeMem, read64, write64, setSyndrome, dataBigEndian } from "../memory";
+import { faulted, spAlignmentFault, undefinedInstruction } from "../exceptions";
+import { sysregs, SCTLR_EL1 } from "../sysregs";
+import { checkFpEnabled } from "../fp-access";
+import { sx64 } from "../bits";
+import { scratch, clearScratch, loadElem, storeElem } from "./simd-lanes";
+
+// ---- shared pieces ----
+
+/**
+ * CheckSPAlignment for a base register of 31: with SCTLR_EL1.SA (EL1) or SA0 (EL0) set, an SP
+ * that is not 16-byte aligned takes an SP alignment fault. Returns false if it did.
+ */
+@inline function baseAligned(rn: u32): bool {
+  if (rn != 31) return true;
+  if ((getSP() & 15) == 0) return true;
+  const sa: u64 = getEL() == 0 ? (1 << 4) : (1 << 3);
+  if ((sysregs[SCTLR_EL1] & sa) == 0) return true;
+  spAlignmentFault();
+  return false;
+}
+
+/** The checks every SIMD&FP load/store makes before its first access. */
+@inline function start(rn: u32): bool {
+  if (!checkFpEnabled()) return false;
+  if (!baseAligned(rn)) return false;
+  setSyndrome(0);
+  return true;
+}
+
+/** ExtendReg(m, option, shift) for the register-offset forms (option<1> is always 1 here). */
+@inline function extendReg(rm: u32, option: u32, shift: u32): u64 {
+  let v = getX(rm);
+  if (option == 0b010) v &= 0xffffffff; // UXTW
+  else if (option == 0b110) v = <u64>sx64(v, 32); // SXTW
+  return v << shift; // LSL/UXTX (011), SXTX (111)
+}
+
+// Result of readV: the low and high 64 bits of a register-sized access.
+let vlo: u64 = 0;
+let vhi: u64 = 0;
+
+/** Reads 1 << scale bytes (1..16) at va into vlo:vhi (zero-extended). */
+function readV(va: u64, scale: u32): void {
+  if (scale < 4) {
+    vlo = readMem(va, 1 << scale, 0);
+    vhi = 0;
+    return;
+  }
+  // A 128-bit access is two 64-bit ones; big-endian data reverses all 16 bytes.
+  const a = read64(va, 0);
+  if (faulted) return;
+  const b = read64(va + 8, 0);
+  if (dataBigEndian()) { vlo = b; vhi = a; } else { vlo = a; vhi = b; }
+}
+
+/** Writes the low 1 << scale bytes of Vt to va. */
+function writeV(va: u64, scale: u32, t: u32): void {
+  const a = vAddr(t);
+  if (scale < 4) {
+    writeMem(va, 1 << scale, load<u64>(a), 0);
+    return;
+  }
+  const be = dataBigEndian();
+  write64(va, load<u64>(a + (be ? 8 : 0)), 0);
+  if (faulted) return;
+  write64(va + 8, load<u64>(a + (be ? 0 : 8)), 0);
+}
+
+/** V[t] = vlo:vhi (a scalar load zeroes the rest of the register). */
+@inline function setVFromRead(t: u32): void {
+  store<u64>(vAddr(t), vlo);
+  store<u64>(vAddr(t) + 8, vhi);
+}
+
+// ---- single register ----
+
+/** A load or store of 1 << scale bytes at Xn|SP + offset, then the writeback. */
+function single(scale: u32, L: u32, rn: u32, rt: u32, offset: u64, wback: bool, postIndex: bool): void {
+  if (scale > 4) {
+    undefinedInstruction();
+    return;
+  }
+  if (!start(rn)) return;
+  const base = getXSP(rn);
+  const va = postIndex ? base : base + offset;
+  if (L) {
+    readV(va, scale);
+    if (faulted) return;
+    setVFromRead(rt);
+  } else {
+    writeV(va, scale, rt);
+    if (faulted) return;
+  }
+  if (wback) setXSP(rn, base + offset);
+}
+
+export function exec_LDSTUR_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
+  single(scale, L, rn, rt, <u64>imm9, false, false);
+}
+
+export function exec_LDSTR_post_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
+  single(scale, L, rn, rt, <u64>imm9, true, true);
+}
+
+export function exec_LDSTR_pre_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
+  single(scale, L, rn, rt, <u64>imm9, true, false);
+}
+
+export function exec_LDSTR_uimm_simd(scale: u32, L: u32, imm12: u32, rn: u32, rt: u32): void {
+  single(scale, L, rn, rt, <u64>imm12 << scale, false, false);
+}
+
+export function exec_LDSTR_reg_simd(scale: u32, L: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  single(scale, L, rn, rt, extendReg(rm, option, S ? scale : 0), false, false);
+}
+
+export function exec_LDR_lit_simd(opc: u32, imm19: i64, rt: u32): void {
+  if (opc == 3) {
+    undefinedInstruction();
+    return;
+  }
+  if (!checkFpEnabled()) return;
+  setSyndrome(0);
+  readV(pc + <u64>imm19, opc + 2);
+  if (faulted) return;
+  setVFromRead(rt);
+}
+
+// ---- pairs ----
+
+function pair(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  if (opc == 3) {
+    undefinedInstruction();
+    return;
+  }
+  if (!start(rn)) return;
+  const scale = opc + 2;
+  const base = getXSP(rn);
+  const va = postIndex ? base : base + <u64>imm7;
+  if (L) {
+    readV(va, scale);
+    if (faulted) return;
+    const lo1 = vlo;
+    const hi1 = vhi;
+    readV(va + (<u64>1 << scale), scale);
+    if (faulted) return;
+    store<u64>(vAddr(rt), lo1);
+    store<u64>(vAddr(rt) + 8, hi1);
+    setVFromRead(rt2); // after Rt: with Rt = Rt2 the higher address wins
+  } else {
+    writeV(va, scale, rt);
+    if (faulted) return;
+    writeV(va + (<u64>1 << scale), scale, rt2);
+    if (faulted) return;
+  }
+  if (wback) setXSP(rn, base + <u64>imm7);
+}
+
+export function exec_LDSTNP_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
+}
+
+export function exec_LDSTP_post_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
+}
+
+export function exec_LDSTP_off_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
+}
+
+export function exec_LDSTP_pre_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
+}
+
+// ---- structures ----
+
+/** Reads one element of 1 << size bytes at va (0 after a fault). */
+@inline function readElem(va: u64, size: u32): u64 {
+  return readMem(va, 1 << size, 0);
+}
+
+/** The base writeback of a post-indexed structure access: Xm, or the transfer size for Rm = 31. */
+@inline function postIndex(rn: u32, base: u64, rm: u32, bytes: u64): void {
+  setXSP(rn, base + (rm == 31 ? bytes : getX(rm)));
+}
+
+/** Copies scratch register slot i (16 bytes) to V[(t + i) mod 32], for i < count. */
+function commitList(t: u32, count: u32): void {
+  for (let i: u32 = 0; i < count; i++) {
+    memory.copy(vAddr((t + i) & 31), scratch + (<usize>i << 4), 16);
+  }
+}
+
+/** Copies V[(t + i) mod 32] into scratch slot i, for i < count (loads that keep other lanes). */
+function scratchFromList(t: u32, count: u32): void {
+  for (let i: u32 = 0; i < count; i++) {
+    memory.copy(scratch + (<usize>i << 4), vAddr((t + i) & 31), 16);
+  }
+}
+
+export function exec_LDST_multi(Q: u32, L: u32, opcode: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  let rpt: u32;
+  let selem: u32;
+  switch (opcode) {
+    case 0b0000: rpt = 1; selem = 4; break;
+    case 0b0010: rpt = 4; selem = 1; break;
+    case 0b0100: rpt = 1; selem = 3; break;
+    case 0b0110: rpt = 3; selem = 1; break;
+    case 0b0111: rpt = 1; selem = 1; break;
+    case 0b1000: rpt = 1; selem = 2; break;
+    case 0b1010: rpt = 2; selem = 1; break;
+    default: undefinedInstruction(); return;
+  }
+  if (size == 3 && Q == 0 && selem != 1) {
+    undefinedInstruction();
+    return;
+  }
+  if (!start(rn)) return;
+  const elements: u32 = (8 << Q) >> size;
+  const ebytes: u64 = <u64>1 << size;
+  const base = getXSP(rn);
+  let offs: u64 = 0;
+  if (L) clearScratch();
+  for (let r: u32 = 0; r < rpt; r++) {
+    for (let e: u32 = 0; e < elements; e++) {
+      for (let s: u32 = 0; s < selem; s++) {
+        const slot = r + s; // register (t + r + s) mod 32; rpt or selem is 1
+        if (L) {
+          const v = readElem(base + offs, size);
+          if (faulted) return;
+          storeElem(scratch + (<usize>slot << 4) + (<usize>e << size), size, v);
+        } else {
+          writeMem(base + offs, <u32>ebytes, loadElem(vAddr((rt + slot) & 31) + (<usize>e << size), size), 0);
+          if (faulted) return;
+        }
+        offs += ebytes;
+      }
+    }
+  }
+  if (L) commitList(rt, rpt * selem);
+  if (post) postIndex(rn, base, rm, offs);
+}
+
+export function exec_LDST_multi_post(Q: u32, L: u32, opcode: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  exec_LDST_multi(Q, L, opcode, size, rn, rt, post, rm);
+}
+
+export function exec_LDST_single(Q: u32, L: u32, R: u32, opcode: u32, S: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  let scale = opcode >> 1;
+  const selem = (((opcode & 1) << 1) | R) + 1;
+  let index: u32;
+  switch (scale) {
+    case 0:
+      index = (Q << 3) | (S << 2) | size;
+      break;
+    case 1:
+      if (size & 1) { undefinedInstruction(); return; }
+      index = (Q << 2) | (S << 1) | (size >> 1);
+      break;
+    case 2:
+      if (size & 2) { undefinedInstruction(); return; }
+      if ((size & 1) == 0) {
+        index = (Q << 1) | S;
+      } else {
+        if (S) { undefinedInstruction(); return; }
+        index = Q;
+        scale = 3;
+      }
+      break;
+    default: // 11x: the replicating loads have their own rows (L = 1, S = 0)
+      undefinedInstruction();
+      return;
+  }
+  if (!start(rn)) return;
+  const ebytes: u64 = <u64>1 << scale;
+  const base = getXSP(rn);
+  let offs: u64 = 0;
+  if (L) scratchFromList(rt, selem);
+  for (let s: u32 = 0; s < selem; s++) {
+    if (L) {
+      const v = readElem(base + offs, scale);
+      if (faulted) return;
+      storeElem(scratch + (<usize>s << 4) + (<usize>index << scale), scale, v);
+    } else {
+      writeMem(base + offs, <u32>ebytes, loadElem(vAddr((rt + s) & 31) + (<usize>index << scale), scale), 0);
+      if (faulted) return;
+    }
+    offs += ebytes;
+  }
+  if (L) commitList(rt, selem);
+  if (post) postIndex(rn, base, rm, offs);
+}
+
+export function exec_LDST_single_post(Q: u32, L: u32, R: u32, opcode: u32, S: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  exec_LDST_single(Q, L, R, opcode, S, size, rn, rt, post, rm);
+}
+
+export function exec_LDnR(Q: u32, R: u32, o0: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  const selem = ((o0 << 1) | R) + 1;
+  if (!start(rn)) return;
+  const ebytes: u64 = <u64>1 << size;
+  const base = getXSP(rn);
+  const elements: u32 = (8 << Q) >> size;
+  clearScratch();
+  let offs: u64 = 0;
+  for (let s: u32 = 0; s < selem; s++) {
+    const v = readElem(base + offs, size);
+    if (faulted) return;
+    for (let e: u32 = 0; e < elements; e++) storeElem(scratch + (<usize>s << 4) + (<usize>e << size), size, v);
+    offs += ebytes;
+  }
+  commitList(rt, selem);
+  if (post) postIndex(rn, base, rm, offs);
+}
+
+export function exec_LDnR_post(Q: u32, R: u32, o0: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
+  exec_LDnR(Q, R, o0, size, rn, rt, post, rm);
+}
