@@ -4,12 +4,14 @@
 import { parsePattern, type Group, type ParsedPattern, type Row } from "./table.ts";
 import { branchesExceptionsSystem } from "./branch-system.ts";
 import { dataProcessingImmediate } from "./dp-imm.ts";
+import { loadsAndStores } from "./ldst.ts";
 import { dataProcessingRegister } from "./dp-reg.ts";
 import { simdLoadsStores } from "./ldst-simd.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
   branchesExceptionsSystem,
+  loadsAndStores,
   dataProcessingRegister,
   simdLoadsStores,
 ];

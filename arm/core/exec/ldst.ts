@@ -1,0 +1,373 @@
+// Handlers for ARM ARM C4.1.4: Loads and Stores (the integer forms; see arm/decode/ldst.ts).
+//
+// Every handler follows the same order: the SP alignment check (base register 31), the
+// syndrome for a data abort, the memory accesses — each followed by `if (faulted) return` —
+// and only then the register writes and the base writeback, so a faulting instruction changes
+// no register.
+//
+// CONSTRAINED UNPREDICTABLE cases behave as qemu-aarch64 (the differential-test oracle):
+//   - a load with writeback whose base is also a destination (LDR x1, [x1], #8; LDP with Rn = Rt
+//     or Rt2) ends with the written-back address in the base;
+//   - a store with writeback whose base is also a source stores the register's old value;
+//   - LDP/LDPSW/LDNP with Rt = Rt2 leaves the value from the lower address; LDXP/LDAXP with
+//     Rt = Rt2 leaves the value from the higher address;
+//   - STXR/STXP with Rs = Rt, Rt2 or Rn stores the old register values, then writes the status.
+
+import { pc, getX, setX, setW, getXSP, setXSP, getSP, getEL } from "../state";
+import {
+  readMem, writeMem, setSyndrome, syndrome, markExclusive, checkExclusive, AF_UNPRIV, AF_ALIGNED,
+} from "../memory";
+import { faulted, dataAbort, spAlignmentFault } from "../exceptions";
+import { sysregs, SCTLR_EL1 } from "../sysregs";
+import { FSC_ALIGNMENT } from "../mmu";
+import { sx64 } from "../bits";
+
+// ---- shared pieces ----
+
+// How a load widens its data into the register.
+const EXT_ZERO: u32 = 0; // LDRB, LDRH, LDR: zero-extended
+const EXT_SX64: u32 = 1; // LDRSB, LDRSH, LDRSW to Xt
+const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero above
+
+/** The widening of a signed load: opc<0> = 1 names a W destination. */
+@inline function signedExt(opc0: u32): u32 {
+  return opc0 ? EXT_SX32 : EXT_SX64;
+}
+
+@inline function extend(v: u64, size: u32, ext: u32): u64 {
+  if (ext == EXT_ZERO) return v;
+  const s = <u64>sx64(v, <i32>(8 << size));
+  return ext == EXT_SX64 ? s : s & 0xffffffff;
+}
+
+/** The syndrome's SF bit: whether the transfer register is an X register. */
+@inline function loadSf(size: u32, ext: u32): u32 {
+  return ext == EXT_SX64 || (ext == EXT_ZERO && size == 3) ? 1 : 0;
+}
+
+@inline function loadSyndrome(size: u32, ext: u32, rt: u32, acqRel: u32): u32 {
+  return syndrome(size, ext != EXT_ZERO ? 1 : 0, rt, loadSf(size, ext), acqRel);
+}
+
+@inline function storeSyndrome(size: u32, rt: u32, acqRel: u32): u32 {
+  return syndrome(size, 0, rt, size == 3 ? 1 : 0, acqRel);
+}
+
+/**
+ * CheckSPAlignment for a base register of 31: with SCTLR_EL1.SA (EL1) or SA0 (EL0) set, an SP
+ * that is not 16-byte aligned takes an SP alignment fault. Returns false if it did.
+ */
+@inline function baseAligned(rn: u32): bool {
+  if (rn != 31) return true;
+  if ((getSP() & 15) == 0) return true;
+  const sa: u64 = getEL() == 0 ? (1 << 4) : (1 << 3);
+  if ((sysregs[SCTLR_EL1] & sa) == 0) return true;
+  spAlignmentFault();
+  return false;
+}
+
+/** ExtendReg(m, option, shift) for the register-offset forms (option<1> is always 1 here). */
+@inline function extendReg(rm: u32, option: u32, shift: u32): u64 {
+  let v = getX(rm);
+  if (option == 0b010) v &= 0xffffffff; // UXTW
+  else if (option == 0b110) v = <u64>sx64(v, 32); // SXTW
+  return v << shift; // LSL/UXTX (011), SXTX (111)
+}
+
+// ---- single register ----
+
+/** A load of 1 << size bytes at va into rt. */
+@inline function load(va: u64, size: u32, ext: u32, rt: u32, flags: u32): void {
+  const v = readMem(va, 1 << size, flags);
+  if (faulted) return;
+  setX(rt, extend(v, size, ext));
+}
+
+/** A load without writeback (base plus offset): a data abort reports a valid syndrome. */
+@inline function loadOffset(size: u32, ext: u32, rn: u32, rt: u32, offset: u64, flags: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(loadSyndrome(size, ext, rt, 0));
+  load(getXSP(rn) + offset, size, ext, rt, flags);
+}
+
+@inline function storeOffset(size: u32, rn: u32, rt: u32, offset: u64, flags: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(storeSyndrome(size, rt, 0));
+  writeMem(getXSP(rn) + offset, 1 << size, getX(rt), flags);
+}
+
+/** A load with writeback: pre-index (post = false) or post-index. No syndrome. */
+@inline function loadWriteback(size: u32, ext: u32, rn: u32, rt: u32, imm: i64, post: bool): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const base = getXSP(rn);
+  const v = readMem(post ? base : base + <u64>imm, 1 << size, 0);
+  if (faulted) return;
+  setX(rt, extend(v, size, ext));
+  setXSP(rn, base + <u64>imm); // after Rt: the address wins when Rn = Rt
+}
+
+@inline function storeWriteback(size: u32, rn: u32, rt: u32, imm: i64, post: bool): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const base = getXSP(rn);
+  writeMem(post ? base : base + <u64>imm, 1 << size, getX(rt), 0);
+  if (faulted) return;
+  setXSP(rn, base + <u64>imm);
+}
+
+// Unsigned offset (imm12 already scaled by the access size).
+export function exec_STR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): void {
+  storeOffset(size, rn, rt, imm12, 0);
+}
+export function exec_LDR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): void {
+  loadOffset(size, EXT_ZERO, rn, rt, imm12, 0);
+}
+export function exec_LDRS_uimm(size: u32, opc0: u32, imm12: u64, rn: u32, rt: u32): void {
+  loadOffset(size, signedExt(opc0), rn, rt, imm12, 0);
+}
+export function exec_LDRSW_uimm(imm12: u64, rn: u32, rt: u32): void {
+  loadOffset(2, EXT_SX64, rn, rt, imm12, 0);
+}
+
+// Unscaled immediate.
+export function exec_STUR(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  storeOffset(size, rn, rt, <u64>imm9, 0);
+}
+export function exec_LDUR(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(size, EXT_ZERO, rn, rt, <u64>imm9, 0);
+}
+export function exec_LDURS(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(size, signedExt(opc0), rn, rt, <u64>imm9, 0);
+}
+export function exec_LDURSW(imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(2, EXT_SX64, rn, rt, <u64>imm9, 0);
+}
+
+// Unprivileged: at EL1 the access is checked as EL0's would be (at EL0 it is an ordinary one).
+// A single register without writeback, so the syndrome is valid.
+export function exec_STTR(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  storeOffset(size, rn, rt, <u64>imm9, AF_UNPRIV);
+}
+export function exec_LDTR(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(size, EXT_ZERO, rn, rt, <u64>imm9, AF_UNPRIV);
+}
+export function exec_LDTRS(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(size, signedExt(opc0), rn, rt, <u64>imm9, AF_UNPRIV);
+}
+export function exec_LDTRSW(imm9: i64, rn: u32, rt: u32): void {
+  loadOffset(2, EXT_SX64, rn, rt, <u64>imm9, AF_UNPRIV);
+}
+
+// Post-index.
+export function exec_STR_post(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  storeWriteback(size, rn, rt, imm9, true);
+}
+export function exec_LDR_post(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(size, EXT_ZERO, rn, rt, imm9, true);
+}
+export function exec_LDRS_post(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(size, signedExt(opc0), rn, rt, imm9, true);
+}
+export function exec_LDRSW_post(imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(2, EXT_SX64, rn, rt, imm9, true);
+}
+
+// Pre-index.
+export function exec_STR_pre(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  storeWriteback(size, rn, rt, imm9, false);
+}
+export function exec_LDR_pre(size: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(size, EXT_ZERO, rn, rt, imm9, false);
+}
+export function exec_LDRS_pre(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(size, signedExt(opc0), rn, rt, imm9, false);
+}
+export function exec_LDRSW_pre(imm9: i64, rn: u32, rt: u32): void {
+  loadWriteback(2, EXT_SX64, rn, rt, imm9, false);
+}
+
+// Register offset: Xm extended by option, shifted left by the access size when S = 1.
+export function exec_STR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  storeOffset(size, rn, rt, extendReg(rm, option, S ? size : 0), 0);
+}
+export function exec_LDR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  loadOffset(size, EXT_ZERO, rn, rt, extendReg(rm, option, S ? size : 0), 0);
+}
+export function exec_LDRS_reg(size: u32, opc0: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  loadOffset(size, signedExt(opc0), rn, rt, extendReg(rm, option, S ? size : 0), 0);
+}
+export function exec_LDRSW_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  loadOffset(2, EXT_SX64, rn, rt, extendReg(rm, option, S ? 2 : 0), 0);
+}
+
+// Literal: PC-relative, never SP-based.
+export function exec_LDR_lit(sf: u32, offset: i64, rt: u32): void {
+  const size: u32 = sf ? 3 : 2;
+  setSyndrome(loadSyndrome(size, EXT_ZERO, rt, 0));
+  load(pc + <u64>offset, size, EXT_ZERO, rt, 0);
+}
+export function exec_LDRSW_lit(offset: i64, rt: u32): void {
+  setSyndrome(loadSyndrome(2, EXT_SX64, rt, 0));
+  load(pc + <u64>offset, 2, EXT_SX64, rt, 0);
+}
+
+// Prefetch: a hint with no architectural effect; it never faults (nor checks SP alignment).
+export function exec_PRFM_uimm(imm12: u32, rn: u32, rt: u32): void {}
+export function exec_PRFUM(imm9: u32, rn: u32, rt: u32): void {}
+export function exec_PRFM_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {}
+export function exec_PRFM_lit(imm19: u32, rt: u32): void {}
+
+// ---- pairs ----
+
+/**
+ * LDP/LDPSW/LDNP of two 1 << size byte elements. Both reads happen before any register is
+ * written; Rt is written last (Rt = Rt2 keeps the lower element) and the base after that.
+ */
+@inline function loadPair(size: u32, ext: u32, imm: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const base = getXSP(rn);
+  const va = postIndex ? base : base + <u64>imm;
+  const bytes: u32 = 1 << size;
+  const first = readMem(va, bytes, 0);
+  if (faulted) return;
+  const second = readMem(va + bytes, bytes, 0);
+  if (faulted) return;
+  setX(rt2, extend(second, size, ext));
+  setX(rt, extend(first, size, ext));
+  if (wback) setXSP(rn, base + <u64>imm);
+}
+
+@inline function storePair(size: u32, imm: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const base = getXSP(rn);
+  const va = postIndex ? base : base + <u64>imm;
+  const bytes: u32 = 1 << size;
+  writeMem(va, bytes, getX(rt), 0);
+  if (faulted) return;
+  writeMem(va + bytes, bytes, getX(rt2), 0);
+  if (faulted) return;
+  if (wback) setXSP(rn, base + <u64>imm);
+}
+
+// opc<1> (sf) selects W (4-byte) or X (8-byte) elements; imm7 is already scaled.
+export function exec_STNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_STP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDPSW_post(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_STP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDPSW_off(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_STP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
+}
+export function exec_LDPSW_pre(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
+}
+
+// ---- exclusives, load-acquire, store-release ----
+// Memory is sequentially consistent on one thread, so acquire/release (o0) adds only the
+// syndrome's AR bit. Exclusives give no instruction syndrome (ISV = 0), as the ARM ARM lists
+// them among the accesses without one; LDAR/STLR do give one. All of them need natural alignment.
+
+export function exec_LDXR(size: u32, o0: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const va = getXSP(rn);
+  const bytes: u32 = 1 << size;
+  const v = readMem(va, bytes, AF_ALIGNED);
+  if (faulted) return;
+  markExclusive(va, bytes);
+  setX(rt, v);
+}
+
+export function exec_STXR(size: u32, rs: u32, o0: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const va = getXSP(rn);
+  const bytes: u32 = 1 << size;
+  const data = getX(rt);
+  if (!checkExclusive(va, bytes)) {
+    if (!faulted) setW(rs, 1);
+    return;
+  }
+  writeMem(va, bytes, data, AF_ALIGNED);
+  if (faulted) return;
+  setW(rs, 0);
+}
+
+/** An alignment fault for an exclusive pair, which must be aligned to its total size. */
+function pairAlignmentFault(va: u64, isWrite: bool): void {
+  setSyndrome(0);
+  dataAbort(FSC_ALIGNMENT | (isWrite ? (1 << 6) : 0), va);
+}
+
+export function exec_LDXP(sz: u32, o0: u32, rt2: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const va = getXSP(rn);
+  const bytes: u32 = 4 << sz;
+  if ((va & <u64>(2 * bytes - 1)) != 0) {
+    pairAlignmentFault(va, false);
+    return;
+  }
+  const first = readMem(va, bytes, AF_ALIGNED);
+  if (faulted) return;
+  const second = readMem(va + bytes, bytes, AF_ALIGNED);
+  if (faulted) return;
+  markExclusive(va, 2 * bytes);
+  setX(rt, first);
+  setX(rt2, second);
+}
+
+export function exec_STXP(sz: u32, rs: u32, o0: u32, rt2: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(0);
+  const va = getXSP(rn);
+  const bytes: u32 = 4 << sz;
+  const first = getX(rt);
+  const second = getX(rt2);
+  if (!checkExclusive(va, 2 * bytes)) {
+    if (!faulted) setW(rs, 1);
+    return;
+  }
+  writeMem(va, bytes, first, AF_ALIGNED);
+  if (faulted) return;
+  writeMem(va + bytes, bytes, second, AF_ALIGNED);
+  if (faulted) return;
+  setW(rs, 0);
+}
+
+export function exec_LDAR(size: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(loadSyndrome(size, EXT_ZERO, rt, 1));
+  load(getXSP(rn), size, EXT_ZERO, rt, AF_ALIGNED);
+}
+
+export function exec_STLR(size: u32, rn: u32, rt: u32): void {
+  if (!baseAligned(rn)) return;
+  setSyndrome(storeSyndrome(size, rt, 1));
+  writeMem(getXSP(rn), 1 << size, getX(rt), AF_ALIGNED);
+}
