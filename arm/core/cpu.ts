@@ -8,7 +8,7 @@ import {
 import { pc, nextPc, setPc, branchTo, getDAIF } from "./state";
 import { decode, execute } from "./gen/decoder";
 import { clearFault, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
-import { fetchTag, fetchHost, setFetchPage, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, ACC_EXEC, P_RAM } from "./mmu";
+import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, ACC_EXEC, P_RAM } from "./mmu";
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { timerPoll } from "./timer";
@@ -29,6 +29,7 @@ export function run(budget: u32): u32 {
   if (load<u32>(ACTIVE_STATE + HALTED)) return finish(EXIT_HALTED, 0);
   setPc(load<u64>(ACTIVE_STATE + PC));
   exitReason = 0;
+  regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
   let n: u32 = 0;
   while (n < budget) {

@@ -28,6 +28,7 @@ export function resetVcpu(vcpuId: u32, poweredOff: bool): void {
   resetSysregs(vcpuId);
   sysregs[CNTFRQ_EL0] = CNTFRQ_HZ;
   tlbFlushAll();
+  regimeChanged();
   requestAttention();
 }
 

@@ -10,7 +10,7 @@ import { getEL } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysregs";
 import {
   translate, neededPerms, tlbLookupHost, ramHost, walkFault, walkFlags, walkPa,
-  ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT,
+  ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked,
 } from "./mmu";
 import { dataAbort, faulted } from "./exceptions";
 
@@ -41,8 +41,7 @@ export function clearMmioStop(): void { mmioStop = false; }
 
 /** Whether data accesses at the current EL are big-endian (SCTLR_EL1.EE, or E0E at EL0). */
 @inline export function dataBigEndian(): bool {
-  const bit: u64 = getEL() == 0 ? (1 << 24) : (1 << 25);
-  return (sysregs[SCTLR_EL1] & bit) != 0;
+  return bigEndianData;
 }
 
 @inline function swapIfBE(v: u64, size: u32): u64 {
@@ -134,7 +133,7 @@ export function writeMem(va: u64, size: u32, v: u64, flags: u32): void {
 // ---- the slow path ----
 
 @inline function strictAlign(): bool {
-  return (sysregs[SCTLR_EL1] & 2) != 0; // SCTLR_EL1.A
+  return alignmentChecked; // SCTLR_EL1.A
 }
 
 function abort(va: u64, fsc: u32, isWrite: bool): void {

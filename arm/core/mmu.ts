@@ -10,7 +10,7 @@
 import { TLB_BASE, RAM_HOST_BASE } from "../abi";
 import { getEL, getPAN } from "./state";
 import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysregs";
-import { ramBase, ramEnd } from "./ram";
+import { ramBase, ramEnd, ramSize } from "./ram";
 
 export const TLB_ENTRIES: u32 = 4096;
 const ENTRY_BYTES: u32 = 32;
@@ -69,9 +69,32 @@ export let fetchHost: usize = 0;
   fetchHost = host - <usize>(va & 0xfff);
 }
 
-/** Called when anything that affects translation or permissions changes. */
+// Derived from system registers and PSTATE, cached because every access needs them; all
+// recomputed by regimeChanged().
+/** SCTLR_EL1.M. */
+export let mmuOn: bool = false;
+/** Data accesses at the current EL are big-endian (SCTLR_EL1.EE, or E0E at EL0). */
+export let bigEndianData: bool = false;
+/** SCTLR_EL1.A: every unaligned data access faults. */
+export let alignmentChecked: bool = false;
+/** The current ASID (from TTBR0 or TTBR1 as TCR_EL1.A1 says; 8 or 16 bits by TCR_EL1.AS). */
+export let curAsid: u32 = 0;
+
+/**
+ * Called when anything that affects translation, permissions or data endianness changes:
+ * SCTLR/TCR/TTBR/MAIR writes, exception entry and return, a vCPU switch, and every run()
+ * (the VMM may have written state directly).
+ */
 export function regimeChanged(): void {
   fetchTag = 1;
+  const sctlr = sysregs[SCTLR_EL1];
+  mmuOn = (sctlr & 1) != 0;
+  alignmentChecked = (sctlr & 2) != 0;
+  bigEndianData = (sctlr & (getEL() == 0 ? (<u64>1 << 24) : (<u64>1 << 25))) != 0;
+  const tcr = sysregs[TCR_EL1];
+  const ttbr = (tcr & (<u64>1 << 22)) ? sysregs[TTBR1_EL1] : sysregs[TTBR0_EL1];
+  const asid = <u32>(ttbr >> 48);
+  curAsid = (tcr & (<u64>1 << 36)) ? asid : asid & 0xff;
 }
 
 export function tlbFlushAll(): void {
@@ -85,14 +108,11 @@ export function tlbFlushAll(): void {
 }
 
 @inline export function mmuEnabled(): bool {
-  return (sysregs[SCTLR_EL1] & 1) != 0;
+  return mmuOn;
 }
 
 @inline function currentAsid(): u32 {
-  const tcr = sysregs[TCR_EL1];
-  const ttbr = (tcr & (<u64>1 << 22)) ? sysregs[TTBR1_EL1] : sysregs[TTBR0_EL1];
-  const asid = <u32>(ttbr >> 48);
-  return (tcr & (<u64>1 << 36)) ? asid : asid & 0xff;
+  return curAsid;
 }
 
 /** Permission bits an access needs at the current EL. `unpriv` is LDTR/STTR at EL1. */
@@ -155,8 +175,16 @@ function fillEntry(e: usize, tag: u64): void {
   if (walkFlags & P_BLOCK) blocksCached = true;
 }
 
-/** The fast path for RAM: wasm address of va if the TLB holds it with `need`, else 0. */
+/**
+ * The fast path for RAM: wasm address of va if the TLB holds it with `need`, else 0. Callers
+ * only use it for naturally aligned accesses, so with the MMU off (Device memory, where only
+ * unaligned accesses are special) RAM needs no TLB at all.
+ */
 @inline export function tlbLookupHost(va: u64, need: u32): usize {
+  if (!mmuOn) {
+    const off = va - ramBase;
+    return off < ramSize ? RAM_HOST_BASE + <usize>off : 0;
+  }
   const e = entryAddr(va);
   const flags = load<u32>(e + E_FLAGS);
   if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE)) == (need | P_RAM) &&
