@@ -7,6 +7,7 @@ import { dataProcessingImmediate } from "./dp-imm.ts";
 import { loadsAndStores } from "./ldst.ts";
 import { dataProcessingRegister } from "./dp-reg.ts";
 import { simdLoadsStores } from "./ldst-simd.ts";
+import { scalarFloatingPoint, fpConversions } from "./fp.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
@@ -14,6 +15,8 @@ export const groups: Group[] = [
   loadsAndStores,
   dataProcessingRegister,
   simdLoadsStores,
+  scalarFloatingPoint,
+  fpConversions,
 ];
 
 export interface NumberedRow {

@@ -1,0 +1,37 @@
+// Scalar floating point (ARM ARM C4.1.6) against qemu-aarch64: every row of arm/decode/fp.ts,
+// with ftype biased to single and double but also hitting the unallocated 10 and the
+// FEAT_FP16 11 (both UNDEFINED on an ARMv8.0 core).
+
+import { scalarFloatingPoint, fpConversions } from "../../arm/decode/fp.ts";
+import { describeRows, type Fields, type RowTest, type Width } from "./fp-diff.ts";
+
+const arith = (f: Fields): Width => (f.ftype === 1 ? 64 : 32);
+const conv = (t: number): Width => (t === 1 ? 64 : t === 3 ? 16 : 32);
+const FTYPES = [0, 1, 0, 1, 0, 1, 0, 1, 2, 3];
+
+const TWO_SOURCE = ["FMUL", "FDIV", "FADD", "FSUB", "FMAX", "FMIN", "FMAXNM", "FMINNM", "FNMUL"];
+const THREE_SOURCE = ["FMADD", "FMSUB", "FNMADD", "FNMSUB"];
+
+describeRows("scalar FP data processing agrees with qemu", scalarFloatingPoint, [
+  { row: "FP_1SRC", label: "FMOV/FABS/FNEG", fields: { ftype: FTYPES, opc: [0, 1, 2] }, width: arith, perMode: 60 },
+  { row: "FP_1SRC", label: "FSQRT", fields: { ftype: FTYPES, opc: [3] }, width: arith },
+  { row: "FCVT_prec", label: "FCVT between precisions", fields: { ftype: [0, 1, 3, 0, 1, 3, 2], opc: (rng, f) => (rng.chance(0.1) ? rng.below(4) : rng.pick([0, 1, 3].filter((t) => t !== f.ftype))) }, width: (f) => conv(f.ftype!), perMode: 400 },
+  { row: "FRINT", fields: { ftype: FTYPES }, width: arith, perMode: 400 },
+  { row: "FCMP", label: "FCMP/FCMPE", fields: { ftype: FTYPES }, width: arith },
+  { row: "FMOV_imm", fields: { ftype: [0, 1, 2, 3] }, width: arith, perMode: 40 },
+  { row: "FCCMP", label: "FCCMP/FCCMPE", fields: { ftype: FTYPES }, width: arith },
+  ...TWO_SOURCE.map((name, opcode): RowTest => ({ row: "FP_2SRC", label: name, fields: { ftype: FTYPES, opcode: [opcode] }, width: arith })),
+  { row: "FP_2SRC", label: "unallocated 2-source opcodes", fields: { ftype: [0, 1], opcode: [9, 10, 11, 12, 13, 14, 15] }, width: arith, perMode: 10, minCompleted: 0 },
+  { row: "FCSEL", fields: { ftype: FTYPES }, width: arith, perMode: 60 },
+  ...THREE_SOURCE.map((name, i): RowTest => ({ row: "FP_3SRC", label: name, fields: { ftype: FTYPES, o1: [i >> 1], o0: [i & 1] }, width: arith, perMode: 300 })),
+], "fp-scalar-dp");
+
+describeRows("scalar FP conversions agree with qemu", fpConversions, [
+  { row: "FCVT_fixed", label: "FCVTZS/FCVTZU (fixed-point)", fields: { ftype: FTYPES, rmode: [3], opcode: [0, 1], scale: (rng, f) => (f.sf ? rng.below(64) : rng.range(32, 63)) }, width: arith },
+  { row: "FCVT_fixed", label: "SCVTF/UCVTF (fixed-point)", fields: { ftype: FTYPES, rmode: [0], opcode: [2, 3], scale: (rng, f) => (f.sf ? rng.below(64) : rng.range(24, 63)) }, width: arith },
+  { row: "FCVT_fixed", label: "unallocated fixed-point forms", fields: { ftype: [0, 1], rmode: [0, 1, 2, 3], opcode: [0, 1, 2, 3, 4, 5, 6, 7] }, width: arith, perMode: 20, minCompleted: 0 },
+  { row: "FCVT_int", label: "FCVT{N,P,M,Z}{S,U}", fields: { ftype: FTYPES, opcode: [0, 1] }, width: arith, perMode: 400 },
+  { row: "FCVT_int", label: "FCVTAS/FCVTAU", fields: { ftype: FTYPES, rmode: [0, 0, 0, 1], opcode: [4, 5] }, width: arith },
+  { row: "FCVT_int", label: "SCVTF/UCVTF (integer)", fields: { ftype: FTYPES, rmode: [0, 0, 0, 2], opcode: [2, 3] }, width: arith },
+  { row: "FCVT_int", label: "FMOV (general)", fields: { sf: [0, 1], ftype: (rng, f) => (rng.chance(0.1) ? rng.below(4) : f.sf ? rng.pick([1, 2]) : 0), rmode: (rng, f) => (rng.chance(0.1) ? rng.below(4) : f.ftype === 2 ? 1 : 0), opcode: [6, 7] }, width: arith, perMode: 60 },
+], "fp-scalar-conv");
