@@ -8,6 +8,7 @@ import { loadsAndStores } from "./ldst.ts";
 import { dataProcessingRegister } from "./dp-reg.ts";
 import { simdLoadsStores } from "./ldst-simd.ts";
 import { scalarFloatingPoint, fpConversions } from "./fp.ts";
+import { simdInteger } from "./simd-int.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
@@ -17,6 +18,7 @@ export const groups: Group[] = [
   simdLoadsStores,
   scalarFloatingPoint,
   fpConversions,
+  simdInteger,
 ];
 
 export interface NumberedRow {

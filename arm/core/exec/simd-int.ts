@@ -1,0 +1,866 @@
+// Handlers for the AdvSIMD integer arithmetic groups (arm/decode/simd-int.ts): three same,
+// three different, two-register misc, across lanes, and their scalar forms.
+//
+// Every handler: reserved size/Q combinations take UNDEFINED (decode comes first in the ARM
+// ARM), then the FP access check, then the lanes, gathered in `scratch` and written to Vd at the
+// end (so Vd may also be a source). Element values travel zero-extended in u64; the signed
+// operations sign-extend them with the element size. Saturating operations set FPSR.QC exactly
+// when a lane saturates.
+
+import { checkFpEnabled } from "../fp-access";
+import { undefinedInstruction } from "../exceptions";
+import { sx64 } from "../bits";
+import {
+  elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, half,
+  smax, smin, umax, satS, satU, satUfromS, sqadd, sqsub, uqadd, uqsub, suqadd, usqadd,
+} from "./simd-lanes";
+
+// ---- shared pieces ----
+
+/** Sign-extends an element value of size `size`. */
+@inline function sx(v: u64, size: u32): i64 {
+  return sx64(v, <i32>(8 << size));
+}
+
+/** Takes UNDEFINED when `reserved`, else the FP access check; true if the handler may go on. */
+@inline function ok(reserved: bool): bool {
+  if (reserved) {
+    undefinedInstruction();
+    return false;
+  }
+  return checkFpEnabled();
+}
+
+/** Element size and Q combinations: 64-bit lanes need Q = 1. */
+@inline function reservedD1(Q: u32, size: u32): bool {
+  return size == 3 && Q == 0;
+}
+
+/** A shift by a signed register amount (SSHL, USHL, SRSHL, SQSHL, ... on one element). */
+export function shiftReg(U: u32, size: u32, a: u64, b: u64, rounding: bool, saturating: bool): u64 {
+  const esize: u32 = 8 << size;
+  const shift = <i32>sx64(b & 0xff, 8);
+  if (shift >= 0) {
+    const s = <u32>shift;
+    if (!saturating) return s >= esize ? 0 : (a << s) & umax(size);
+    if (a == 0) return 0;
+    if (U) {
+      if (s >= esize) { setQC(); return umax(size); }
+      const r = a << s;
+      if (esize == 64 && (r >> s) != a) { setQC(); return <u64>-1; }
+      return satU(r, size);
+    }
+    const v = sx(a, size);
+    if (s >= esize) { setQC(); return <u64>(v < 0 ? smin(size) : smax(size)) & umax(size); }
+    const r = v << s;
+    if (esize == 64 && (r >> s) != v) { setQC(); return <u64>(v < 0 ? i64.MIN_VALUE : i64.MAX_VALUE); }
+    return satS(r, size) & umax(size);
+  }
+  const k = <u32>(-shift); // 1..128
+  if (U) {
+    if (rounding) {
+      if (k > esize) return 0;
+      const r = a >> (k - 1);
+      return (r >> 1) + (r & 1);
+    }
+    return k >= esize ? 0 : a >> k;
+  }
+  const v = sx(a, size);
+  if (rounding) {
+    if (k > esize) return 0;
+    const r = v >> (k - 1);
+    return <u64>((r >> 1) + (r & 1)) & umax(size);
+  }
+  return <u64>(v >> (k >= esize ? esize - 1 : k)) & umax(size);
+}
+
+/** SQDMULH / SQRDMULH of one element (size 1 or 2). */
+function qdmulh(a: u64, b: u64, size: u32, round: bool): u64 {
+  const esize: u32 = 8 << size;
+  const x = sx(a, size);
+  const y = sx(b, size);
+  if (x == smin(size) && y == smin(size)) { setQC(); return <u64>smax(size) & umax(size); }
+  let p = 2 * x * y;
+  if (round) p += <i64>1 << (esize - 1);
+  return <u64>(p >> esize) & umax(size);
+}
+
+/** 2 * a * b of two signed elements (size 1 or 2), saturated to twice the size. */
+function qdmull(a: u64, b: u64, size: u32): i64 {
+  const x = sx(a, size);
+  const y = sx(b, size);
+  if (x == smin(size) && y == smin(size)) {
+    setQC();
+    return smax(size + 1);
+  }
+  return 2 * x * y;
+}
+
+/** Polynomial (carry-less) multiplication of two 8-bit values: 16 bits. */
+@inline function pmul8(a: u64, b: u64): u64 {
+  let r: u64 = 0;
+  for (let i: u64 = 0; i < 8; i++) if ((b >> i) & 1) r ^= a << i;
+  return r;
+}
+
+// Lane operations of the three same group.
+const OP_HADD: u32 = 0;
+const OP_QADD: u32 = 1;
+const OP_RHADD: u32 = 2;
+const OP_HSUB: u32 = 4;
+const OP_QSUB: u32 = 5;
+const OP_CMGT: u32 = 6;
+const OP_CMGE: u32 = 7;
+const OP_SHL: u32 = 8;
+const OP_QSHL: u32 = 9;
+const OP_RSHL: u32 = 10;
+const OP_QRSHL: u32 = 11;
+const OP_MAX: u32 = 12;
+const OP_MIN: u32 = 13;
+const OP_ABD: u32 = 14;
+const OP_ABA: u32 = 15;
+const OP_ADDSUB: u32 = 16;
+const OP_CMTST: u32 = 17;
+const OP_MLA: u32 = 18;
+const OP_MUL: u32 = 19;
+const OP_QDMULH: u32 = 22;
+const OP_ADD: u32 = 23;
+
+/** One lane of a three same operation: a from Vn, b from Vm, d the old Vd lane. */
+@inline function sameOp(op: u32, U: u32, size: u32, a: u64, b: u64, d: u64): u64 {
+  const m = umax(size);
+  switch (op) {
+    case OP_HADD: return <u64>((U ? <i64>(a + b) : sx(a, size) + sx(b, size)) >> 1) & m;
+    case OP_RHADD: return <u64>((U ? <i64>(a + b) : sx(a, size) + sx(b, size)) + 1 >> 1) & m;
+    case OP_HSUB: return <u64>((U ? <i64>a - <i64>b : sx(a, size) - sx(b, size)) >> 1) & m;
+    case OP_QADD: return (U ? uqadd(a, b, size) : sqadd(sx(a, size), sx(b, size), size)) & m;
+    case OP_QSUB: return (U ? uqsub(a, b) : sqsub(sx(a, size), sx(b, size), size)) & m;
+    case OP_CMGT: return (U ? a > b : sx(a, size) > sx(b, size)) ? m : 0;
+    case OP_CMGE: return (U ? a >= b : sx(a, size) >= sx(b, size)) ? m : 0;
+    case OP_SHL: return shiftReg(U, size, a, b, false, false);
+    case OP_QSHL: return shiftReg(U, size, a, b, false, true);
+    case OP_RSHL: return shiftReg(U, size, a, b, true, false);
+    case OP_QRSHL: return shiftReg(U, size, a, b, true, true);
+    case OP_MAX: return U ? (a > b ? a : b) : (sx(a, size) > sx(b, size) ? a : b);
+    case OP_MIN: return U ? (a < b ? a : b) : (sx(a, size) < sx(b, size) ? a : b);
+    case OP_ABD: return absDiff(U, size, a, b);
+    case OP_ABA: return (d + absDiff(U, size, a, b)) & m;
+    case OP_ADDSUB: return (U ? a - b : a + b) & m;
+    case OP_ADD: return (a + b) & m;
+    case OP_CMTST: return (U ? a == b : (a & b) != 0) ? m : 0;
+    case OP_MLA: return (U ? d - a * b : d + a * b) & m;
+    case OP_MUL: return U ? pmul8(a, b) & 0xff : (a * b) & m;
+    case OP_QDMULH: return qdmulh(a, b, size, U != 0);
+    default: return 0;
+  }
+}
+
+/** |a - b| of two elements (size 0..2), as an unsigned element. */
+@inline function absDiff(U: u32, size: u32, a: u64, b: u64): u64 {
+  const d = U ? <i64>a - <i64>b : sx(a, size) - sx(b, size);
+  return <u64>(d < 0 ? -d : d);
+}
+
+/** A whole three same vector operation. */
+@inline function sameVector(op: u32, Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const n = lanes(Q, size);
+  for (let i: u32 = 0; i < n; i++) {
+    put(i, size, sameOp(op, U, size, elem(rn, i, size), elem(rm, i, size), elem(rd, i, size)));
+  }
+  commit(rd, Q);
+}
+
+/** A scalar three same operation on element 0. */
+@inline function sameScalar(op: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  setScalar(rd, size, sameOp(op, U, size, elem(rn, 0, size), elem(rm, 0, size), elem(rd, 0, size)));
+}
+
+// ---- AdvSIMD three same ----
+
+export function exec_HADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_HADD, Q, U, size, rm, rn, rd);
+}
+
+export function exec_QADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_QADD, Q, U, size, rm, rn, rd);
+}
+
+export function exec_RHADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_RHADD, Q, U, size, rm, rn, rd);
+}
+
+export function exec_LOGIC_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  for (let h: u32 = 0; h <= Q; h++) {
+    const n = half(rn, h);
+    const m = half(rm, h);
+    const d = half(rd, h);
+    let r: u64;
+    switch ((U << 2) | size) {
+      case 0: r = n & m; break; // AND
+      case 1: r = n & ~m; break; // BIC
+      case 2: r = n | m; break; // ORR
+      case 3: r = n | ~m; break; // ORN
+      case 4: r = n ^ m; break; // EOR
+      case 5: r = (d & n) | (~d & m); break; // BSL: Vd selects Vn (1) or Vm (0)
+      case 6: r = (m & n) | (~m & d); break; // BIT: insert Vn where Vm is 1
+      default: r = (~m & n) | (m & d); break; // BIF: insert Vn where Vm is 0
+    }
+    put(h, 3, r);
+  }
+  commit(rd, Q);
+}
+
+export function exec_HSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_HSUB, Q, U, size, rm, rn, rd);
+}
+
+export function exec_QSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_QSUB, Q, U, size, rm, rn, rd);
+}
+
+export function exec_CMGT_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_CMGT, Q, U, size, rm, rn, rd);
+}
+
+export function exec_CMGE_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_CMGE, Q, U, size, rm, rn, rd);
+}
+
+export function exec_SHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_SHL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_QSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_QSHL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_RSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_RSHL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_QRSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_QRSHL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MAX_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_MAX, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MIN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_MIN, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ABD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_ABD, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ABA_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_ABA, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ADDSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_ADDSUB, Q, U, size, rm, rn, rd);
+}
+
+export function exec_CMTST_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  sameVector(OP_CMTST, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MLA_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  sameVector(OP_MLA, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MUL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(U ? size != 0 : size == 3)) return; // PMUL: bytes only
+  sameVector(OP_MUL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_QDMULH_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  sameVector(OP_QDMULH, Q, U, size, rm, rn, rd);
+}
+
+/** Pairwise: the lanes of Vn then Vm, taken two at a time. */
+@inline function pairwise(op: u32, Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const n = lanes(Q, size);
+  const h = n >> 1;
+  for (let i: u32 = 0; i < n; i++) {
+    const src = i < h ? rn : rm;
+    const j = (i < h ? i : i - h) << 1;
+    put(i, size, sameOp(op, U, size, elem(src, j, size), elem(src, j + 1, size), 0));
+  }
+  commit(rd, Q);
+}
+
+export function exec_MAXP_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  pairwise(OP_MAX, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MINP_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  pairwise(OP_MIN, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ADDP_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  pairwise(OP_ADD, Q, 0, size, rm, rn, rd);
+}
+
+// ---- AdvSIMD scalar three same ----
+
+export function exec_QADD_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  sameScalar(OP_QADD, U, size, rm, rn, rd);
+}
+
+export function exec_QSUB_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  sameScalar(OP_QSUB, U, size, rm, rn, rd);
+}
+
+export function exec_CMGT_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_CMGT, U, size, rm, rn, rd);
+}
+
+export function exec_CMGE_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_CMGE, U, size, rm, rn, rd);
+}
+
+export function exec_SHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_SHL, U, size, rm, rn, rd);
+}
+
+export function exec_QSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  sameScalar(OP_QSHL, U, size, rm, rn, rd);
+}
+
+export function exec_RSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_RSHL, U, size, rm, rn, rd);
+}
+
+export function exec_QRSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  sameScalar(OP_QRSHL, U, size, rm, rn, rd);
+}
+
+export function exec_ADDSUB_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_ADDSUB, U, size, rm, rn, rd);
+}
+
+export function exec_CMTST_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  sameScalar(OP_CMTST, U, size, rm, rn, rd);
+}
+
+export function exec_QDMULH_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  sameScalar(OP_QDMULH, U, size, rm, rn, rd);
+}
+
+export function exec_ADDP_s(size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  setScalar(rd, 3, elem(rn, 0, 3) + elem(rn, 1, 3));
+}
+
+// ---- AdvSIMD three different ----
+// Narrow operands come from the lower (Q = 0) or upper (Q = 1, the "2" forms) half of Vn/Vm;
+// wide operands and results have elements of twice the size.
+
+/** Element i of the Q-selected half of Vn, as an element of size `size`. */
+@inline function part(n: u32, i: u32, Q: u32, size: u32): u64 {
+  return elem(n, i + (Q ? (8 >> size) : 0), size);
+}
+
+/** The value of a narrow element, extended to 64 bits as U says. */
+@inline function ext(U: u32, v: u64, size: u32): i64 {
+  return U ? <i64>v : sx(v, size);
+}
+
+const OP_ADDL: u32 = 0;
+const OP_ADDW: u32 = 1;
+const OP_SUBL: u32 = 2;
+const OP_SUBW: u32 = 3;
+const OP_ABAL: u32 = 5;
+const OP_ABDL: u32 = 7;
+const OP_MLAL: u32 = 8;
+const OP_MLSL: u32 = 10;
+const OP_MULL: u32 = 12;
+
+/** The widening operations: 8 >> size lanes of 2 * esize bits. */
+@inline function widening(op: u32, Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const n: u32 = 8 >> size;
+  const wide = size + 1;
+  const m = umax(wide);
+  for (let i: u32 = 0; i < n; i++) {
+    const b = ext(U, part(rm, i, Q, size), size);
+    const d = elem(rd, i, wide);
+    let r: i64;
+    switch (op) {
+      case OP_ADDL: r = ext(U, part(rn, i, Q, size), size) + b; break;
+      case OP_SUBL: r = ext(U, part(rn, i, Q, size), size) - b; break;
+      case OP_ADDW: r = <i64>elem(rn, i, wide) + b; break;
+      case OP_SUBW: r = <i64>elem(rn, i, wide) - b; break;
+      case OP_ABDL: r = absL(ext(U, part(rn, i, Q, size), size) - b); break;
+      case OP_ABAL: r = <i64>d + absL(ext(U, part(rn, i, Q, size), size) - b); break;
+      case OP_MULL: r = ext(U, part(rn, i, Q, size), size) * b; break;
+      case OP_MLAL: r = <i64>d + ext(U, part(rn, i, Q, size), size) * b; break;
+      default: r = <i64>d - ext(U, part(rn, i, Q, size), size) * b; break; // MLSL
+    }
+    put(i, wide, <u64>r & m);
+  }
+  commit(rd, 1);
+}
+
+@inline function absL(v: i64): i64 {
+  return v < 0 ? -v : v;
+}
+
+export function exec_ADDL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_ADDL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ADDW_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_ADDW, Q, U, size, rm, rn, rd);
+}
+
+export function exec_SUBL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_SUBL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_SUBW_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_SUBW, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ABAL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_ABAL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_ABDL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_ABDL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MLAL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_MLAL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MLSL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_MLSL, Q, U, size, rm, rn, rd);
+}
+
+export function exec_MULL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  widening(OP_MULL, Q, U, size, rm, rn, rd);
+}
+
+/** ADDHN, RADDHN, SUBHN, RSUBHN: the high halves of wide sums, into the Q-selected half of Vd. */
+function narrowHigh(Q: u32, round: u32, sub: bool, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const n: u32 = 8 >> size;
+  const wide = size + 1;
+  const esize: u64 = 8 << size;
+  const rc: u64 = round ? <u64>1 << (esize - 1) : 0;
+  if (Q) scratchFrom(rd);
+  else clearScratch();
+  const base: u32 = Q ? n : 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = elem(rn, i, wide);
+    const b = elem(rm, i, wide);
+    const r = (sub ? a - b : a + b) + rc;
+    put(base + i, size, r >> esize);
+  }
+  commit(rd, 1);
+}
+
+export function exec_ADDHN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  narrowHigh(Q, U, false, size, rm, rn, rd);
+}
+
+export function exec_SUBHN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  narrowHigh(Q, U, true, size, rm, rn, rd);
+}
+
+// SQDMLAL, SQDMLSL, SQDMULL: 2 * a * b saturated, then accumulated with saturation.
+const QD_MULL: u32 = 0;
+const QD_MLAL: u32 = 1;
+const QD_MLSL: u32 = 2;
+
+@inline function qdAccumulate(kind: u32, p: i64, d: u64, wide: u32): u64 {
+  if (kind == QD_MULL) return <u64>p & umax(wide);
+  const acc = sx(d, wide);
+  return (kind == QD_MLAL ? sqadd(acc, p, wide) : sqsub(acc, p, wide)) & umax(wide);
+}
+
+function qdLong(kind: u32, Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const n: u32 = 8 >> size;
+  const wide = size + 1;
+  for (let i: u32 = 0; i < n; i++) {
+    const p = qdmull(part(rn, i, Q, size), part(rm, i, Q, size), size);
+    put(i, wide, qdAccumulate(kind, p, elem(rd, i, wide), wide));
+  }
+  commit(rd, 1);
+}
+
+export function exec_QDMLAL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLong(QD_MLAL, Q, size, rm, rn, rd);
+}
+
+export function exec_QDMLSL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLong(QD_MLSL, Q, size, rm, rn, rd);
+}
+
+export function exec_QDMULL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLong(QD_MULL, Q, size, rm, rn, rd);
+}
+
+/** Scalar SQDMLAL/SQDMLSL/SQDMULL: element 0, result of twice the size. */
+function qdLongScalar(kind: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  const wide = size + 1;
+  const p = qdmull(elem(rn, 0, size), elem(rm, 0, size), size);
+  setScalar(rd, wide, qdAccumulate(kind, p, elem(rd, 0, wide), wide));
+}
+
+export function exec_QDMLAL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLongScalar(QD_MLAL, size, rm, rn, rd);
+}
+
+export function exec_QDMLSL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLongScalar(QD_MLSL, size, rm, rn, rd);
+}
+
+export function exec_QDMULL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 0 || size == 3)) return;
+  qdLongScalar(QD_MULL, size, rm, rn, rd);
+}
+
+export function exec_PMULL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
+  // size = 11 is the 64-bit PMULL of the Cryptographic Extension, which ID_AA64ISAR0_EL1
+  // does not advertise here: UNDEFINED, like the other sizes.
+  if (!ok(size != 0)) return;
+  for (let i: u32 = 0; i < 8; i++) put(i, 1, pmul8(part(rn, i, Q, 0), part(rm, i, Q, 0)));
+  commit(rd, 1);
+}
+
+// ---- AdvSIMD two-register misc ----
+
+export function exec_REV64_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  // REV64 reverses within doublewords (any size but D), REV32 within words (B, H).
+  const container: u32 = U ? 2 : 3; // log2 bytes
+  if (!ok(size >= container)) return;
+  reverse(Q, size, container, rn, rd);
+}
+
+export function exec_REV16_v(Q: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 0)) return;
+  reverse(Q, size, 1, rn, rd);
+}
+
+/** Reverses the order of the elements within each container of 1 << container bytes. */
+function reverse(Q: u32, size: u32, container: u32, rn: u32, rd: u32): void {
+  const n = lanes(Q, size);
+  const flip: u32 = (1 << (container - size)) - 1;
+  for (let i: u32 = 0; i < n; i++) put(i, size, elem(rn, i ^ flip, size));
+  commit(rd, Q);
+}
+
+/** SADDLP, UADDLP, SADALP, UADALP: sums of adjacent pairs, widened (and accumulated). */
+function addPairsLong(Q: u32, U: u32, size: u32, rn: u32, rd: u32, acc: bool): void {
+  const n = lanes(Q, size) >> 1;
+  const wide = size + 1;
+  for (let i: u32 = 0; i < n; i++) {
+    let r = ext(U, elem(rn, 2 * i, size), size) + ext(U, elem(rn, 2 * i + 1, size), size);
+    if (acc) r += <i64>elem(rd, i, wide);
+    put(i, wide, <u64>r & umax(wide));
+  }
+  commit(rd, Q);
+}
+
+export function exec_ADDLP_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  addPairsLong(Q, U, size, rn, rd, false);
+}
+
+export function exec_ADALP_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  addPairsLong(Q, U, size, rn, rd, true);
+}
+
+/** SUQADD (U = 0) / USQADD (U = 1) of one element: Vd's element plus Vn's. */
+@inline function accumulateSat(U: u32, size: u32, d: u64, a: u64): u64 {
+  return (U ? usqadd(d, sx(a, size), size) : suqadd(sx(d, size), a, size)) & umax(size);
+}
+
+export function exec_SQADD_acc_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  const n = lanes(Q, size);
+  for (let i: u32 = 0; i < n; i++) put(i, size, accumulateSat(U, size, elem(rd, i, size), elem(rn, i, size)));
+  commit(rd, Q);
+}
+
+export function exec_SQADD_acc_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  setScalar(rd, size, accumulateSat(U, size, elem(rd, 0, size), elem(rn, 0, size)));
+}
+
+export function exec_CLZ_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  const n = lanes(Q, size);
+  const esize: u64 = 8 << size;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = elem(rn, i, size);
+    let r: u64;
+    if (U) {
+      r = clz<u64>(a) - (64 - esize); // CLZ
+    } else {
+      // CLS: leading bits equal to the sign bit, not counting it.
+      const y = (a ^ (a >> 1)) & umax(size) & ~(<u64>1 << (esize - 1));
+      r = clz<u64>(y) - (64 - esize) - 1;
+    }
+    put(i, size, r);
+  }
+  commit(rd, Q);
+}
+
+export function exec_CNT_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(U ? size > 1 : size != 0)) return;
+  for (let h: u32 = 0; h <= Q; h++) {
+    const a = half(rn, h);
+    let r: u64;
+    if (!U) {
+      r = 0;
+      for (let b: u64 = 0; b < 64; b += 8) r |= <u64>popcnt<u64>((a >> b) & 0xff) << b; // CNT
+    } else if (size == 0) {
+      r = ~a; // NOT
+    } else {
+      r = bswap<u64>(rbit64(a)); // RBIT: each byte's bits reversed, bytes in place
+    }
+    put(h, 3, r);
+  }
+  commit(rd, Q);
+}
+
+/** The 64 bits of v in reverse order. */
+function rbit64(v: u64): u64 {
+  v = ((v >> 1) & 0x5555555555555555) | ((v & 0x5555555555555555) << 1);
+  v = ((v >> 2) & 0x3333333333333333) | ((v & 0x3333333333333333) << 2);
+  v = ((v >> 4) & 0x0f0f0f0f0f0f0f0f) | ((v & 0x0f0f0f0f0f0f0f0f) << 4);
+  return bswap<u64>(v);
+}
+
+/** SQABS (U = 0) / SQNEG (U = 1) of one element. */
+function qabs(U: u32, size: u32, a: u64): u64 {
+  const v = sx(a, size);
+  const neg = U ? true : v < 0;
+  if (!neg) return a;
+  if (v == smin(size)) { setQC(); return <u64>smax(size) & umax(size); }
+  return <u64>(-v) & umax(size);
+}
+
+export function exec_QABS_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  const n = lanes(Q, size);
+  for (let i: u32 = 0; i < n; i++) put(i, size, qabs(U, size, elem(rn, i, size)));
+  commit(rd, Q);
+}
+
+export function exec_QABS_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(false)) return;
+  setScalar(rd, size, qabs(U, size, elem(rn, 0, size)));
+}
+
+// Comparisons with zero and ABS/NEG: one element.
+const Z_GT: u32 = 0; // CMGT #0 (U = 0) / CMGE #0 (U = 1)
+const Z_EQ: u32 = 1; // CMEQ #0 (U = 0) / CMLE #0 (U = 1)
+const Z_LT: u32 = 2; // CMLT #0
+const Z_ABS: u32 = 3; // ABS (U = 0) / NEG (U = 1)
+
+@inline function zeroOp(op: u32, U: u32, size: u32, a: u64): u64 {
+  const v = sx(a, size);
+  const m = umax(size);
+  switch (op) {
+    case Z_GT: return (U ? v >= 0 : v > 0) ? m : 0;
+    case Z_EQ: return (U ? v <= 0 : v == 0) ? m : 0;
+    case Z_LT: return v < 0 ? m : 0;
+    default: return <u64>(U != 0 || v < 0 ? -v : v) & m;
+  }
+}
+
+@inline function zeroVector(op: u32, Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  const n = lanes(Q, size);
+  for (let i: u32 = 0; i < n; i++) put(i, size, zeroOp(op, U, size, elem(rn, i, size)));
+  commit(rd, Q);
+}
+
+export function exec_CMGT0_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  zeroVector(Z_GT, Q, U, size, rn, rd);
+}
+
+export function exec_CMEQ0_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  zeroVector(Z_EQ, Q, U, size, rn, rd);
+}
+
+export function exec_CMLT0_v(Q: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  zeroVector(Z_LT, Q, 0, size, rn, rd);
+}
+
+export function exec_ABS_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(reservedD1(Q, size))) return;
+  zeroVector(Z_ABS, Q, U, size, rn, rd);
+}
+
+export function exec_CMGT0_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  setScalar(rd, 3, zeroOp(Z_GT, U, 3, elem(rn, 0, 3)));
+}
+
+export function exec_CMEQ0_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  setScalar(rd, 3, zeroOp(Z_EQ, U, 3, elem(rn, 0, 3)));
+}
+
+export function exec_CMLT0_s(size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  setScalar(rd, 3, zeroOp(Z_LT, 0, 3, elem(rn, 0, 3)));
+}
+
+export function exec_ABS_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size != 3)) return;
+  setScalar(rd, 3, zeroOp(Z_ABS, U, 3, elem(rn, 0, 3)));
+}
+
+// Narrowing: elements of twice `size` from Vn, each narrowed to `size`.
+const N_XTN: u32 = 0;
+const N_SQXTN: u32 = 1;
+const N_UQXTN: u32 = 2;
+const N_SQXTUN: u32 = 3;
+
+@inline function narrow(kind: u32, size: u32, a: u64): u64 {
+  const wide = size + 1;
+  switch (kind) {
+    case N_XTN: return a & umax(size);
+    case N_SQXTN: return satS(sx(a, wide), size) & umax(size);
+    case N_UQXTN: return satU(a, size);
+    default: return satUfromS(sx(a, wide), size); // SQXTUN
+  }
+}
+
+/** XTN/XTN2 and the saturating forms: into the Q-selected half of Vd, the other half kept (Q = 1). */
+@inline function narrowVector(kind: u32, Q: u32, size: u32, rn: u32, rd: u32): void {
+  const n: u32 = 8 >> size;
+  if (Q) scratchFrom(rd);
+  else clearScratch();
+  const base: u32 = Q ? n : 0;
+  for (let i: u32 = 0; i < n; i++) put(base + i, size, narrow(kind, size, elem(rn, i, size + 1)));
+  commit(rd, 1);
+}
+
+export function exec_XTN_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  narrowVector(U ? N_SQXTUN : N_XTN, Q, size, rn, rd);
+}
+
+export function exec_QXTN_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  narrowVector(U ? N_UQXTN : N_SQXTN, Q, size, rn, rd);
+}
+
+export function exec_SQXTUN_s(size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  setScalar(rd, size, narrow(N_SQXTUN, size, elem(rn, 0, size + 1)));
+}
+
+export function exec_QXTN_s(U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  setScalar(rd, size, narrow(U ? N_UQXTN : N_SQXTN, size, elem(rn, 0, size + 1)));
+}
+
+export function exec_SHLL_v(Q: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3)) return;
+  const n: u32 = 8 >> size;
+  const esize: u64 = 8 << size;
+  for (let i: u32 = 0; i < n; i++) put(i, size + 1, part(rn, i, Q, size) << esize);
+  commit(rd, 1);
+}
+
+// ---- AdvSIMD across lanes ----
+
+export function exec_ADDV(Q: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3 || (size == 2 && Q == 0))) return;
+  const n = lanes(Q, size);
+  let r: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) r += elem(rn, i, size);
+  setScalar(rd, size, r);
+}
+
+export function exec_ADDLV(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3 || (size == 2 && Q == 0))) return;
+  const n = lanes(Q, size);
+  let r: i64 = 0;
+  for (let i: u32 = 0; i < n; i++) r += ext(U, elem(rn, i, size), size);
+  setScalar(rd, size + 1, <u64>r);
+}
+
+/** SMAXV, UMAXV, SMINV, UMINV. */
+function minMaxAcross(Q: u32, U: u32, size: u32, rn: u32, rd: u32, max: bool): void {
+  const n = lanes(Q, size);
+  let best = elem(rn, 0, size);
+  for (let i: u32 = 1; i < n; i++) {
+    const a = elem(rn, i, size);
+    const greater = U ? a > best : sx(a, size) > sx(best, size);
+    const less = U ? a < best : sx(a, size) < sx(best, size);
+    if (max ? greater : less) best = a;
+  }
+  setScalar(rd, size, best);
+}
+
+export function exec_MAXV(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3 || (size == 2 && Q == 0))) return;
+  minMaxAcross(Q, U, size, rn, rd, true);
+}
+
+export function exec_MINV(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+  if (!ok(size == 3 || (size == 2 && Q == 0))) return;
+  minMaxAcross(Q, U, size, rn, rd, false);
+}

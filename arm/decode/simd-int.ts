@@ -1,0 +1,146 @@
+// ARM ARM C4.1.6: Data Processing -- Scalar Floating-Point and Advanced SIMD — the integer
+// arithmetic groups: AdvSIMD three same, three different, two-register misc, across lanes, and
+// their scalar forms (scalar three same, three different, two-register misc, pairwise ADDP).
+//
+// One row per instruction pair that differs only in U (signed/unsigned, or two related
+// operations), with U, Q and size passed through. Every row fixes the whole opcode: the
+// floating-point opcodes of the same groups (three same 11xxx, two-register misc 01100-01111,
+// 10110, 10111, 11xxx, across lanes 01100/01111, scalar pairwise FADDP/FMAXP…) belong to the
+// FP/AdvSIMD floating-point tables, and so do URECPE and URSQRTE (two-register misc 11100).
+// Reserved size/Q combinations are checked in the handlers, which take UNDEFINED for them.
+
+import type { Group, Row } from "./table.ts";
+
+/** AdvSIMD three same: 0 Q U 01110 size 1 Rm opcode 1 Rn Rd. */
+function same(name: string, title: string, opcode: string, u = "U"): Row {
+  return { name, title, pattern: `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5` };
+}
+
+/** AdvSIMD scalar three same: 01 U 11110 size 1 Rm opcode 1 Rn Rd. */
+function sameScalar(name: string, title: string, opcode: string): Row {
+  return { name, title, pattern: `01 U 11110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5` };
+}
+
+/** AdvSIMD three different: 0 Q U 01110 size 1 Rm opcode 00 Rn Rd. */
+function different(name: string, title: string, opcode: string, u = "U"): Row {
+  return { name, title, pattern: `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5` };
+}
+
+/** AdvSIMD two-register misc: 0 Q U 01110 size 10000 opcode 10 Rn Rd. */
+function misc(name: string, title: string, opcode: string, u = "U"): Row {
+  return { name, title, pattern: `0 Q ${u} 01110 size:2 10000 ${opcode} 10 rn:5 rd:5` };
+}
+
+/** AdvSIMD scalar two-register misc: 01 U 11110 size 10000 opcode 10 Rn Rd. */
+function miscScalar(name: string, title: string, opcode: string, u = "U"): Row {
+  return { name, title, pattern: `01 ${u} 11110 size:2 10000 ${opcode} 10 rn:5 rd:5` };
+}
+
+/** AdvSIMD across lanes: 0 Q U 01110 size 11000 opcode 10 Rn Rd. */
+function across(name: string, title: string, opcode: string, u = "U"): Row {
+  return { name, title, pattern: `0 Q ${u} 01110 size:2 11000 ${opcode} 10 rn:5 rd:5` };
+}
+
+export const simdInteger: Group = {
+  module: "simd-int",
+  section: "C4.1.6 AdvSIMD integer arithmetic (three same, three different, two-register misc, across lanes)",
+  rows: [
+    // ---- AdvSIMD three same ----
+    same("HADD_v", "SHADD, UHADD", "00000"),
+    same("QADD_v", "SQADD, UQADD", "00001"),
+    same("RHADD_v", "SRHADD, URHADD", "00010"),
+    // size is opc2: AND, BIC, ORR, ORN (U = 0); EOR, BSL, BIT, BIF (U = 1).
+    same("LOGIC_v", "AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF (vector)", "00011"),
+    same("HSUB_v", "SHSUB, UHSUB", "00100"),
+    same("QSUB_v", "SQSUB, UQSUB", "00101"),
+    same("CMGT_v", "CMGT, CMHI (register)", "00110"),
+    same("CMGE_v", "CMGE, CMHS (register)", "00111"),
+    same("SHL_reg_v", "SSHL, USHL", "01000"),
+    same("QSHL_reg_v", "SQSHL, UQSHL (register)", "01001"),
+    same("RSHL_reg_v", "SRSHL, URSHL", "01010"),
+    same("QRSHL_reg_v", "SQRSHL, UQRSHL", "01011"),
+    same("MAX_v", "SMAX, UMAX", "01100"),
+    same("MIN_v", "SMIN, UMIN", "01101"),
+    same("ABD_v", "SABD, UABD", "01110"),
+    same("ABA_v", "SABA, UABA", "01111"),
+    same("ADDSUB_v", "ADD, SUB (vector)", "10000"),
+    same("CMTST_v", "CMTST, CMEQ (register)", "10001"),
+    same("MLA_v", "MLA, MLS (vector)", "10010"),
+    same("MUL_v", "MUL, PMUL", "10011"),
+    same("MAXP_v", "SMAXP, UMAXP", "10100"),
+    same("MINP_v", "SMINP, UMINP", "10101"),
+    same("QDMULH_v", "SQDMULH, SQRDMULH (vector)", "10110"),
+    same("ADDP_v", "ADDP (vector)", "10111", "0"),
+
+    // ---- AdvSIMD scalar three same ----
+    sameScalar("QADD_s", "SQADD, UQADD (scalar)", "00001"),
+    sameScalar("QSUB_s", "SQSUB, UQSUB (scalar)", "00101"),
+    sameScalar("CMGT_s", "CMGT, CMHI (register, scalar)", "00110"),
+    sameScalar("CMGE_s", "CMGE, CMHS (register, scalar)", "00111"),
+    sameScalar("SHL_reg_s", "SSHL, USHL (scalar)", "01000"),
+    sameScalar("QSHL_reg_s", "SQSHL, UQSHL (register, scalar)", "01001"),
+    sameScalar("RSHL_reg_s", "SRSHL, URSHL (scalar)", "01010"),
+    sameScalar("QRSHL_reg_s", "SQRSHL, UQRSHL (scalar)", "01011"),
+    sameScalar("ADDSUB_s", "ADD, SUB (scalar)", "10000"),
+    sameScalar("CMTST_s", "CMTST, CMEQ (register, scalar)", "10001"),
+    sameScalar("QDMULH_s", "SQDMULH, SQRDMULH (scalar)", "10110"),
+
+    // ---- AdvSIMD scalar pairwise ----
+    { name: "ADDP_s", title: "ADDP (scalar)", pattern: "01 0 11110 size:2 11000 11011 10 rn:5 rd:5" },
+
+    // ---- AdvSIMD three different ----
+    different("ADDL_v", "SADDL, UADDL", "0000"),
+    different("ADDW_v", "SADDW, UADDW", "0001"),
+    different("SUBL_v", "SSUBL, USUBL", "0010"),
+    different("SUBW_v", "SSUBW, USUBW", "0011"),
+    different("ADDHN_v", "ADDHN, RADDHN", "0100"),
+    different("ABAL_v", "SABAL, UABAL", "0101"),
+    different("SUBHN_v", "SUBHN, RSUBHN", "0110"),
+    different("ABDL_v", "SABDL, UABDL", "0111"),
+    different("MLAL_v", "SMLAL, UMLAL (vector)", "1000"),
+    different("QDMLAL_v", "SQDMLAL (vector)", "1001", "0"),
+    different("MLSL_v", "SMLSL, UMLSL (vector)", "1010"),
+    different("QDMLSL_v", "SQDMLSL (vector)", "1011", "0"),
+    different("MULL_v", "SMULL, UMULL (vector)", "1100"),
+    different("QDMULL_v", "SQDMULL (vector)", "1101", "0"),
+    different("PMULL_v", "PMULL (8-bit polynomials)", "1110", "0"),
+
+    // ---- AdvSIMD scalar three different ----
+    { name: "QDMLAL_s", title: "SQDMLAL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1001 00 rn:5 rd:5" },
+    { name: "QDMLSL_s", title: "SQDMLSL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1011 00 rn:5 rd:5" },
+    { name: "QDMULL_s", title: "SQDMULL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1101 00 rn:5 rd:5" },
+
+    // ---- AdvSIMD two-register misc ----
+    misc("REV64_v", "REV64, REV32", "00000"), // U = 0 REV64, U = 1 REV32
+    misc("REV16_v", "REV16 (vector)", "00001", "0"),
+    misc("ADDLP_v", "SADDLP, UADDLP", "00010"),
+    misc("SQADD_acc_v", "SUQADD, USQADD", "00011"),
+    misc("CLZ_v", "CLS, CLZ (vector)", "00100"), // U = 0 CLS, U = 1 CLZ
+    misc("CNT_v", "CNT, NOT, RBIT (vector)", "00101"), // U = 0 CNT; U = 1 size 00 NOT, 01 RBIT
+    misc("ADALP_v", "SADALP, UADALP", "00110"),
+    misc("QABS_v", "SQABS, SQNEG (vector)", "00111"),
+    misc("CMGT0_v", "CMGT, CMGE (zero)", "01000"),
+    misc("CMEQ0_v", "CMEQ, CMLE (zero)", "01001"),
+    misc("CMLT0_v", "CMLT (zero)", "01010", "0"),
+    misc("ABS_v", "ABS, NEG (vector)", "01011"),
+    misc("XTN_v", "XTN, SQXTUN (vector)", "10010"), // U = 0 XTN, U = 1 SQXTUN
+    misc("SHLL_v", "SHLL", "10011", "1"),
+    misc("QXTN_v", "SQXTN, UQXTN (vector)", "10100"),
+
+    // ---- AdvSIMD scalar two-register misc ----
+    miscScalar("SQADD_acc_s", "SUQADD, USQADD (scalar)", "00011"),
+    miscScalar("QABS_s", "SQABS, SQNEG (scalar)", "00111"),
+    miscScalar("CMGT0_s", "CMGT, CMGE (zero, scalar)", "01000"),
+    miscScalar("CMEQ0_s", "CMEQ, CMLE (zero, scalar)", "01001"),
+    miscScalar("CMLT0_s", "CMLT (zero, scalar)", "01010", "0"),
+    miscScalar("ABS_s", "ABS, NEG (scalar)", "01011"),
+    miscScalar("SQXTUN_s", "SQXTUN (scalar)", "10010", "1"),
+    miscScalar("QXTN_s", "SQXTN, UQXTN (scalar)", "10100"),
+
+    // ---- AdvSIMD across lanes ----
+    across("ADDLV", "SADDLV, UADDLV", "00011"),
+    across("MAXV", "SMAXV, UMAXV", "01010"),
+    across("MINV", "SMINV, UMINV", "11010"),
+    across("ADDV", "ADDV", "11011", "0"),
+  ],
+};
