@@ -13,6 +13,7 @@
 //   0x0000_2000  EXIT record (kvm_run-like), written by run()
 //   0x0001_0000  vCPU save areas, VCPU_STATE_SIZE each, MAX_VCPUS of them
 //   0x0010_0000  TLB of the active vCPU
+//   0x0020_0000  decode cache (instruction word -> op), shared by all vCPUs
 //   0x0040_0000  AssemblyScript static data and heap (asc --memoryBase)
 //   0x0100_0000  reserved for the JIT (code buffers, block maps)
 //   0x0400_0000  guest RAM, RAM_HOST_BASE + (gpa - ramBase)
@@ -57,7 +58,9 @@ export const EXIT_RECORD = 0x2000;
 export const VCPU_SAVE_BASE = 0x10000;
 export const MAX_VCPUS = 64;
 export const TLB_BASE = 0x100000;
-export const TLB_SIZE = 0x300000;
+export const TLB_SIZE = 0x100000;
+export const DECODE_CACHE_BASE = 0x200000;
+export const DECODE_CACHE_ENTRIES = 0x10000; // 8 bytes each: u32 word, u32 op
 export const CORE_DATA_BASE = 0x400000;
 export const JIT_BASE = 0x1000000;
 export const RAM_HOST_BASE = 0x4000000;

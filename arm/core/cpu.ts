@@ -4,6 +4,7 @@
 import {
   ACTIVE_STATE, PC, HALTED, IRQ_LINES, PSTATE_IL, INSNS_RETIRED, EXIT_RECORD, EXIT_REASON,
   EXIT_IMM, EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT,
+  DECODE_CACHE_BASE, DECODE_CACHE_ENTRIES,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF } from "./state";
 import { decode, execute } from "./gen/decoder";
@@ -12,6 +13,21 @@ import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerm
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { timerPoll } from "./timer";
+
+/**
+ * decode() through a direct-mapped cache keyed by the instruction word: hot code repeats a
+ * few thousand distinct words, and a hit costs a hash and two loads instead of a walk down
+ * the decision tree. Words never change meaning, so the cache is never invalidated.
+ */
+@inline function decodeCached(insn: u32): u32 {
+  const slot = ((insn * 0x9e3779b1) >>> 16) & (DECODE_CACHE_ENTRIES - 1);
+  const e = DECODE_CACHE_BASE + (<usize>slot << 3);
+  if (load<u32>(e) == insn) return load<u32>(e + 4);
+  const op = decode(insn);
+  store<u32>(e, insn);
+  store<u32>(e + 4, op);
+  return op;
+}
 
 /** Set by a handler that must return to the VMM after this instruction (HVC, WFI, …). */
 let exitReason: u32 = 0;
@@ -56,7 +72,7 @@ export function run(budget: u32): u32 {
     }
     clearFault();
     branchTo(pc + 4);
-    execute(decode(insn), insn);
+    execute(decodeCached(insn), insn);
     setPc(nextPc);
     if (exitReason) break;
   }
