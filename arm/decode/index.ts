@@ -9,6 +9,7 @@ import { dataProcessingRegister } from "./dp-reg.ts";
 import { simdLoadsStores } from "./ldst-simd.ts";
 import { scalarFloatingPoint, fpConversions } from "./fp.ts";
 import { simdInteger } from "./simd-int.ts";
+import { simdFloatingPoint, simdFloatingPointIndexed } from "./simd-fp.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
@@ -19,6 +20,8 @@ export const groups: Group[] = [
   scalarFloatingPoint,
   fpConversions,
   simdInteger,
+  simdFloatingPoint,
+  simdFloatingPointIndexed,
 ];
 
 export interface NumberedRow {

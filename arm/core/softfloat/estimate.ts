@@ -112,7 +112,8 @@ export function fpRSqrtEstimate(x: u64, fmt: u32, fpcr: u32): u64 {
     }
     frac = (frac << 1) & FRAC52;
   }
-  const scaled = (exp & 1) == 0 ? <i32>(128 | (frac >> 45)) : <i32>(256 | (frac >> 44));
+  // An even exponent scales to [0.5, 1), an odd one to [0.25, 0.5): the rest is even.
+  const scaled = (exp & 1) == 0 ? <i32>(256 | (frac >> 44)) : <i32>(128 | (frac >> 45));
   const resultExp = ((fmt == FMT_S ? 380 : 3068) - exp) / 2;
   const estimate = recipSqrtEstimate(scaled);
   const f = fracBits(fmt);
