@@ -48,6 +48,10 @@ export const INSNS_RETIRED = 0x160; // u64: instructions retired by this vCPU
 export const TIMER_OUT = 0x168; // u32: timer output levels, bit 0 CNTV (PPI 27), bit 1 CNTP (PPI 30)
 export const EXCL_VALUE = 0x170; // u64: value the exclusive load read (low 64 bits)
 export const EXCL_VALUE_HI = 0x178; // u64: high 64 bits for LDXP/LDAXP of two doublewords
+// Debug: the last instruction that took an UNDEFINED exception, and how many have.
+export const UNDEF_COUNT = 0x180; // u32
+export const UNDEF_INSN = 0x184; // u32
+export const UNDEF_PC = 0x188; // u64
 export const V_REGS = 0x200; // V0..V31, 16 bytes each, little-endian lanes
 export const SYSREGS = 0x400; // system registers: 8 bytes each, index from sysregs.ts
 export const SYSREG_SLOTS = 256;

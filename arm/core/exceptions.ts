@@ -1,10 +1,10 @@
 // Taking exceptions to EL1, and ERET. Syndromes follow the ARM ARM (D17.2.37, ESR_ELx):
 // ESR = EC << 26 | IL << 25 | ISS.
 
-import { ACTIVE_STATE, PSTATE_EL, PSTATE_SPSEL, PSTATE_IL, PSTATE_SS, PSTATE_PAN } from "../abi";
+import { ACTIVE_STATE, PSTATE_EL, PSTATE_SPSEL, PSTATE_IL, PSTATE_SS, PSTATE_PAN, UNDEF_COUNT, UNDEF_INSN, UNDEF_PC } from "../abi";
 import { getEL, getSPSel, packPstate, pc, setDAIF, setELAndSPSel, unpackPstate, branchTo } from "./state";
 import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysregs";
-import { regimeChanged } from "./mmu";
+import { regimeChanged, fetchTag, fetchHost } from "./mmu";
 
 // Exception classes (ESR_ELx.EC).
 export const EC_UNKNOWN: u32 = 0x00;
@@ -71,6 +71,10 @@ export function syncException(ec: u32, iss: u32): void {
 
 /** UNDEFINED: unallocated, unimplemented or disallowed encodings. */
 export function undefinedInstruction(): void {
+  // Record it for the VMM's debug log (the word is in the fetch page just used).
+  store<u32>(ACTIVE_STATE + UNDEF_COUNT, load<u32>(ACTIVE_STATE + UNDEF_COUNT) + 1);
+  store<u64>(ACTIVE_STATE + UNDEF_PC, pc);
+  store<u32>(ACTIVE_STATE + UNDEF_INSN, (pc & ~<u64>0xffc) == fetchTag ? load<u32>(fetchHost + <usize>(pc & 0xfff)) : 0);
   syncException(EC_UNKNOWN, 0);
 }
 

@@ -74,9 +74,12 @@ export class Vm extends EventEmitter<VmEvents> {
   private exit?: VmExit;
   private wake?: () => void;
   private readonly startMs = performance.now();
+  /** --loglevel debug: report instructions that take UNDEFINED (the last one per slice). */
+  private readonly traceUndefs: boolean;
 
   constructor(readonly cfg: RunConfig) {
     super();
+    this.traceUndefs = cfg.loglevel === "debug";
     this.bus = new TrapBus({
       debugMmio: cfg.debugMmio,
       debugIoport: cfg.debugIoport,
@@ -255,7 +258,13 @@ export class Vm extends EventEmitter<VmEvents> {
       v.pendingOn = undefined;
     }
     this.core.setIrqLines(v.irqLines);
+    const undefsBefore = this.traceUndefs ? this.core.stateU32(abi.UNDEF_COUNT) : 0;
     const exit = this.core.run(SLICE_INSNS);
+    if (this.traceUndefs && this.core.stateU32(abi.UNDEF_COUNT) !== undefsBefore) {
+      const insn = this.core.stateU32(abi.UNDEF_INSN);
+      const pc = this.core.stateU64(abi.UNDEF_PC);
+      this.emit("log", `vCPU ${v.id}: UNDEFINED instruction 0x${insn.toString(16).padStart(8, "0")} at pc 0x${pc.toString(16)}`);
+    }
     switch (exit) {
       case abi.EXIT_BUDGET:
       case abi.EXIT_YIELD:
