@@ -124,6 +124,12 @@ test: deps node_modules/.stamp build guests guest
 	$(NODE_BIN)/tsc -p tsconfig.json
 	$(NODE_BIN)/vitest run
 
+# The benchmark runs the VMM in-process, so its bundle embeds the core.
+build/tools/bench.mjs: tools/bench.ts $(ALL_TS) build/core.wasm node_modules/.stamp
+	@mkdir -p $(dir $@)
+	$(ESBUILD) $< --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+	  --loader:.wasm=binary --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" --outfile=$@
+
 bench: build guests build/tools/bench.mjs
 	node build/tools/bench.mjs
 
