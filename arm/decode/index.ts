@@ -10,6 +10,9 @@ import { simdLoadsStores } from "./ldst-simd.ts";
 import { scalarFloatingPoint, fpConversions } from "./fp.ts";
 import { simdInteger } from "./simd-int.ts";
 import { simdFloatingPoint, simdFloatingPointIndexed } from "./simd-fp.ts";
+import { simdPermute } from "./simd-perm.ts";
+import { simdShift } from "./simd-shift.ts";
+import { simdByElement } from "./simd-elem.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
@@ -22,6 +25,9 @@ export const groups: Group[] = [
   simdInteger,
   simdFloatingPoint,
   simdFloatingPointIndexed,
+  simdPermute,
+  simdShift,
+  simdByElement,
 ];
 
 export interface NumberedRow {

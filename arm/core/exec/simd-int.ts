@@ -12,7 +12,7 @@ import { undefinedInstruction } from "../exceptions";
 import { sx64 } from "../bits";
 import {
   elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, half,
-  smax, smin, umax, satS, satU, satUfromS, sqadd, sqsub, uqadd, uqsub, suqadd, usqadd,
+  smax, smin, umax, satS, satU, satUfromS, sqadd, sqsub, uqadd, uqsub, suqadd, usqadd, qdmulh, qdmull,
 } from "./simd-lanes";
 
 // ---- shared pieces ----
@@ -72,28 +72,6 @@ export function shiftReg(U: u32, size: u32, a: u64, b: u64, rounding: bool, satu
     return <u64>((r >> 1) + (r & 1)) & umax(size);
   }
   return <u64>(v >> (k >= esize ? esize - 1 : k)) & umax(size);
-}
-
-/** SQDMULH / SQRDMULH of one element (size 1 or 2). */
-function qdmulh(a: u64, b: u64, size: u32, round: bool): u64 {
-  const esize: u32 = 8 << size;
-  const x = sx(a, size);
-  const y = sx(b, size);
-  if (x == smin(size) && y == smin(size)) { setQC(); return <u64>smax(size) & umax(size); }
-  let p = 2 * x * y;
-  if (round) p += <i64>1 << (esize - 1);
-  return <u64>(p >> esize) & umax(size);
-}
-
-/** 2 * a * b of two signed elements (size 1 or 2), saturated to twice the size. */
-function qdmull(a: u64, b: u64, size: u32): i64 {
-  const x = sx(a, size);
-  const y = sx(b, size);
-  if (x == smin(size) && y == smin(size)) {
-    setQC();
-    return smax(size + 1);
-  }
-  return 2 * x * y;
 }
 
 /** Polynomial (carry-less) multiplication of two 8-bit values: 16 bits. */
@@ -393,12 +371,12 @@ export function exec_ADDP_s(size: u32, rn: u32, rd: u32): void {
 // wide operands and results have elements of twice the size.
 
 /** Element i of the Q-selected half of Vn, as an element of size `size`. */
-@inline function part(n: u32, i: u32, Q: u32, size: u32): u64 {
+@inline export function part(n: u32, i: u32, Q: u32, size: u32): u64 {
   return elem(n, i + (Q ? (8 >> size) : 0), size);
 }
 
 /** The value of a narrow element, extended to 64 bits as U says. */
-@inline function ext(U: u32, v: u64, size: u32): i64 {
+@inline export function ext(U: u32, v: u64, size: u32): i64 {
   return U ? <i64>v : sx(v, size);
 }
 
@@ -515,11 +493,11 @@ export function exec_SUBHN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u3
 }
 
 // SQDMLAL, SQDMLSL, SQDMULL: 2 * a * b saturated, then accumulated with saturation.
-const QD_MULL: u32 = 0;
-const QD_MLAL: u32 = 1;
-const QD_MLSL: u32 = 2;
+export const QD_MULL: u32 = 0;
+export const QD_MLAL: u32 = 1;
+export const QD_MLSL: u32 = 2;
 
-@inline function qdAccumulate(kind: u32, p: i64, d: u64, wide: u32): u64 {
+@inline export function qdAccumulate(kind: u32, p: i64, d: u64, wide: u32): u64 {
   if (kind == QD_MULL) return <u64>p & umax(wide);
   const acc = sx(d, wide);
   return (kind == QD_MLAL ? sqadd(acc, p, wide) : sqsub(acc, p, wide)) & umax(wide);

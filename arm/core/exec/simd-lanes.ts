@@ -188,3 +188,25 @@ export function usqadd(a: u64, b: i64, size: u32): u64 {
   }
   return r;
 }
+
+/** SQDMULH / SQRDMULH of one element (size 1 or 2). */
+export function qdmulh(a: u64, b: u64, size: u32, round: bool): u64 {
+  const esize: u32 = 8 << size;
+  const x = sx64(a, <i32>(8 << size));
+  const y = sx64(b, <i32>(8 << size));
+  if (x == smin(size) && y == smin(size)) { setQC(); return <u64>smax(size) & umax(size); }
+  let p = 2 * x * y;
+  if (round) p += <i64>1 << (esize - 1);
+  return <u64>(p >> esize) & umax(size);
+}
+
+/** 2 * a * b of two signed elements (size 1 or 2), saturated to twice the size. */
+export function qdmull(a: u64, b: u64, size: u32): i64 {
+  const x = sx64(a, <i32>(8 << size));
+  const y = sx64(b, <i32>(8 << size));
+  if (x == smin(size) && y == smin(size)) {
+    setQC();
+    return smax(size + 1);
+  }
+  return 2 * x * y;
+}
