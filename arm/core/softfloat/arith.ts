@@ -2,11 +2,106 @@
 // FPSqrt, and the fused Newton-Raphson steps FPRecipStepFused and FPRSqrtStepFused.
 
 import {
-  CLS_FINITE, CLS_INF, CLS_QNAN, CLS_ZERO, FPSR_DZC, FPSR_IOC, RND_M, FMT_D,
+  CLS_FINITE, CLS_INF, CLS_QNAN, CLS_ZERO, FPSR_DZC, FPSR_IOC, FPSR_IXC, RND_M, FMT_D, FMT_H,
+  expBias, expBits, fracMask,
   defaultNaN, fpcrRounding, fracBits, hi128, lo128, mul128, nanDone, packInf, packPow2,
   packZero, processNaN, processNaNs2, processNaNs3, raise, roundPack, shiftRightJam, shl128,
   shr128Jam, signMask, uCls, uExp, uSig, uSign, unpack,
 } from "./base";
+
+// ---- native fast paths ----
+//
+// wasm's f32/f64 arithmetic is IEEE 754 with round-to-nearest-even and no flushing. With
+// FPCR.RMode = RN, operands that are normal (not zero, denormal, infinite or NaN) and a
+// result whose biased exponent is at least 2 (so the unrounded value was not below 2^emin)
+// and not the maximum (no overflow), ARM's result is the IEEE one and the only possible
+// exception is Inexact, which each path decides exactly: TwoSum for sums, odd parts of the
+// significands for products and quotients, squaring the root for square roots. FZ, DN and
+// AHP cannot matter then. Anything else takes the general path below.
+
+@inline function fastRN(fpcr: u32): bool { return (fpcr & 0x00c00000) == 0; }
+@inline function normalBits(x: u64, fmt: u32): bool {
+  const e = (x >> fracBits(fmt)) & ((<u64>1 << expBits(fmt)) - 1);
+  return e != 0 && e != (<u64>1 << expBits(fmt)) - 1;
+}
+/** A result the fast paths may return: exponent field in [2, max - 1]. */
+@inline function safeResult(r: u64, fmt: u32): bool {
+  const e = (r >> fracBits(fmt)) & ((<u64>1 << expBits(fmt)) - 1);
+  return e >= 2 && e != (<u64>1 << expBits(fmt)) - 1;
+}
+@inline function sigWithHidden(x: u64, fmt: u32): u64 { return (x & fracMask(fmt)) | (<u64>1 << fracBits(fmt)); }
+@inline function oddPart(m: u64): u64 { return m >> ctz<u64>(m); }
+
+/** Whether the product of two significands needs at most `precision` bits. */
+function productExact(ma: u64, mb: u64, precision: i32): bool {
+  const oa = oddPart(ma);
+  const ob = oddPart(mb);
+  const bits = (64 - <i32>clz<u64>(oa)) + (64 - <i32>clz<u64>(ob));
+  if (bits - 1 > precision) return false;
+  if (bits <= precision) return true;
+  return 64 - <i32>clz<u64>(oa * ob) <= precision; // oa * ob < 2^(precision + 1)
+}
+
+const NO_FAST: u64 = 1; // never a fast result: its exponent field is 0
+
+function fastAdd(a: u64, b: u64, fmt: u32): u64 {
+  if (fmt == FMT_D) {
+    const x = reinterpret<f64>(a);
+    const y = reinterpret<f64>(b);
+    const s = x + y;
+    const r = reinterpret<u64>(s);
+    if (!safeResult(r, fmt) && (r << 1) != 0) return NO_FAST;
+    const bb = s - x;
+    if ((x - (s - bb)) + (y - bb) != 0) raise(FPSR_IXC); // TwoSum's exact error
+    return r;
+  }
+  const x = reinterpret<f32>(<u32>a);
+  const y = reinterpret<f32>(<u32>b);
+  const s = x + y;
+  const r = <u64>reinterpret<u32>(s);
+  if (!safeResult(r, fmt) && (r << 33) != 0) return NO_FAST;
+  const bb = s - x;
+  if ((x - (s - bb)) + (y - bb) != 0) raise(FPSR_IXC);
+  return r;
+}
+
+function fastMul(a: u64, b: u64, fmt: u32): u64 {
+  let r: u64;
+  if (fmt == FMT_D) r = reinterpret<u64>(reinterpret<f64>(a) * reinterpret<f64>(b));
+  else r = <u64>reinterpret<u32>(reinterpret<f32>(<u32>a) * reinterpret<f32>(<u32>b));
+  if (!safeResult(r, fmt)) return NO_FAST;
+  if (!productExact(sigWithHidden(a, fmt), sigWithHidden(b, fmt), <i32>fracBits(fmt) + 1)) raise(FPSR_IXC);
+  return r;
+}
+
+function fastDiv(a: u64, b: u64, fmt: u32): u64 {
+  let r: u64;
+  if (fmt == FMT_D) r = reinterpret<u64>(reinterpret<f64>(a) / reinterpret<f64>(b));
+  else r = <u64>reinterpret<u32>(reinterpret<f32>(<u32>a) / reinterpret<f32>(<u32>b));
+  if (!safeResult(r, fmt)) return NO_FAST;
+  // ma / mb is a dyadic rational (so, in range, exact) iff mb's odd part divides ma.
+  if (sigWithHidden(a, fmt) % oddPart(sigWithHidden(b, fmt)) != 0) raise(FPSR_IXC);
+  return r;
+}
+
+function fastSqrt(a: u64, fmt: u32): u64 {
+  let r: u64;
+  if (fmt == FMT_D) r = reinterpret<u64>(Math.sqrt(reinterpret<f64>(a)));
+  else r = <u64>reinterpret<u32>(Mathf.sqrt(reinterpret<f32>(<u32>a)));
+  if (!safeResult(r, fmt)) return NO_FAST;
+  // Exact iff root^2 == a: mr^2 * 2^(2er - 2F) == ma * 2^(ea - F), i.e. mr^2 == ma << (ea - 2er + F).
+  const F = <i32>fracBits(fmt);
+  const mask = (<u64>1 << expBits(fmt)) - 1;
+  const ea = <i32>((a >> F) & mask);
+  const er = <i32>((r >> F) & mask);
+  const shift = ea - 2 * er + F + expBias(fmt); // the biases: ea - b - 2(er - b) = ea - 2er + b
+  const mr = sigWithHidden(r, fmt);
+  mul128(mr, mr);
+  const ph = hi128, pl = lo128;
+  shl128(0, sigWithHidden(a, fmt), shift);
+  if (ph != hi128 || pl != lo128) raise(FPSR_IXC);
+  return r;
+}
 
 // ---- addition ----
 
@@ -38,6 +133,10 @@ function addFinite(sa: u32, ea: i32, ma: u64, sb: u32, eb: i32, mb: u64, fmt: u3
 
 /** FPAdd (sub = false) or FPSub (sub = true). */
 export function fpAdd(a: u64, b: u64, fmt: u32, fpcr: u32, sub: bool): u64 {
+  if (fastRN(fpcr) && fmt != FMT_H && normalBits(a, fmt) && normalBits(b, fmt)) {
+    const r = fastAdd(a, sub ? b ^ signMask(fmt) : b, fmt);
+    if (r != NO_FAST) return r;
+  }
   unpack(a, fmt, fpcr);
   const ca = uCls, sa = uSign, ea = uExp, ma = uSig;
   unpack(b, fmt, fpcr);
@@ -74,6 +173,10 @@ function mulFinite(sign: u32, ea: i32, ma: u64, eb: i32, mb: u64, fmt: u32, fpcr
 
 /** FPMul, or FPMulX (mulx: infinity times zero is 2.0 rather than Invalid Operation). */
 export function fpMul(a: u64, b: u64, fmt: u32, fpcr: u32, mulx: bool): u64 {
+  if (fastRN(fpcr) && fmt != FMT_H && normalBits(a, fmt) && normalBits(b, fmt)) {
+    const r = fastMul(a, b, fmt);
+    if (r != NO_FAST) return r;
+  }
   unpack(a, fmt, fpcr);
   const ca = uCls, sa = uSign, ea = uExp, ma = uSig;
   unpack(b, fmt, fpcr);
@@ -213,6 +316,10 @@ export function fpStepFused(op1: u64, op2: u64, fmt: u32, fpcr: u32, rsqrt: bool
 
 /** FPDiv. */
 export function fpDiv(a: u64, b: u64, fmt: u32, fpcr: u32): u64 {
+  if (fastRN(fpcr) && fmt != FMT_H && normalBits(a, fmt) && normalBits(b, fmt)) {
+    const r = fastDiv(a, b, fmt);
+    if (r != NO_FAST) return r;
+  }
   unpack(a, fmt, fpcr);
   const ca = uCls, sa = uSign, ea = uExp, ma = uSig;
   unpack(b, fmt, fpcr);
@@ -253,6 +360,10 @@ export function fpDiv(a: u64, b: u64, fmt: u32, fpcr: u32): u64 {
 
 /** FPSqrt. */
 export function fpSqrt(a: u64, fmt: u32, fpcr: u32): u64 {
+  if (fastRN(fpcr) && fmt != FMT_H && normalBits(a, fmt) && (a & signMask(fmt)) == 0) {
+    const r = fastSqrt(a, fmt);
+    if (r != NO_FAST) return r;
+  }
   unpack(a, fmt, fpcr);
   const ca = uCls, sa = uSign, ea = uExp, ma = uSig;
   if (ca >= CLS_QNAN) return processNaN(a, fmt, fpcr);
