@@ -8,9 +8,8 @@
 // the elements before the fault, as the architecture allows. SIMD&FP accesses have no valid
 // instruction syndrome (ISV = 0).
 //
-// CONSTRAINED UNPREDICTABLE choices, as qemu-aarch64 does them: LDP with Rt = Rt2 leaves the
-// value from the higher address; a structure load naming a register twice (the list wraps past
-// V31 only with four registers and is never repeated) cannot happen.
+// CONSTRAINED UNPREDICTABLE: LDP/LDNP with Rt = Rt2 leaves the value from the higher address,
+// as qemu-aarch64 does.
 
 import { pc, getX, getXSP, setXSP, getSP, getEL, vAddr } from "../state";
 import { readMem, writeMem, read64, write64, setSyndrome, dataBigEndian } from "../memory";

@@ -4,6 +4,9 @@
 // 3 = D), little-endian within the 16-byte V register as arm/abi.ts lays it out. A handler
 // builds its result in `scratch` (room for four registers) and writes it back at the end, so a
 // destination register may also be a source and an exception leaves every register untouched.
+//
+// Whole-register work (bitwise operations, copies) goes in two 64-bit halves: asconfig.json
+// does not enable wasm SIMD, so v128 operations would not validate.
 
 import { ACTIVE_STATE, FPSR } from "../../abi";
 import { vAddr } from "../state";
@@ -41,11 +44,6 @@ export const scratch: usize = memory.data(64, 16);
 /** Sets element i of the scratch result. */
 @inline export function put(i: u32, size: u32, v: u64): void {
   storeElem(scratch + (<usize>i << size), size, v);
-}
-
-/** Reads back element i of the scratch result. */
-@inline export function got(i: u32, size: u32): u64 {
-  return loadElem(scratch + (<usize>i << size), size);
 }
 
 /** Zeroes the scratch result (all four registers). */
