@@ -53,9 +53,17 @@ export function run(budget: u32): u32 {
       exitReason = EXIT_TIMER;
       break;
     }
-    if (attention && takePendingInterrupt()) {
-      setPc(nextPc);
-      continue;
+    if (attention) {
+      // Attention follows timer register writes too: report an output that changed at once,
+      // so a timer the guest just masked or reprogrammed does not stay asserted at the GIC.
+      if (timerPoll()) {
+        exitReason = EXIT_TIMER;
+        break;
+      }
+      if (takePendingInterrupt()) {
+        setPc(nextPc);
+        continue;
+      }
     }
     n++;
     // Fetch. The tag check also fails for a misaligned PC (bits 1:0 set).

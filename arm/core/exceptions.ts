@@ -5,6 +5,7 @@ import { ACTIVE_STATE, PSTATE_EL, PSTATE_SPSEL, PSTATE_IL, PSTATE_SS, PSTATE_PAN
 import { getEL, getSPSel, packPstate, pc, setDAIF, setELAndSPSel, unpackPstate, branchTo } from "./state";
 import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysregs";
 import { regimeChanged, fetchTag, fetchHost } from "./mmu";
+import { requestAttention } from "./attention";
 
 // Exception classes (ESR_ELx.EC).
 export const EC_UNKNOWN: u32 = 0x00;
@@ -118,6 +119,9 @@ export function exceptionReturn(): void {
     store<u32>(ACTIVE_STATE + PSTATE_IL, 1);
   }
   regimeChanged();
+  // The run loop must look again before the next instruction: the restored DAIF may unmask a
+  // pending interrupt, and PSTATE.IL = 1 makes that instruction take the illegal state exception.
+  requestAttention();
   branchTo(target);
 }
 

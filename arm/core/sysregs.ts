@@ -110,6 +110,8 @@ function isGicCpuInterface(e: u32): bool {
 export const ACCESS_OK: u32 = 0;
 export const ACCESS_UNDEFINED: u32 = 1;
 export const ACCESS_FP_TRAP: u32 = 2;
+/** Trapped to EL1 by an EL1 control (SCTLR_EL1.UMA/UCT, CNTKCTL_EL1): EC 0x18. */
+export const ACCESS_TRAP: u32 = 3;
 export let accessResult: u32 = ACCESS_OK;
 
 function ccsidr(): u64 {
@@ -145,15 +147,15 @@ export function readSysreg(e: u32): u64 {
   // Registers readable at EL0 (subject to their own controls).
   switch (e) {
     case enc(3, 3, 4, 2, 0): return <u64>getNZCV();
-    case enc(3, 3, 4, 2, 1): // DAIF: EL0 only with SCTLR_EL1.UMA
-      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 9)) == 0) break;
+    case enc(3, 3, 4, 2, 1): // DAIF: EL0 only with SCTLR_EL1.UMA, else trapped to EL1
+      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 9)) == 0) return trap();
       return <u64>getDAIF();
     case enc(3, 3, 4, 4, 0): // FPCR
     case enc(3, 3, 4, 4, 1): // FPSR
       if (!fpAccessAllowed()) return 0;
       return <u64>load<u32>(ACTIVE_STATE + (e == enc(3, 3, 4, 4, 0) ? FPCR : FPSR));
-    case enc(3, 3, 0, 0, 1): // CTR_EL0: EL0 with SCTLR_EL1.UCT
-      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 15)) == 0) break;
+    case enc(3, 3, 0, 0, 1): // CTR_EL0: EL0 with SCTLR_EL1.UCT, else trapped to EL1
+      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 15)) == 0) return trap();
       return CTR_VALUE;
     case enc(3, 3, 0, 0, 7): { // DCZID_EL0: DZP set when EL0 may not use DC ZVA
       const dzp: u64 = el == 0 && (sysregs[SCTLR_EL1] & (1 << 14)) == 0 ? 0x10 : 0;
@@ -164,7 +166,8 @@ export function readSysreg(e: u32): u64 {
     default: break;
   }
   if (op0 == 3 && op1 == 3 && crn == 14) {
-    if (el == 0 && !el0TimerAllowed(e)) return undef();
+    // CNTKCTL_EL1 traps EL0 accesses to EL1 (EC 0x18); encodings with no timer register are UNDEFINED.
+    if (el == 0 && !el0TimerAllowed(e)) return isTimerRegister(e) ? trap() : undef();
     return timerRead(e);
   }
   if (el == 0) return undef();
@@ -251,7 +254,7 @@ export function writeSysreg(e: u32, v: u64): void {
   switch (e) {
     case enc(3, 3, 4, 2, 0): setNZCV(<u32>v); return;
     case enc(3, 3, 4, 2, 1):
-      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 9)) == 0) break;
+      if (el == 0 && (sysregs[SCTLR_EL1] & (1 << 9)) == 0) { trap(); return; }
       setDAIF(<u32>v);
       requestAttention();
       return;
@@ -267,7 +270,9 @@ export function writeSysreg(e: u32, v: u64): void {
     default: break;
   }
   if (op0 == 3 && op1 == 3 && crn == 14) {
-    if (el == 0 && (!el0TimerAllowed(e) || e == enc(3, 3, 14, 0, 0))) { undef(); return; }
+    // CNTFRQ_EL0 is writable only at the highest EL (EL1 here); the rest trap as for reads.
+    if (el == 0 && (e == enc(3, 3, 14, 0, 0) || !isTimerRegister(e))) { undef(); return; }
+    if (el == 0 && !el0TimerAllowed(e)) { trap(); return; }
     if (!timerWrite(e, v)) undef();
     return;
   }
@@ -348,6 +353,18 @@ function debugSlot(crm: u32, op2: u32): i32 {
 function undef(): u64 {
   accessResult = ACCESS_UNDEFINED;
   return 0;
+}
+
+function trap(): u64 {
+  accessResult = ACCESS_TRAP;
+  return 0;
+}
+
+/** CNTFRQ, CNTPCT, CNTVCT and the CNTP_ and CNTV_ TVAL/CTL/CVAL registers. */
+function isTimerRegister(e: u32): bool {
+  const crm = (e >> 3) & 0xf;
+  const op2 = e & 7;
+  return (crm == 0 && op2 <= 2) || ((crm == 2 || crm == 3) && op2 <= 2);
 }
 
 /** FPCR/FPSR are accessible when the unit exists and CPACR_EL1.FPEN allows the current EL. */
