@@ -84,3 +84,61 @@ common_vector:
         ldp     x0, x1, [sp, #0]
         add     sp, sp, #(34 * 8)
         eret
+
+// u64 run_el0(u64 entry, u64 arg, u64 sp): erets to entry at EL0t (SPSR from el0_spsr) with
+// x0 = arg and SP_EL0 = sp. on_exception() sends the first synchronous exception from EL0 back
+// to el0_return, at EL1h with SP_EL1 as it was at the eret, so this frame is still on top.
+        .text
+        .global run_el0
+run_el0:
+        sub     sp, sp, #112
+        stp     x19, x20, [sp, #0]
+        stp     x21, x22, [sp, #16]
+        stp     x23, x24, [sp, #32]
+        stp     x25, x26, [sp, #48]
+        stp     x27, x28, [sp, #64]
+        stp     x29, x30, [sp, #80]
+        mrs     x3, daif
+        str     x3, [sp, #96]
+        msr     sp_el0, x2
+        msr     elr_el1, x0
+        ldr     x3, =el0_spsr
+        ldr     x3, [x3]
+        msr     spsr_el1, x3
+        ldr     x4, =el0_active
+        mov     x5, #1
+        str     x5, [x4]
+        mov     x0, x1
+        eret
+        .global el0_return
+el0_return:
+        ldp     x19, x20, [sp, #0]
+        ldp     x21, x22, [sp, #16]
+        ldp     x23, x24, [sp, #32]
+        ldp     x25, x26, [sp, #48]
+        ldp     x27, x28, [sp, #64]
+        ldp     x29, x30, [sp, #80]
+        ldr     x3, [sp, #96]
+        msr     daif, x3
+        add     sp, sp, #112
+        ret
+
+// PSCI CPU_ON entry for secondaries (MMU off, EL1h, x0 = context id): a stack and the vectors
+// from secondary_stack_top/secondary_fn[Aff0], then fn(context id), then CPU_OFF.
+        .global secondary_entry
+secondary_entry:
+        mrs     x1, mpidr_el1
+        and     x1, x1, #0xf
+        ldr     x2, =secondary_stack_top
+        ldr     x2, [x2, x1, lsl #3]
+        mov     sp, x2
+        adr     x2, vectors
+        msr     vbar_el1, x2
+        isb
+        ldr     x2, =secondary_fn
+        ldr     x2, [x2, x1, lsl #3]
+        blr     x2
+        ldr     x0, =0x84000002
+        hvc     #0
+1:      wfi
+        b       1b

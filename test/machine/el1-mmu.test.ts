@@ -1,0 +1,40 @@
+// Stage 1 translation, seen from bare-metal guests (test/guests/*.c): every granule and TTBR1,
+// permissions and AT, ASIDs and TLB maintenance, and big-endian data accesses.
+
+import { describe, expect, it } from "vitest";
+import { expectPassed, runGuest } from "./run-guest.ts";
+
+describe("the MMU, from guests", () => {
+  it("4K, 16K and 64K granules with 39- and 48-bit VAs, blocks, TTBR1, fault levels", async () => {
+    const run = await runGuest("granules");
+    expectPassed(run, ["  TTBR1 maps the top of the address space", "  a level 2 block maps its whole range"]);
+    expect(run.ok.filter((l) => l === "  TTBR1 maps the top of the address space")).toHaveLength(6);
+  });
+
+  it("permissions: AP, PXN, WXN, EL0-writable, APTable/PXNTable; AT and PAR_EL1", async () => {
+    const run = await runGuest("mmu-perms");
+    expectPassed(run, [
+      "AP = RO: a write is a permission fault",
+      "PXN = 1: EL1 execution is a permission fault",
+      "WXN = 1: a writable page is not executable",
+      "APTable = RO: a write below it faults though the page is RW",
+      "AT S1E0R on an EL1-only page: PAR.F = 1",
+    ]);
+  });
+
+  it("ASIDs and TLBI: after TLBI the new mapping is used", async () => {
+    const run = await runGuest("tlb");
+    expectPassed(run, [
+      "ASID 0x0201, table B: X maps to page B (no TLBI needed)",
+      "TLBI VAE1 (VA, ASID): the new mapping is used",
+      "TLBI ASIDE1: the new mapping is used",
+      "TLBI VMALLE1: the new mapping is used",
+      "TLBI VAAE1 of another page in the block: new block used",
+    ]);
+  });
+
+  it("SCTLR_EL1.EE and E0E make data accesses big-endian", async () => {
+    const run = await runGuest("bigendian");
+    expectPassed(run, ["EE = 1: STR X stores the most significant byte first", "E0E = 1: EL0's STR X stores big-endian"]);
+  });
+});
