@@ -28,6 +28,9 @@ const SLICE_INSNS = 200_000;
 /** How long the loop runs guest code before giving Node's event loop a turn. */
 const EVENT_LOOP_PERIOD_MS = 8;
 const TICKS_PER_MS = CNTFRQ_HZ / 1000;
+/** Bits of a vCPU's interrupt lines (Core.setIrqLines). */
+const IRQ_LINE = 1;
+const FIQ_LINE = 2;
 
 export type VmExitReason = "poweroff" | "reset" | "stopped" | "error";
 
@@ -103,7 +106,9 @@ export class Vm extends EventEmitter<VmEvents> {
     this.gic = new Gicv3({
       vcpuCount: cfg.cpus,
       mpidr: mpidrOf,
-      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, level),
+      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
+      // Group 0 interrupts are FIQs (a GICv3 with one Security state).
+      onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
     });
     this.gic.register(this.bus);
 
@@ -218,7 +223,7 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private wakeIfDue(v: Vcpu): boolean {
-    if ((v.irqLines & 1) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;
+    if ((v.irqLines & (IRQ_LINE | FIQ_LINE)) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;
     return !v.waiting;
   }
 
@@ -297,10 +302,10 @@ export class Vm extends EventEmitter<VmEvents> {
     }
   }
 
-  private setIrqLine(vcpu: number, level: boolean): void {
+  private setIrqLine(vcpu: number, line: number, level: boolean): void {
     const v = this.vcpus[vcpu];
     if (!v) return;
-    v.irqLines = level ? v.irqLines | 1 : v.irqLines & ~1;
+    v.irqLines = level ? v.irqLines | line : v.irqLines & ~line;
     if (vcpu === this.active) this.core.setIrqLines(v.irqLines);
     if (level && v.waiting) this.wake?.();
   }
