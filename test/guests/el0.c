@@ -24,7 +24,7 @@
 __asm__(".pushsection .text\n"
         ".balign 4096\n"
         ".global el0_code, el0_svc, el0_sp, el0_load, el0_store, el0_mrs_sctlr, el0_wfi\n"
-        ".global el0_cntvct, el0_daif, el0_ctr, el0_call, el0_wait\n"
+        ".global el0_cntvct, el0_daif, el0_ctr, el0_call, el0_wait, el0_sp_load\n"
         "el0_code:\n"
         "el0_svc: svc #0x42\n b .\n"
         "el0_sp: mov x0, sp\n svc #0\n"
@@ -37,10 +37,11 @@ __asm__(".pushsection .text\n"
         "el0_ctr: mrs x0, ctr_el0\n svc #0\n"
         "el0_call: blr x0\n svc #0\n"
         "el0_wait: ldr x1, [x0]\n cbz x1, el0_wait\n svc #0\n"
+        "el0_sp_load: ldr x0, [sp]\n svc #0\n"
         ".balign 4096\n"
         ".popsection\n");
 extern char el0_code[], el0_svc[], el0_sp[], el0_load[], el0_store[], el0_mrs_sctlr[], el0_wfi[],
-    el0_cntvct[], el0_daif[], el0_ctr[], el0_call[], el0_wait[];
+    el0_cntvct[], el0_daif[], el0_ctr[], el0_call[], el0_wait[], el0_sp_load[];
 #define EL0(sym) (EL0_CODE_VA + (u64)(sym) - (u64)el0_code)
 
 static u64 el0(char *sym, u64 arg) { return run_el0(EL0(sym), arg, EL0_STACK_VA + 0x1000); }
@@ -146,10 +147,11 @@ static void test_traps(void) {
 }
 
 /* An IRQ while EL0 runs goes to VBAR + 0x480 with SPSR.M = EL0t. */
-static volatile u64 irq_kind, irq_spsr, irq_intid;
+static volatile u64 irq_kind, irq_spsr, irq_intid, irq_elr;
 static int irq_hook(struct exception *e) {
   if ((e->kind & 3) != 1) return 0;
   irq_kind = e->kind;
+  irq_elr = e->elr;
   irq_spsr = e->frame[32];
   irq_intid = gic_ack();
   write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE | CNT_CTL_IMASK);
@@ -176,6 +178,42 @@ static void test_irq_from_el0(void) {
   check_eq(ESR_EC(exc.esr), EC_SVC64, "  EL0 then finished normally");
 }
 
+/* An interrupt pending while EL1 has it masked is taken as soon as ERET unmasks it: before the
+   first EL0 instruction completes (ELR = the EL0 entry point). */
+static void test_irq_at_eret(void) {
+  exception_hook = irq_hook;
+  irq_kind = 0;
+  irq_elr = 0;
+  *(volatile u64 *)(DATA_PA + 0x30) = 0;
+  gic_enable_irq(PPI_VTIMER);
+  write_sysreg(cntv_cval_el0, 0);
+  write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE);
+  isb();
+  while (!(read_sysreg(isr_el1) & (1 << 7))) {
+  }
+  el0(el0_wait, E0_RW_VA + 0x30);
+  exception_hook = NULL;
+  write_sysreg(cntv_ctl_el0, 0);
+  check_eq(irq_kind, VEC_LOWER64_IRQ, "an IRQ pending at ERET to EL0 is taken from EL0");
+  check_eq(irq_elr, EL0(el0_wait), "  before EL0's first instruction (ELR = the entry point)");
+}
+
+/* SCTLR_EL1.SA0: a misaligned SP_EL0 used as a base at EL0 faults with EC 0x26. */
+static void test_sp_alignment(void) {
+  u64 sctlr = read_sysreg(sctlr_el1);
+  write_sysreg(sctlr_el1, sctlr | (1UL << 4));
+  isb();
+  run_el0(EL0(el0_sp_load), 0, EL0_STACK_VA + 0x804);
+  check_eq(ESR_EC(exc.esr), EC_SP_ALIGN, "SA0 = 1: EL0 load with a misaligned SP faults (EC 0x26)");
+  check_eq(exc.kind, VEC_LOWER64_SYNC, "  through the lower EL vector");
+  write_sysreg(sctlr_el1, sctlr & ~(1UL << 4));
+  isb();
+  run_el0(EL0(el0_sp_load), 0, EL0_STACK_VA + 0x804);
+  check_eq(ESR_EC(exc.esr), EC_SVC64, "SA0 = 0: the same load works");
+  write_sysreg(sctlr_el1, sctlr);
+  isb();
+}
+
 int main(u64 dtb) {
   static const u32 code[] = {0xd2800540, 0xd65f03c0}; /* mov x0, #42; ret */
   for (int i = 0; i < 2; i++) ((volatile u32 *)CODE_PA)[i] = code[i];
@@ -198,5 +236,7 @@ int main(u64 dtb) {
   test_execute();
   test_traps();
   test_irq_from_el0();
+  test_irq_at_eret();
+  test_sp_alignment();
   return failures;
 }

@@ -154,6 +154,62 @@ static void test_preemption(void) {
   check_eq(rpr_in_handler, 0xc0, "  (its handler ran with RPR = 0xc0)");
 }
 
+/* EOImode = 1: EOIR only drops the running priority; DIR deactivates. */
+static void test_eoimode1(void) {
+  reset_seen();
+  gic_set_priority(9, 0x90);
+  gic_enable_irq(9);
+  write_sysreg(icc_ctlr_el1, 2); /* EOImode */
+  isb();
+  gic_send_sgi(9, 0);
+  udelay(1000);
+  u32 intid = gic_ack();
+  check_eq(intid, 9, "EOImode = 1: the SGI is acknowledged");
+  gic_eoi(intid);
+  check_eq(read_sysreg(icc_rpr_el1), 0xff, "  EOIR drops the running priority to idle");
+  check((mmio_read32(gicr_base(0) + GICR_ISACTIVER0) & (1 << 9)) != 0, "  but the interrupt stays active");
+  write_sysreg(icc_dir_el1, intid);
+  isb();
+  check_eq(mmio_read32(gicr_base(0) + GICR_ISACTIVER0) & (1 << 9), 0, "  until ICC_DIR_EL1 deactivates it");
+  write_sysreg(icc_ctlr_el1, 0);
+  isb();
+}
+
+/* Group 0 is signalled as FIQ (one Security state, DS = 1) and acknowledged through IAR0. */
+static volatile u64 fiq_kind, fiq_intid, fiqs;
+static int fiq_hook(struct exception *e) {
+  if ((e->kind & 3) != 2) return 0;
+  fiqs++;
+  fiq_kind = e->kind;
+  fiq_intid = read_sysreg(icc_iar0_el1) & 0xffffff;
+  write_sysreg(icc_eoir0_el1, fiq_intid);
+  isb();
+  return 1;
+}
+
+static void test_group0(void) {
+  reset_seen();
+  u64 rd = gicr_base(0);
+  mmio_write32(GICD_BASE + GICD_CTLR, (1 << 4) | (1 << 1) | (1 << 0)); /* EnableGrp0 too */
+  mmio_write32(rd + GICR_IGROUPR0, ~(1u << 10)); /* SGI 10 in Group 0 */
+  gic_enable_irq(10);
+  write_sysreg(icc_igrpen0_el1, 1);
+  isb();
+  exception_hook = fiq_hook;
+  __asm__ volatile("msr daifclr, #3" ::: "memory"); /* I and F */
+  dsb(sy);
+  write_sysreg(icc_sgi0r_el1, (10UL << 24) | 1);
+  isb();
+  udelay(1000);
+  __asm__ volatile("msr daifset, #3" ::: "memory");
+  exception_hook = NULL;
+  check_eq(fiqs, 1, "a Group 0 SGI (ICC_SGI0R_EL1) is taken as an FIQ");
+  check_eq(fiq_kind, 6, "  through the current EL SPx FIQ vector (VBAR + 0x300)");
+  check_eq(fiq_intid, 10, "  and ICC_IAR0_EL1 returns it");
+  check_eq(nseen, 0, "  and not as an IRQ");
+  mmio_write32(rd + GICR_IGROUPR0, 0xffffffff);
+}
+
 int main(u64 dtb) {
   gic_init();
   irq_handler = record_irq;
@@ -162,5 +218,7 @@ int main(u64 dtb) {
   test_spi();
   test_priority_mask();
   test_preemption();
+  test_eoimode1();
+  test_group0();
   return failures;
 }

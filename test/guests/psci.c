@@ -77,6 +77,18 @@ int main(u64 dtb) {
   check(wait_for(&flag, 5000) && seen_ctx == 42 && entries == 2, "  it runs the entry point again with the new context id");
   for (int i = 0; i < 5000 && (state = affinity(1)) != 1; i++) udelay(1000);
   check_eq(state, 1, "  and is off again");
+  /* CPU_SUSPEND (standby) returns when an interrupt is pending, masked or not. */
+  gic_init();
+  gic_enable_irq(PPI_VTIMER);
+  write_sysreg(cntv_tval_el0, 5 * 62500);
+  write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE);
+  isb();
+  u64 t0 = cntvct();
+  s64 r = (s64)hvc_call(PSCI_CPU_SUSPEND, 0, 0, 0);
+  u64 waited = cntvct() - t0;
+  check_eq(r, PSCI_SUCCESS, "CPU_SUSPEND (standby) returns SUCCESS");
+  check(waited >= 4 * 62500 && waited < 2000 * 62500, "  after the pending timer interrupt woke it (about 5 ms)");
+  write_sysreg(cntv_ctl_el0, 0);
   puts("calling SYSTEM_OFF\n");
   return failures;
 }

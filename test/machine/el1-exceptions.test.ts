@@ -41,6 +41,8 @@ describe("EL1 exceptions, from guests", () => {
       "EL0 branch to a UXN page: EC 0x20 (instruction abort, lower EL)",
       "CNTVCT_EL0 at EL0 with CNTKCTL_EL1.EL0VCTEN = 0 traps with EC 0x18",
       "an IRQ while at EL0 goes to VBAR + 0x480",
+      "  before EL0's first instruction (ELR = the entry point)",
+      "SA0 = 1: EL0 load with a misaligned SP faults (EC 0x26)",
     ], ["  ISS: CV = 1, COND = 0b1110, TI = 0 (WFI)"]);
   });
 

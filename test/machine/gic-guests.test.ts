@@ -5,13 +5,15 @@ import { describe, it } from "vitest";
 import { expectPassed, runGuest } from "./run-guest.ts";
 
 describe("the GICv3, from guests", () => {
-  it("one vCPU: discovery, SGI to self, SPI, IAR/EOIR and active state, PMR, preemption", async () => {
+  it("one vCPU: discovery, SGI to self, SPI, IAR/EOIR and active state, PMR, preemption, EOImode, Group 0", async () => {
     const run = await runGuest("gic");
     expectPassed(run, [
       "an SGI to self (target list = this CPU) is taken",
       "an SPI set pending through GICD_ISPENDR is taken",
       "PMR = 0x80 masks an interrupt of priority 0x80 (it must be higher, i.e. lower)",
       "a higher-priority SGI sent from a handler preempts it",
+      "  until ICC_DIR_EL1 deactivates it",
+      "a Group 0 SGI (ICC_SGI0R_EL1) is taken as an FIQ",
     ]);
   });
 

@@ -6,7 +6,7 @@ import { GuestSession } from "../../src/testing/guest-session.ts";
 import { expectPassed, guestArgs, runGuest } from "./run-guest.ts";
 
 describe("PSCI, from guests", () => {
-  it("CPU_ON a secondary with a context id, AFFINITY_INFO, CPU_OFF, errors; SYSTEM_OFF exits 0", async () => {
+  it("CPU_ON a secondary with a context id, AFFINITY_INFO, CPU_OFF, errors, CPU_SUSPEND; SYSTEM_OFF exits 0", async () => {
     const run = await runGuest("psci", { cpus: 2 });
     expectPassed(run, [
       "PSCI_VERSION: major version 1",
@@ -15,6 +15,7 @@ describe("PSCI, from guests", () => {
       "AFFINITY_INFO(vCPU 1) = ON while it runs",
       "after CPU_OFF, AFFINITY_INFO(vCPU 1) = OFF",
       "CPU_ON of a running vCPU = ALREADY_ON",
+      "  after the pending timer interrupt woke it (about 5 ms)",
     ]);
     // SYSTEM_OFF (the runtime's exit) ended the VM right after the status line.
     expect(run.output).toMatch(/EXIT: STATUS=1\r?\n/);
