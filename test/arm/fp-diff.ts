@@ -176,18 +176,22 @@ function describeCase(k: Case, f: Fields): string {
   return `  fields ${JSON.stringify(f)} fpcr=${hex(k.fpcr)} fpsr=${hex(k.fpsr)} ${regs.join(" ")}`;
 }
 
+/** Soak runs: FP_DIFF_SCALE multiplies every row's case count, FP_DIFF_SEED changes the seed. */
+const SCALE = Number(process.env.FP_DIFF_SCALE ?? 1);
+const SEED_SUFFIX = process.env.FP_DIFF_SEED ?? "";
+
 /**
  * Declares one test per row: each row's cases (perMode per rounding mode) run on qemu in
  * one batch for the whole group, and on our core.
  */
 export function describeRows(title: string, group: Group, tests: RowTest[], seed: string): void {
   const cases: { test: RowTest; k: Case; f: Fields }[] = [];
-  const rng = new Rng(seed);
+  const rng = new Rng(seed + SEED_SUFFIX);
   for (const t of tests) {
     const row = group.rows.find((r) => r.name === t.row);
     if (!row) throw new Error(`no row ${t.row} in ${group.module}`);
     for (const rmode of t.modes ?? [0, 1, 2, 3]) {
-      for (let i = 0; i < (t.perMode ?? 250); i++) {
+      for (let i = 0; i < Math.round((t.perMode ?? 250) * SCALE); i++) {
         const f = randomFields(rng, row.pattern, t);
         const insn = encode(row.pattern, f);
         cases.push({ test: t, k: fpCase(rng, insn, t.width(f), rmode), f });
@@ -198,10 +202,10 @@ export function describeRows(title: string, group: Group, tests: RowTest[], seed
     let refs: Awaited<ReturnType<typeof runReference>> = [];
     beforeAll(async () => {
       refs = await runReference(cases.map((c) => c.k), { cpu: "cortex-a57" });
-    }, 120_000);
+    }, 120_000 * SCALE);
     for (const t of tests) {
       const modes = t.modes ?? [0, 1, 2, 3];
-      it(`${t.label ?? t.row}: ${(t.perMode ?? 250) * modes.length} cases (${modes.map((m) => RMODE_NAMES[m]).join("/")}, FZ/DN/AHP random)`, () => {
+      it(`${t.label ?? t.row}: ${Math.round((t.perMode ?? 250) * SCALE) * modes.length} cases (${modes.map((m) => RMODE_NAMES[m]).join("/")}, FZ/DN/AHP random)`, () => {
         const problems: string[] = [];
         let total = 0;
         let completed = 0;
