@@ -124,7 +124,7 @@ async function bootBench(): Promise<string[]> {
   const image = "cache/guest/Image";
   const initrd = "cache/guest/initramfs.cpio.gz";
   if (!existsSync(image) || !existsSync(initrd)) return ["### Linux boot", "", "skipped: run `make guest` first"];
-  const prompt = /~ # |\/ # /;
+  const prompt = /[~/] ?# /;
   const lkvmArgs = ["run", "-k", image, "-i", initrd, "-m", "512", "-c", "1", "-p", "quiet"];
   const qemuArgs = [...QEMU_BASE, "-m", "512", "-kernel", image, "-initrd", initrd, "-append", "console=ttyAMA0 quiet"];
   const rows = ["### Linux boot to the shell prompt (wall time from process start)", ""];

@@ -6,6 +6,9 @@ import { getEL } from "./state";
 import { sysregs, CPACR_EL1 } from "./sysregs";
 import { syncException, EC_FP_ACCESS } from "./exceptions";
 
+/** ISS of the EC 0x07 trap from AArch64: CV = 1, COND = 0b1110 (as hardware and QEMU report). */
+export const FP_TRAP_ISS: u32 = 0x1e00000;
+
 /** The unit is implemented: ID_AA64PFR0_EL1 advertises FP and AdvSIMD. */
 export const fpRegsEnabled: bool = true;
 
@@ -18,6 +21,6 @@ export const fpRegsEnabled: bool = true;
 /** Call first in every FP/SIMD handler: returns false after taking the FP access trap. */
 export function checkFpEnabled(): bool {
   if (fpAllowedAtCurrentEL()) return true;
-  syncException(EC_FP_ACCESS, 0);
+  syncException(EC_FP_ACCESS, FP_TRAP_ISS);
   return false;
 }

@@ -11,6 +11,7 @@ import {
 import { readSysreg, writeSysreg, accessResult, ACCESS_OK, ACCESS_UNDEFINED, ACCESS_FP_TRAP, sysregs, SCTLR_EL1, PAR_EL1 } from "../sysregs";
 import { requestExit, interruptPending } from "../cpu";
 import { requestAttention } from "../attention";
+import { FP_TRAP_ISS } from "../fp-access";
 import { clearExclusive, write64, setSyndrome } from "../memory";
 import {
   translate, neededPerms, walkFault, walkFlags, walkPa, attrOf, tlbFlushAll, tlbFlushVa, tlbFlushAsid,
@@ -161,7 +162,7 @@ function sysregIss(encoding: u32, rt: u32, isRead: u32): u32 {
 
 function raiseAccessResult(encoding: u32, rt: u32, isRead: u32): void {
   if (accessResult == ACCESS_UNDEFINED) undefinedInstruction();
-  else if (accessResult == ACCESS_FP_TRAP) syncException(EC_FP_ACCESS, 0);
+  else if (accessResult == ACCESS_FP_TRAP) syncException(EC_FP_ACCESS, FP_TRAP_ISS);
   else trapSysreg(sysregIss(encoding, rt, isRead));
 }
 

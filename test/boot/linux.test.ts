@@ -1,0 +1,57 @@
+// Debian's arm64 kernel and busybox, booted with `lkvm run` as a user would, driven through
+// the console with the same GuestSession API users get.
+
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { GuestSession } from "../../src/testing/guest-session.ts";
+
+const IMAGE = "cache/guest/Image";
+const INITRD = "cache/guest/initramfs.cpio.gz";
+const BOOT_MS = 240_000;
+/** The busybox shell's prompt (busybox may send a cursor-position query right before it). */
+const PROMPT = /[~/] ?# /;
+
+function boot(cpus: number): GuestSession {
+  if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
+  return GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "512", "-c", String(cpus), "-p", "quiet"]);
+}
+
+/** Types a command and waits for what it prints (and the next prompt). */
+async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  s.send(`${command}\n`);
+  const m = await s.waitFor(expected, timeoutMs);
+  await s.waitFor(PROMPT, timeoutMs);
+  return m;
+}
+
+describe("Debian's kernel boots to a busybox shell", () => {
+  it("with one vCPU: uname, /proc/cpuinfo, the GIC in dmesg, then poweroff", async () => {
+    const s = boot(1);
+    try {
+      await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
+      await s.waitFor(PROMPT, 60_000);
+      await run(s, "uname -a", /Linux \S+ 6\.\d+\.\d+-\d+-arm64 #1 SMP .* aarch64 GNU\/Linux/);
+      // The CPU model lkvm presents: an Arm Cortex-A57 (MIDR 0x411fd070).
+      await run(s, "cat /proc/cpuinfo", /CPU implementer\s*:\s*0x41[\s\S]*CPU part\s*:\s*0xd07/);
+      await run(s, "dmesg | grep -i gic", /GICv3: CPU0: found redistributor 0 region 0:0x000000003ffd0000/);
+      s.send("poweroff -f\n");
+      const exit = await s.exited(60_000);
+      expect(exit.code).toBe(0);
+    } finally {
+      s.kill();
+    }
+  }, BOOT_MS + 300_000);
+
+  it("with two vCPUs, both come online through PSCI", async () => {
+    const s = boot(2);
+    try {
+      await s.waitFor(PROMPT, BOOT_MS);
+      await run(s, "cat /sys/devices/system/cpu/online", /\n0-1\r?\n/);
+      await run(s, "grep -c ^processor /proc/cpuinfo", /\n2\r?\n/);
+      s.send("poweroff -f\n");
+      expect((await s.exited(60_000)).code).toBe(0);
+    } finally {
+      s.kill();
+    }
+  }, BOOT_MS + 300_000);
+});
