@@ -236,6 +236,15 @@ function walk(va: u64, acc: u32): bool {
   const ttbr = upper ? sysregs[TTBR1_EL1] : sysregs[TTBR0_EL1];
   // BADDR; bit 0 is CnP, and the low bits below the table's alignment are RES0.
   let table: u64 = ttbr & 0x0000fffffffffffe;
+  // Output addresses (tables, blocks, pages) beyond TCR_EL1.IPS, capped at the implemented 48
+  // bits, give an Address size fault: at level 0 for the TTBR, else at the descriptor's level.
+  const ips = <u32>(tcr >> 32) & 7;
+  const paBits: u32 = ips == 0 ? 32 : ips == 1 ? 36 : ips == 2 ? 40 : ips == 3 ? 42 : ips == 4 ? 44 : 48;
+  const paTooHigh: u64 = 0x0000ffffffffffff & ~ones(paBits);
+  if ((table & paTooHigh) != 0) {
+    walkFault = FSC_ADDR_SIZE | 0;
+    return false;
+  }
   // Hierarchical permission limits from table descriptors.
   let apTable: u32 = 0;
   let pxnTable: u32 = 0;
@@ -261,6 +270,10 @@ function walk(va: u64, acc: u32): bool {
     }
     if (level < 3 && kind == 3) {
       // Table descriptor.
+      if ((desc & paTooHigh) != 0) {
+        walkFault = FSC_ADDR_SIZE | level;
+        return false;
+      }
       if (!hpd) {
         apTable |= <u32>(desc >> 61) & 3;
         uxnTable |= <u32>(desc >> 60) & 1;
@@ -278,6 +291,10 @@ function walk(va: u64, acc: u32): bool {
     const blockOk = level == 2 || (level == 1 && pageShift == 12);
     if (level < 3 && !blockOk) {
       walkFault = FSC_TRANSLATION | level;
+      return false;
+    }
+    if ((desc & paTooHigh) != 0) {
+      walkFault = FSC_ADDR_SIZE | level;
       return false;
     }
     const outMask = ones(shift);
