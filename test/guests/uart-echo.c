@@ -36,5 +36,22 @@ int main(u64 dtb) {
   check(irqs >= 1, "the line arrived through interrupts");
   check_eq(bad_intid, 0, "  all of them SPI 0 (INTID 32), ttyS0's");
   check((iir_seen & 0x0f) == 0x04, "  with IIR = RDI");
+
+  /* The same without interrupts: poll LSR.DR. */
+  mmio_write8(UART0 + 1, 0);
+  gic_disable_irq(32);
+  puts("uart-echo: polling\n");
+  len = 0;
+  for (;;) {
+    while (!(mmio_read8(UART0 + 5) & 1)) {
+    }
+    char c = mmio_read8(UART0);
+    if (c == '\r' || c == '\n') break;
+    if (len < sizeof line - 1) line[len++] = c;
+  }
+  line[len] = 0;
+  puts("polled: ");
+  puts((const char *)line);
+  puts("\n");
   return failures;
 }

@@ -19,11 +19,14 @@ describe("the 8250 UART, from guests", () => {
     ]);
   });
 
-  it("console input: a typed line arrives through RX interrupts and is echoed", async () => {
+  it("console input: a typed line arrives through RX interrupts, another by polling LSR.DR", async () => {
     const s = GuestSession.start(guestArgs("uart-echo"));
     await s.waitFor("uart-echo: ready", 20_000);
     s.send("hello lkvm\r");
     await s.waitFor(/echo: hello lkvm\r?\n/, 20_000);
+    await s.waitFor("uart-echo: polling", 20_000);
+    s.send("second line\r");
+    await s.waitFor(/polled: second line\r?\n/, 20_000);
     await s.waitFor(/EXIT: STATUS=\d+/, 20_000);
     expectPassed(report(await s.exited(20_000)), ["the line arrived through interrupts"]);
   });

@@ -25,7 +25,12 @@ describe("EL1 exceptions, from guests", () => {
     // ARM ARM (DDI 0487F.a, D13-2992): "ISV is 0 for all faults reported in ESR_EL1 or
     // ESR_EL3". The core reports the stage 2 style instruction syndrome (ISV, SAS, SRT, SF)
     // in ESR_EL1 for single-register loads and stores (arm/core/memory.ts abort()).
-    expectPassed(run, ["  takes a data abort", "  the base register is not written back", "  CM = 1, WnR = 1, translation fault level 3"], [
+    expectPassed(run, [
+      "  takes a data abort",
+      "  the base register is not written back",
+      "  CM = 1, WnR = 1, translation fault level 3",
+      "  an address size fault at level 3 (DFSC 0b000011)",
+    ], [
       "  ISV = 0 and ISS[23:14] RES0 (ESR_EL1)",
     ]);
   });

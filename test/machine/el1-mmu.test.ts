@@ -33,6 +33,21 @@ describe("the MMU, from guests", () => {
     ]);
   });
 
+  it("TCR_EL1.TBI0 ignores the top byte of data addresses and of branch targets", async () => {
+    const run = await runGuest("tbi");
+    // AArch64.BranchAddr(): with TBI the PC is loaded sign-extended from bit 55 on every branch
+    // (BR/BLR/RET in arm/core/exec/branch-system.ts, ERET in arm/core/exceptions.ts); the core
+    // keeps the tag in the PC.
+    expectPassed(run, ["TBI0 = 1: a load through a tagged pointer works", "TBI0 = 0: a tagged address is a level 0 translation fault"], [
+      "BLR to a tagged address: the PC has no tag",
+    ]);
+  });
+
+  it("exclusive monitors: another vCPU's store breaks STXR; LDXR/STXR counters from two vCPUs", async () => {
+    const run = await runGuest("exclusive", { cpus: 2 });
+    expectPassed(run, ["another vCPU's store between LDXR and STXR makes STXR fail", "LDXR/STXR increments from both vCPUs all count"]);
+  });
+
   it("SCTLR_EL1.EE and E0E make data accesses big-endian", async () => {
     const run = await runGuest("bigendian");
     expectPassed(run, ["EE = 1: STR X stores the most significant byte first", "E0E = 1: EL0's STR X stores big-endian"]);
