@@ -129,6 +129,19 @@ static void test_instruction_abort(void) {
   check_eq(ESR_ISS(exc.esr) & 0x3f, FSC_TRANSLATION(3), "  IFSC = translation fault, level 3");
   check_eq(exc.far, target, "  FAR = the target");
   check_eq(exc.elr, target, "  ELR = the target");
+  /* Running off the end of a mapped page into an unmapped one. */
+  u64 page_end = TEST_VA + 0x1000;
+  static const u32 tail[] = {0xd28000e0 /* mov x0, #7 */, 0xd503201f /* nop */};
+  ((volatile u32 *)(DATA_PA + 0xff8))[0] = tail[0];
+  ((volatile u32 *)(DATA_PA + 0xff8))[1] = tail[1];
+  __asm__ volatile("dc cvau, %0\n dsb ish\n ic ivau, %0\n dsb ish\n isb" ::"r"(page_end - 8) : "memory");
+  u64 x0;
+  exc_arm(EXC_RESUME_X30);
+  __asm__ volatile("mov x0, #0\n blr %1\n mov %0, x0" : "=r"(x0) : "r"(page_end - 8) : "x0", "x30", "memory");
+  check_eq(ESR_EC(exc.esr), EC_IABT_CUR, "running into an unmapped page: an instruction abort");
+  check_eq(exc.elr, page_end, "  ELR = FAR = the first address of the unmapped page");
+  check_eq(exc.far, page_end, "  FAR = the first address of the unmapped page");
+  check_eq(x0, 7, "  after the instructions before it ran");
   target = HOLE_L1_VA + 0x40;
   exc_arm(EXC_RESUME_X30);
   __asm__ volatile("blr %0" ::"r"(target) : "x30", "memory");

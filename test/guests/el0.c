@@ -25,6 +25,7 @@ __asm__(".pushsection .text\n"
         ".balign 4096\n"
         ".global el0_code, el0_svc, el0_sp, el0_load, el0_store, el0_mrs_sctlr, el0_wfi\n"
         ".global el0_cntvct, el0_daif, el0_ctr, el0_call, el0_wait, el0_sp_load\n"
+        ".global el0_hvc, el0_brk, el0_daifset, el0_dczva\n"
         "el0_code:\n"
         "el0_svc: svc #0x42\n b .\n"
         "el0_sp: mov x0, sp\n svc #0\n"
@@ -38,10 +39,15 @@ __asm__(".pushsection .text\n"
         "el0_call: blr x0\n svc #0\n"
         "el0_wait: ldr x1, [x0]\n cbz x1, el0_wait\n svc #0\n"
         "el0_sp_load: ldr x0, [sp]\n svc #0\n"
+        "el0_hvc: hvc #0\n svc #0\n"
+        "el0_brk: brk #0x77\n svc #0\n"
+        "el0_daifset: msr daifset, #2\n svc #0\n"
+        "el0_dczva: dc zva, x0\n svc #0\n"
         ".balign 4096\n"
         ".popsection\n");
 extern char el0_code[], el0_svc[], el0_sp[], el0_load[], el0_store[], el0_mrs_sctlr[], el0_wfi[],
-    el0_cntvct[], el0_daif[], el0_ctr[], el0_call[], el0_wait[], el0_sp_load[];
+    el0_cntvct[], el0_daif[], el0_ctr[], el0_call[], el0_wait[], el0_sp_load[], el0_hvc[], el0_brk[],
+    el0_daifset[], el0_dczva[];
 #define EL0(sym) (EL0_CODE_VA + (u64)(sym) - (u64)el0_code)
 
 static u64 el0(char *sym, u64 arg) { return run_el0(EL0(sym), arg, EL0_STACK_VA + 0x1000); }
@@ -142,8 +148,26 @@ static void test_traps(void) {
   isb();
   v = el0(el0_ctr, 0);
   check(ESR_EC(exc.esr) == EC_SVC64 && v == read_sysreg(ctr_el0), "with UCT = 1 EL0 reads CTR_EL0");
+  write_sysreg(sctlr_el1, sctlr & ~(1UL << 9)); /* UMA = 0 */
+  isb();
+  el0(el0_daifset, 0);
+  check_eq(ESR_EC(exc.esr), EC_SYS64, "MSR DAIFSet at EL0 with UMA = 0 traps with EC 0x18");
+  check_eq(ESR_ISS(exc.esr), (6UL << 17) | (3UL << 14) | (4UL << 10) | (31UL << 5) | (2UL << 1),
+           "  ISS: op1 = 3, op2 = 6, CRn = 4, Rt = 31, CRm = the immediate, a write");
+  write_sysreg(sctlr_el1, sctlr & ~(1UL << 14)); /* DZE = 0 */
+  isb();
+  el0(el0_dczva, E0_RW_VA + 0x40);
+  check_eq(ESR_EC(exc.esr), EC_SYS64, "DC ZVA at EL0 with SCTLR_EL1.DZE = 0 traps with EC 0x18");
+  check_eq(ESR_ISS(exc.esr), (1UL << 20) | (1UL << 17) | (3UL << 14) | (7UL << 10) | (4UL << 1),
+           "  ISS: op0 = 1, op1 = 3, CRn = 7, CRm = 4, op2 = 1, Rt = 0, a write");
   write_sysreg(sctlr_el1, sctlr);
   isb();
+
+  el0(el0_hvc, 0);
+  check_eq(ESR_EC(exc.esr), EC_UNKNOWN, "HVC at EL0 is UNDEFINED");
+  el0(el0_brk, 0);
+  check_eq(ESR_EC(exc.esr), EC_BRK64, "BRK at EL0: EC 0x3c to EL1");
+  check_eq(ESR_ISS(exc.esr), 0x77, "  with its immediate");
 }
 
 /* An IRQ while EL0 runs goes to VBAR + 0x480 with SPSR.M = EL0t. */

@@ -30,6 +30,7 @@ describe("EL1 exceptions, from guests", () => {
       "  the base register is not written back",
       "  CM = 1, WnR = 1, translation fault level 3",
       "  an address size fault at level 3 (DFSC 0b000011)",
+      "running into an unmapped page: an instruction abort",
     ], [
       "  ISV = 0 and ISS[23:14] RES0 (ESR_EL1)",
     ]);
@@ -48,6 +49,9 @@ describe("EL1 exceptions, from guests", () => {
       "an IRQ while at EL0 goes to VBAR + 0x480",
       "  before EL0's first instruction (ELR = the entry point)",
       "SA0 = 1: EL0 load with a misaligned SP faults (EC 0x26)",
+      "MSR DAIFSet at EL0 with UMA = 0 traps with EC 0x18",
+      "DC ZVA at EL0 with SCTLR_EL1.DZE = 0 traps with EC 0x18",
+      "HVC at EL0 is UNDEFINED",
     ], ["  ISS: CV = 1, COND = 0b1110, TI = 0 (WFI)"]);
   });
 

@@ -48,6 +48,15 @@ describe("the MMU, from guests", () => {
     expectPassed(run, ["another vCPU's store between LDXR and STXR makes STXR fail", "LDXR/STXR increments from both vCPUs all count"]);
   });
 
+  it("self-modifying code runs its new instructions after DC CVAU / IC IVAU / ISB", async () => {
+    const run = await runGuest("selfmod");
+    expectPassed(run, [
+      "MMU off: rewritten code runs the new instructions",
+      "written through a writable alias, the new code runs through the other",
+      "code rewritten 100 times in a hot loop always runs its latest version",
+    ]);
+  });
+
   it("SCTLR_EL1.EE and E0E make data accesses big-endian", async () => {
     const run = await runGuest("bigendian");
     expectPassed(run, ["EE = 1: STR X stores the most significant byte first", "E0E = 1: EL0's STR X stores big-endian"]);
