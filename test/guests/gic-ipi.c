@@ -3,12 +3,14 @@
    target list and by broadcast (IRM = 1). GIC spec (IHI 0069) 12.11.31 ICC_SGI1R_EL1. */
 #include "guest.h"
 
-static volatile u64 ready, got[2][16], done;
+static volatile u64 ready, got[2][16], done, spi_by[2];
+#define SPI_TEST 41
 
 static void count_irq(void) {
   u32 intid = gic_ack();
   if (intid == GIC_SPURIOUS) return;
   if (intid < 16) got[this_cpu()][intid]++;
+  if (intid == SPI_TEST) spi_by[this_cpu()]++;
   gic_eoi(intid);
 }
 
@@ -21,7 +23,7 @@ static void secondary(u64 arg) {
   ready = 1;
   dsb(sy);
   /* Answer SGI 1 with SGI 9 to vCPU 0; stop after a broadcast SGI 2 has arrived. */
-  while (!got[1][2]) {
+  while (!got[1][2] || !spi_by[1]) {
     wfi();
     if (got[1][1] == 1) {
       got[1][1]++;
@@ -58,6 +60,14 @@ int main(u64 dtb) {
   check(wait_for(&got[0][9], 5000), "an SGI to vCPU 1 (target list bit 1) reaches it, and its answer comes back");
   check_eq(got[1][1], 2, "  vCPU 1 took SGI 1 once");
   check_eq(got[0][1], 0, "  vCPU 0 did not take SGI 1");
+
+  /* An SPI routed to vCPU 1 by GICD_IROUTER (Aff0 = 1) goes there only. */
+  gic_set_edge(SPI_TEST, 1);
+  gic_enable_irq(SPI_TEST); /* routes to this vCPU ... */
+  mmio_write64(GICD_BASE + GICD_IROUTER + 8 * SPI_TEST, 1); /* ... then to vCPU 1 */
+  mmio_write32(GICD_BASE + GICD_ISPENDR + 4, 1u << (SPI_TEST - 32));
+  check(wait_for(&spi_by[1], 5000), "an SPI routed to vCPU 1 through GICD_IROUTER is taken there");
+  check_eq(spi_by[0], 0, "  and not by vCPU 0");
 
   /* Broadcast to all but self. */
   dsb(sy);

@@ -98,6 +98,30 @@ static void test_spi(void) {
   check_eq(seen[0], SPI_TEST, "  with its INTID");
   check((active_in_handler & (1u << (SPI_TEST - 32))) != 0, "  and is active in the handler (GICD_ISACTIVER)");
   check_eq(mmio_read32(GICD_BASE + GICD_ISPENDR + 4) & (1u << (SPI_TEST - 32)), 0, "  not pending after it");
+  /* With GICD_CTLR.EnableGrp1 = 0 the distributor forwards no SPI. */
+  reset_seen();
+  mmio_write32(GICD_BASE + GICD_CTLR, 1 << 4);
+  while (mmio_read32(GICD_BASE + GICD_CTLR) & (1u << 31)) {
+  }
+  mmio_write32(GICD_BASE + GICD_ISPENDR + 4, 1u << (SPI_TEST - 32));
+  udelay(1000);
+  check_eq(nseen, 0, "GICD_CTLR.EnableGrp1 = 0: a pending SPI is not forwarded");
+  mmio_write32(GICD_BASE + GICD_CTLR, (1 << 4) | (1 << 1));
+  while (mmio_read32(GICD_BASE + GICD_CTLR) & (1u << 31)) {
+  }
+  udelay(1000);
+  check(nseen == 1 && seen[0] == SPI_TEST, "  and is taken once Group 1 is enabled again");
+  /* With ICC_IGRPEN1_EL1 = 0 the CPU interface signals nothing of Group 1. */
+  reset_seen();
+  write_sysreg(icc_igrpen1_el1, 0);
+  isb();
+  mmio_write32(GICD_BASE + GICD_ISPENDR + 4, 1u << (SPI_TEST - 32));
+  udelay(1000);
+  check_eq(nseen, 0, "ICC_IGRPEN1_EL1 = 0: nothing is signalled");
+  write_sysreg(icc_igrpen1_el1, 1);
+  isb();
+  udelay(1000);
+  check(nseen == 1 && seen[0] == SPI_TEST, "  until it is set again");
   irq_disable();
   gic_disable_irq(SPI_TEST);
 }
