@@ -25,6 +25,7 @@ describeRows("scalar FP data processing agrees with qemu", scalarFloatingPoint, 
   { row: "FCSEL", fields: { ftype: FTYPES }, width: arith, perMode: 60 },
   // Round to nearest with normal operands takes the native fast paths: more cases there.
   ...["FMUL", "FDIV", "FADD", "FSUB"].map((name): RowTest => ({ row: "FP_2SRC", label: `${name} (RN, fast path)`, fields: { ftype: [0, 1], opcode: [TWO_SOURCE.indexOf(name)] }, width: arith, perMode: 1000, modes: [0] })),
+  ...THREE_SOURCE.map((name, i): RowTest => ({ row: "FP_3SRC", label: `${name} single (RN, fast path)`, fields: { ftype: [0], o1: [i >> 1], o0: [i & 1] }, width: arith, perMode: 500, modes: [0] })),
   { row: "FP_1SRC", label: "FSQRT (RN, fast path)", fields: { ftype: [0, 1], opc: [3] }, width: arith, perMode: 1000, modes: [0] },
   ...THREE_SOURCE.map((name, i): RowTest => ({ row: "FP_3SRC", label: name, fields: { ftype: FTYPES, o1: [i >> 1], o0: [i & 1] }, width: arith, perMode: 300 })),
 ], "fp-scalar-dp");

@@ -2,7 +2,7 @@
 // FPSqrt, and the fused Newton-Raphson steps FPRecipStepFused and FPRSqrtStepFused.
 
 import {
-  CLS_FINITE, CLS_INF, CLS_QNAN, CLS_ZERO, FPSR_DZC, FPSR_IOC, FPSR_IXC, RND_M, FMT_D, FMT_H,
+  CLS_FINITE, CLS_INF, CLS_QNAN, CLS_ZERO, FPSR_DZC, FPSR_IOC, FPSR_IXC, RND_M, FMT_D, FMT_H, FMT_S,
   expBias, expBits, fracMask,
   defaultNaN, fpcrRounding, fracBits, hi128, lo128, mul128, nanDone, packInf, packPow2,
   packZero, processNaN, processNaNs2, processNaNs3, raise, roundPack, shiftRightJam, shl128,
@@ -100,6 +100,28 @@ function fastSqrt(a: u64, fmt: u32): u64 {
   const ph = hi128, pl = lo128;
   shl128(0, sigWithHidden(a, fmt), shift);
   if (ph != hi128 || pl != lo128) raise(FPSR_IXC);
+  return r;
+}
+
+/**
+ * Single-precision addend + op1 * op2 rounded once. The product of two 24-bit significands
+ * is exact in f64, and TwoSum gives the f64 sum's exact error. Rounding that sum to single
+ * is then the single rounding of the exact value unless the sum lies exactly on a midpoint
+ * between two singles while the error is not zero (the error's sign would decide): those go
+ * to the general path.
+ */
+function fastMulAddS(addend: u64, op1: u64, op2: u64): u64 {
+  const p = <f64>reinterpret<f32>(<u32>op1) * <f64>reinterpret<f32>(<u32>op2);
+  const z = <f64>reinterpret<f32>(<u32>addend);
+  const s = p + z;
+  const bb = s - p;
+  const err = (p - (s - bb)) + (z - bb);
+  // The 29 bits of a double below single precision: exactly one half means a midpoint.
+  if (err != 0 && (reinterpret<u64>(s) & 0x1fffffff) == 0x10000000) return NO_FAST;
+  const r32 = <f32>s;
+  const r = <u64>reinterpret<u32>(r32);
+  if (!safeResult(r, FMT_S)) return NO_FAST;
+  if (err != 0 || <f64>r32 != s) raise(FPSR_IXC);
   return r;
 }
 
@@ -255,6 +277,10 @@ function fmaFinite(sp: u32, ep0: i32, m1: u64, m2: u64, cc: u32, sc: u32, ec: i3
 
 /** FPMulAdd(addend, op1, op2): addend + op1 * op2 with a single rounding. */
 export function fpMulAdd(addend: u64, op1: u64, op2: u64, fmt: u32, fpcr: u32): u64 {
+  if (fmt == FMT_S && fastRN(fpcr) && normalBits(addend, fmt) && normalBits(op1, fmt) && normalBits(op2, fmt)) {
+    const r = fastMulAddS(addend, op1, op2);
+    if (r != NO_FAST) return r;
+  }
   unpack(addend, fmt, fpcr);
   const cc = uCls, sc = uSign, ec = uExp, mc = uSig;
   unpack(op1, fmt, fpcr);
