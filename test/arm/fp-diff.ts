@@ -223,3 +223,16 @@ export function describeRows(title: string, group: Group, tests: RowTest[], seed
     }
   });
 }
+
+/** One test over hand-built cases: each must agree with qemu (cortex-a57) in full. */
+export function describeCases(title: string, name: string, build: () => Case[]): void {
+  describe(title, () => {
+    it(name, async () => {
+      const cases = build();
+      const refs = await runReference(cases, { cpu: "cortex-a57" });
+      const problems = cases.flatMap((k, i) => resultDifferences(k, refs[i]!, runOnCore(k))).slice(0, 20);
+      expect(problems).toEqual([]);
+      expect(refs.every((r) => r.signal === 0)).toBe(true);
+    });
+  });
+}

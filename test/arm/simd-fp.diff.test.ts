@@ -3,7 +3,8 @@
 // arrangements (Q, sz; sz = 1 with Q = 0 is reserved and must be UNDEFINED on both sides).
 
 import { simdFloatingPoint } from "../../arm/decode/simd-fp.ts";
-import { describeRows, type Fields, type RowTest, type Width } from "./fp-diff.ts";
+import { type Case, type V128, makeCase } from "../diff/case.ts";
+import { describeCases, describeRows, type Fields, type RowTest, type Width } from "./fp-diff.ts";
 
 const bySz = (f: Fields): Width => (f.sz ? 64 : 32);
 const Q_SZ = { Q: [0, 1, 1], sz: [0, 0, 1] };
@@ -68,3 +69,31 @@ describeRows("AdvSIMD FP two-register miscellaneous agrees with qemu", simdFloat
   { row: "SIMD_FP_ACROSS", label: "FMAXNMV/FMINNMV/FMAXV/FMINV", fields: { Q: [1, 1, 1, 1, 1, 0], sz: [0, 0, 0, 0, 0, 1], op: [0, 3, 0, 3, 0, 3, 1, 2] }, width: () => 32, perMode: 300 },
   { row: "SIMD_FP_PAIR_S", label: "FMAXNMP/FADDP/FMAXP/FMINNMP/FMINP (scalar)", fields: { op: [0, 1, 3, 0, 1, 3, 2] }, width: bySz, perMode: 300 },
 ], "simd-fp-2misc");
+
+// Every entry of the ARM ARM's RecipEstimate (inputs 256..511) and RecipSqrtEstimate
+// (128..511) tables, through the integer estimates (the table index is operand<31:23>) and
+// the floating-point ones (fraction<22:15> of singles with even and odd exponents, and of
+// denormals). Four inputs per instruction (Vn.4S of V1), FPCR = 0.
+const URECPE_V0_V1 = 0x4ea1c820; // urecpe v0.4s, v1.4s
+const URSQRTE_V0_V1 = 0x6ea1c820; // ursqrte v0.4s, v1.4s
+const FRECPE_V0_V1 = 0x4ea1d820; // frecpe v0.4s, v1.4s
+const FRSQRTE_V0_V1 = 0x6ea1d820; // frsqrte v0.4s, v1.4s
+
+function estimateCases(insn: number, inputs: number[]): Case[] {
+  const out: Case[] = [];
+  for (let i = 0; i < inputs.length; i += 4) {
+    const lane = (j: number) => BigInt((inputs[i + j] ?? inputs[i]!) >>> 0);
+    const v = Array.from({ length: 32 }, () => [0n, 0n] as V128);
+    v[1] = [lane(0) | (lane(1) << 32n), lane(2) | (lane(3) << 32n)];
+    out.push(makeCase([insn], { v }));
+  }
+  return out;
+}
+const range = (lo: number, hi: number) => Array.from({ length: hi - lo }, (_, i) => lo + i);
+
+describeCases("reciprocal estimate tables agree with qemu", "URECPE, URSQRTE, FRECPE, FRSQRTE over every table entry", () => [
+  ...estimateCases(URECPE_V0_V1, range(256, 512).map((a) => (a << 23) | 0x7fffff)),
+  ...estimateCases(URSQRTE_V0_V1, range(128, 512).map((a) => (a << 23) | 0x12345)),
+  ...estimateCases(FRECPE_V0_V1, range(0, 256).flatMap((f) => [(127 << 23) | (f << 15), (200 << 23) | (f << 15) | 0x7fff, (f << 14) | 1])),
+  ...estimateCases(FRSQRTE_V0_V1, range(0, 256).flatMap((f) => [(127 << 23) | (f << 15), (128 << 23) | (f << 15), (f << 14) | 1, (f << 6) | 3])),
+]);
