@@ -72,7 +72,8 @@ export const WASM_PAGE_SIZE = 0x10000;
 
 // ---- exit record (offsets relative to EXIT_RECORD) ----
 export const EXIT_REASON = 0x00; // u32, one of EXIT_*
-export const EXIT_ESR = 0x04; // u32: syndrome of the exception or access that caused the exit
+export const EXIT_ESR = 0x04; // u32: for an MMIO access, its instruction syndrome as EL2 would
+// see it (ISS: ISV, SAS, SSE, SRT, SF, AR, WnR); ISV = 0 for forms KVM cannot emulate
 export const EXIT_IMM = 0x08; // u32: HVC/SMC immediate
 export const EXIT_ADDR = 0x10; // u64: guest physical address (MMIO, abort) or PC
 export const EXIT_DATA = 0x18; // u64: data of an MMIO access

@@ -212,6 +212,14 @@ export class Core {
 
   // ---- the exit record ----
 
+  /**
+   * During a CoreHost.mmio call: the access's instruction syndrome as a hypervisor sees it
+   * (ESR ISS bits: ISV 24, SAS 23:22, SSE 21, SRT 20:16, SF 15, AR 14, WnR 6).
+   */
+  get mmioSyndrome(): number {
+    return this.view.getUint32(abi.EXIT_RECORD + abi.EXIT_ESR, true);
+  }
+
   get exitImm(): number {
     return this.view.getUint32(abi.EXIT_RECORD + abi.EXIT_IMM, true);
   }

@@ -4,7 +4,7 @@
 import { ACTIVE_STATE, PSTATE_EL, PSTATE_SPSEL, PSTATE_IL, PSTATE_SS, PSTATE_PAN, UNDEF_COUNT, UNDEF_INSN, UNDEF_PC } from "../abi";
 import { getEL, getSPSel, packPstate, pc, setDAIF, setELAndSPSel, unpackPstate, branchTo } from "./state";
 import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysregs";
-import { regimeChanged, fetchTag, fetchHost } from "./mmu";
+import { regimeChanged, fetchTag, fetchHost, branchAddress } from "./mmu";
 import { requestAttention } from "./attention";
 
 // Exception classes (ESR_ELx.EC).
@@ -108,7 +108,7 @@ export function spAlignmentFault(): void {
 /** ERET from EL1: restores PSTATE from SPSR_EL1 and jumps to ELR_EL1. */
 export function exceptionReturn(): void {
   const spsr = <u32>sysregs[SPSR_EL1];
-  let target = sysregs[ELR_EL1];
+  const target = sysregs[ELR_EL1];
   const m = spsr & 0x1f;
   // Legal targets: EL0t (0b00000), EL1t (0b00100), EL1h (0b00101). Anything else (AArch32,
   // EL2, EL3) is an illegal exception return: PSTATE.IL is set and EL is unchanged.

@@ -5,7 +5,7 @@
 // failed access takes the data abort itself and sets `faulted`; the handler must then stop
 // without writing any register (precise exceptions).
 
-import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI } from "../abi";
+import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI } from "../abi";
 import { getEL } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysregs";
 import {
@@ -23,8 +23,11 @@ export const AF_UNPRIV: u32 = 1; // LDTR/STTR: checked as EL0 when executed at E
 export const AF_ALIGNED: u32 = 2; // exclusive, acquire/release, atomic: must be size-aligned
 
 /**
- * Instruction syndrome for the next data abort (ISS bits 24:14 — ISV, SAS, SSE, SRT, SF, AR),
- * set by single-register load/store handlers; 0 (ISV = 0) for forms hardware gives no syndrome.
+ * Instruction syndrome of the current access (ISS bits 24:14 — ISV, SAS, SSE, SRT, SF, AR), set
+ * by single-register load/store handlers; 0 (ISV = 0) for forms hardware gives no syndrome.
+ * The architecture reports it only to EL2 ("ISV is 0 for all faults reported in ESR_EL1"), so
+ * it never reaches ESR_EL1: it goes to the VMM with each MMIO access (EXIT_ESR), which is
+ * where KVM sees it.
  */
 export let accessSyndrome: u32 = 0;
 
@@ -137,7 +140,7 @@ export function writeMem(va: u64, size: u32, v: u64, flags: u32): void {
 }
 
 function abort(va: u64, fsc: u32, isWrite: bool): void {
-  dataAbort(accessSyndrome | (isWrite ? (1 << 6) : 0) | fsc, va);
+  dataAbort((isWrite ? (1 << 6) : 0) | fsc, va);
 }
 
 /** Translates one access that does not cross a page; returns false after taking the abort. */
@@ -214,6 +217,7 @@ export function physRead(pa: u64, size: u32, pflags: u32): u64 {
   }
   const data = EXIT_RECORD + EXIT_DATA;
   store<u64>(data, 0);
+  store<u32>(EXIT_RECORD + EXIT_ESR, accessSyndrome);
   if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 0)) mmioStop = true;
   const v = load<u64>(data);
   return size == 8 ? v : v & ((<u64>1 << (size * 8)) - 1);
@@ -230,6 +234,7 @@ export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
     return;
   }
   store<u64>(EXIT_RECORD + EXIT_DATA, v);
+  store<u32>(EXIT_RECORD + EXIT_ESR, accessSyndrome | (1 << 6));
   if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 1)) mmioStop = true;
 }
 

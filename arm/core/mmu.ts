@@ -375,3 +375,12 @@ export function tlbFlushAsid(asid: u32): void {
   }
   fetchTag = 1;
 }
+
+/**
+ * AArch64.BranchAddr for the EL1&0 regime: with top-byte-ignore in force for the target's
+ * half of the address space (TCR_EL1.TBI0/TBI1), the tag is dropped by sign-extending bit 55.
+ */
+export function branchAddress(target: u64): u64 {
+  const tbi = (target >> 55) & 1 ? (sysregs[TCR_EL1] >> 38) & 1 : (sysregs[TCR_EL1] >> 37) & 1;
+  return tbi ? <u64>((<i64>(target << 8)) >> 8) : target;
+}

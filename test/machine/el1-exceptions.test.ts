@@ -23,24 +23,21 @@ describe("EL1 exceptions, from guests", () => {
   it("data and instruction aborts with the MMU on: EC, FAR, DFSC level, WnR, CM", async () => {
     const run = await runGuest("dabort");
     // ARM ARM (DDI 0487F.a, D13-2992): "ISV is 0 for all faults reported in ESR_EL1 or
-    // ESR_EL3". The core reports the stage 2 style instruction syndrome (ISV, SAS, SRT, SF)
-    // in ESR_EL1 for single-register loads and stores (arm/core/memory.ts abort()).
+    // ESR_EL3"; the guest checks that too.
     expectPassed(run, [
       "  takes a data abort",
       "  the base register is not written back",
       "  CM = 1, WnR = 1, translation fault level 3",
       "  an address size fault at level 3 (DFSC 0b000011)",
       "running into an unmapped page: an instruction abort",
-    ], [
       "  ISV = 0 and ISS[23:14] RES0 (ESR_EL1)",
     ]);
   });
 
   it("EL0: ERET to EL0, SVC/aborts/traps/IRQ from EL0 through the lower-EL vectors", async () => {
     const run = await runGuest("el0");
-    // ESR_EL1 for a trapped WFI needs CV = 1 and COND = 0b1110 (ARM ARM, ISS encoding for an
-    // exception from a WFI or WFE instruction); exec_HINT in arm/core/exec/branch-system.ts
-    // passes only TI.
+    // ESR_EL1 for a trapped WFI has CV = 1 and COND = 0b1110 (ARM ARM, ISS encoding for an
+    // exception from a WFI or WFE instruction).
     expectPassed(run, [
       "SVC from EL0: lower EL AArch64 sync vector (VBAR + 0x400)",
       "  EC 0x24 (data abort from a lower EL)",
@@ -52,7 +49,8 @@ describe("EL1 exceptions, from guests", () => {
       "MSR DAIFSet at EL0 with UMA = 0 traps with EC 0x18",
       "DC ZVA at EL0 with SCTLR_EL1.DZE = 0 traps with EC 0x18",
       "HVC at EL0 is UNDEFINED",
-    ], ["  ISS: CV = 1, COND = 0b1110, TI = 0 (WFI)"]);
+      "  ISS: CV = 1, COND = 0b1110, TI = 0 (WFI)",
+    ]);
   });
 
   it("alignment: Device memory and MMU off, SCTLR_EL1.A, exclusives and acquire/release", async () => {

@@ -14,7 +14,7 @@ import { requestAttention } from "../attention";
 import { FP_TRAP_ISS } from "../fp-access";
 import { clearExclusive, write64, setSyndrome } from "../memory";
 import {
-  translate, neededPerms, walkFault, walkFlags, walkPa, attrOf, tlbFlushAll, tlbFlushVa, tlbFlushAsid,
+  translate, neededPerms, walkFault, walkFlags, walkPa, attrOf, tlbFlushAll, tlbFlushVa, tlbFlushAsid, branchAddress,
   ACC_READ, ACC_WRITE, P_VALID, P_R1, P_R0, P_NOT_EL0,
 } from "../mmu";
 import { dataAbort, faulted } from "../exceptions";
@@ -35,17 +35,17 @@ export function exec_BL(offset: i64): void {
 }
 
 export function exec_BR(rn: u32): void {
-  branchTo(getX(rn));
+  branchTo(branchAddress(getX(rn)));
 }
 
 export function exec_BLR(rn: u32): void {
-  const target = getX(rn);
+  const target = branchAddress(getX(rn));
   setX(30, pc + 4);
   branchTo(target);
 }
 
 export function exec_RET(rn: u32): void {
-  branchTo(getX(rn));
+  branchTo(branchAddress(getX(rn)));
 }
 
 export function exec_ERET(): void {
@@ -102,7 +102,8 @@ export function exec_HINT(crm: u32, op2: u32): void {
     // SCTLR_EL1.nTWI (bit 16) / nTWE (bit 18) = 0 trap EL0 WFI/WFE to EL1.
     const allowBit: u64 = hint == HINT_WFI ? (1 << 16) : (1 << 18);
     if (getEL() == 0 && (sysregs[SCTLR_EL1] & allowBit) == 0) {
-      syncException(EC_WFX, hint == HINT_WFE ? 1 : 0);
+      // ISS: CV = 1, COND = 0b1110 (as for any AArch64 trap), TI = 1 for WFE.
+      syncException(EC_WFX, (1 << 24) | (0xe << 20) | (hint == HINT_WFE ? 1 : 0));
       return;
     }
     if (interruptPending()) return;
