@@ -34,6 +34,8 @@ describe("Debian's kernel boots to a busybox shell", () => {
       // The CPU model lkvm presents: an Arm Cortex-A57 (MIDR 0x411fd070).
       await run(s, "cat /proc/cpuinfo", /CPU implementer\s*:\s*0x41[\s\S]*CPU part\s*:\s*0xd07/);
       await run(s, "dmesg | grep -i gic", /GICv3: CPU0: found redistributor 0 region 0:0x000000003ffd0000/);
+      // Floating point in user space (busybox awk has no math library: plain arithmetic).
+      await run(s, "awk 'BEGIN { x = 0; for (i = 1; i <= 1000; i++) x += 1 / (i * i); printf \"%.9f\\n\", x }'", /\n1\.643934567\r?\n/);
       s.send("poweroff -f\n");
       const exit = await s.exited(60_000);
       expect(exit.code).toBe(0);
