@@ -21,6 +21,7 @@ import { faulted, dataAbort, spAlignmentFault } from "../exceptions";
 import { sysregs, SCTLR_EL1 } from "../sysregs";
 import { FSC_ALIGNMENT } from "../mmu";
 import { sx64 } from "../bits";
+import { baseAligned, extendReg } from "./addressing";
 
 // ---- shared pieces ----
 
@@ -53,26 +54,7 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
   return syndrome(size, 0, rt, size == 3 ? 1 : 0, acqRel);
 }
 
-/**
- * CheckSPAlignment for a base register of 31: with SCTLR_EL1.SA (EL1) or SA0 (EL0) set, an SP
- * that is not 16-byte aligned takes an SP alignment fault. Returns false if it did.
- */
-@inline function baseAligned(rn: u32): bool {
-  if (rn != 31) return true;
-  if ((getSP() & 15) == 0) return true;
-  const sa: u64 = getEL() == 0 ? (1 << 4) : (1 << 3);
-  if ((sysregs[SCTLR_EL1] & sa) == 0) return true;
-  spAlignmentFault();
-  return false;
-}
 
-/** ExtendReg(m, option, shift) for the register-offset forms (option<1> is always 1 here). */
-@inline function extendReg(rm: u32, option: u32, shift: u32): u64 {
-  let v = getX(rm);
-  if (option == 0b010) v &= 0xffffffff; // UXTW
-  else if (option == 0b110) v = <u64>sx64(v, 32); // SXTW
-  return v << shift; // LSL/UXTX (011), SXTX (111)
-}
 
 // ---- single register ----
 
