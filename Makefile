@@ -122,7 +122,9 @@ run: build guest
 
 test: deps node_modules/.stamp build guests guest
 	$(NODE_BIN)/tsc -p tsconfig.json
-	$(NODE_BIN)/vitest run
+	@rm -f build/test-results.json
+	@$(NODE_BIN)/vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json; \
+	  status=$$?; node tools/test-summary.mjs build/test-results.json; exit $$status
 
 # The benchmark runs the VMM in-process, so its bundle embeds the core.
 build/tools/bench.mjs: tools/bench.ts $(ALL_TS) build/core.wasm node_modules/.stamp
