@@ -7,6 +7,8 @@ import { runOptions } from "./options.ts";
 import { describeRun, validateConfig } from "./config.ts";
 import { attachConsole } from "./console.ts";
 import { Vm } from "../kvm/vm.ts";
+import { IpcServer } from "../ipc/server.ts";
+import { debugCommand, listCommand, pauseCommand, resumeCommand, stopCommand } from "../ipc/commands.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 function fail(message: string): never {
@@ -31,6 +33,14 @@ function addRunOptions(y: Argv): Argv {
     .example("$0 run --kernel test.flat --nodefaults --params \"…\"", "Run a bare-metal test payload");
 }
 
+/** -a/--all and -n/--name, the way kvmtool's stop, pause, resume and debug pick a VM. */
+function instanceOptions(allDescription: string) {
+  return (y: Argv) =>
+    y
+      .option("all", { alias: "a", type: "boolean", group: "Instance options:", describe: allDescription })
+      .option("name", { alias: "n", type: "string", group: "Instance options:", requiresArg: true, describe: "Instance name" });
+}
+
 async function runCommand(argv: Record<string, unknown>): Promise<void> {
   const positional = argv["kernel-image"];
   if (positional !== undefined) {
@@ -44,6 +54,7 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
   vm.on("log", (line) => {
     if (cfg.loglevel !== "error") process.stderr.write(`${line}\n`);
   });
+  const ipc = await IpcServer.start(vm, cfg.name, (line) => vm.emit("log", line));
   const terminal = attachConsole(vm);
   const stopOnSignal = () => vm.stop();
   process.once("SIGTERM", stopOnSignal);
@@ -53,6 +64,7 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
     exit = await vm.run();
   } finally {
     terminal.close();
+    ipc.close();
     process.off("SIGTERM", stopOnSignal);
     process.off("SIGHUP", stopOnSignal);
   }
@@ -66,11 +78,39 @@ export async function main(args: string[]): Promise<void> {
     .scriptName("lkvm")
     .usage(
       "usage: lkvm <command> [<args>]\n\nThe most commonly used lkvm commands are:\n" +
-        "   run        Start the virtual machine\n   version    Print the version of lkvm\n   help       Display help",
+        "   run        Start the virtual machine\n" +
+        "   list       Print a list of running instances on the host\n" +
+        "   stop       Stop a running instance\n" +
+        "   pause      Pause the virtual machine\n" +
+        "   resume     Resume the virtual machine\n" +
+        "   debug      Print debug information from a running instance\n" +
+        "   version    Print the version of lkvm\n   help       Display help",
     )
     .command("run [kernel-image]", "Start the virtual machine", addRunOptions, async (argv) => {
       await runCommand(argv as Record<string, unknown>);
     })
+    .command(
+      "list",
+      "Print a list of running instances on the host",
+      (y) =>
+        y
+          .option("run", { alias: "i", type: "boolean", describe: "List running instances" })
+          .option("rootfs", { alias: "r", type: "boolean", describe: "List rootfs instances (lkvm has none)" }),
+      (argv) => listCommand(argv),
+    )
+    .command("stop", "Stop a running instance", instanceOptions("Stop all instances"), (argv) => stopCommand(argv))
+    .command("pause", "Pause the virtual machine", instanceOptions("Pause all instances"), (argv) => pauseCommand(argv))
+    .command("resume", "Resume the virtual machine", instanceOptions("Resume all instances"), (argv) => resumeCommand(argv))
+    .command(
+      "debug",
+      "Print debug information from a running instance",
+      (y) =>
+        instanceOptions("Debug all instances")(y)
+          .option("dump", { alias: "d", type: "boolean", group: "General options:", describe: "Generate a debug dump from guest" })
+          .option("nmi", { alias: "m", type: "number", group: "General options:", requiresArg: true, describe: "Generate NMI on VCPU (does nothing on arm64, as in kvmtool)" })
+          .option("sysrq", { alias: "s", type: "string", group: "General options:", requiresArg: true, describe: "Inject a sysrq" }),
+      (argv) => debugCommand(argv),
+    )
     .command("version", "Print the version of lkvm", {}, () => {
       process.stdout.write(`lkvm version ${pkg.version}\n`);
     })

@@ -21,7 +21,7 @@ import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
-import { FDT_MAX_SIZE, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
+import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
 
 /** Instructions a vCPU runs before the loop looks at the others and the clock. */
 const SLICE_INSNS = 200_000;
@@ -76,6 +76,7 @@ export class Vm extends EventEmitter<VmEvents> {
   private active = 0;
   private exit?: VmExit;
   private wake?: () => void;
+  private pausedFlag = false;
   private readonly startMs = performance.now();
   /** --loglevel debug: report instructions that take UNDEFINED (the last one per slice). */
   private readonly traceUndefs: boolean;
@@ -139,6 +140,7 @@ export class Vm extends EventEmitter<VmEvents> {
       this.core.writePhys(this.layout.imageAddress, fw);
     } else {
       const kernel = readImage(cfg.kernel!, "kernel");
+      checkKernelImage(kernel, cfg.kernel!);
       if (cfg.initrd !== undefined) initrd = readImage(cfg.initrd, "initrd");
       this.layout = layoutKernel(ram, kernel, initrd?.length);
       this.core.writePhys(this.layout.imageAddress, kernel);
@@ -198,10 +200,48 @@ export class Vm extends EventEmitter<VmEvents> {
     this.wake?.();
   }
 
+  /**
+   * `lkvm pause`: run() stops executing guest code until resume(). The console, the devices and
+   * the control socket stay alive; the generic timer keeps counting host time, as KVM's does.
+   */
+  pause(): void {
+    this.pausedFlag = true;
+  }
+
+  resume(): void {
+    this.pausedFlag = false;
+    this.wake?.();
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /**
+   * Calls read with vCPU `vcpu` loaded into the core (Core save/load, as the scheduler switches),
+   * then loads the previously active one again: how `lkvm debug --dump` reads any vCPU. Only
+   * between slices (from the event loop), never from a device handler.
+   */
+  inspectVcpu<T>(vcpu: number, read: (core: Core) => T): T {
+    const was = this.vcpus[this.active]!;
+    this.switchTo(this.vcpus[vcpu]!);
+    try {
+      return read(this.core);
+    } finally {
+      this.switchTo(was);
+    }
+  }
+
   /** Runs the guest until it powers off or is stopped. */
   async run(): Promise<VmExit> {
     let lastYield = performance.now();
     while (!this.exit) {
+      if (this.pausedFlag) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        lastYield = performance.now();
+        continue;
+      }
       let ranAny = false;
       for (const v of this.vcpus) {
         if (this.exit) break;

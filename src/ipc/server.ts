@@ -1,0 +1,255 @@
+// The VM's end of kvmtool's control socket (kvm-ipc.c): `lkvm run` listens on
+// ~/.lkvm/<name>.sock, and `lkvm list/stop/pause/resume/debug` (ours or kvmtool's) talk to it.
+//
+// Handlers run on Node's event loop, which the VM's run loop serves between slices, so a
+// handler never runs while guest code does. Differences from kvmtool, on purpose:
+// - BALLOON and STAT: lkvm has no virtio-balloon, so these get no answer and the connection
+//   is closed (kvmtool logs "No device handles type" and leaves a stat client waiting).
+// - A payload longer than MAX_PAYLOAD_BYTES closes the connection (kvmtool mallocs it).
+// - DEBUG with an out-of-range NMI vCPU still dumps (kvmtool returns early and leaves the
+//   dump client waiting for an EOF that never comes). NMI itself does nothing, as on arm64
+//   in kvmtool (kvm_cpu__arch_nmi is empty).
+// - A `<name>.sock` that is not a socket is refused, not unlinked as a ghost.
+
+import net from "node:net";
+import { unlinkSync } from "node:fs";
+import * as abi from "../../arm/abi.ts";
+import type { Core } from "../../arm/cpu.ts";
+import { ConfigError } from "../errors.ts";
+import type { Vm } from "../kvm/vm.ts";
+import { connectSocket, isSocketFile, socketPath } from "./instances.ts";
+import {
+  DEBUG_DUMP,
+  DEBUG_SYSRQ,
+  decodeDebugParams,
+  encodeInt,
+  IPC_BALLOON,
+  IPC_DEBUG,
+  IPC_PAUSE,
+  IPC_PID,
+  IPC_RESUME,
+  IPC_STAT,
+  IPC_STOP,
+  IPC_TYPE_NAMES,
+  IPC_VMSTATE,
+  IpcProtocolError,
+  MessageDecoder,
+  type IpcMessage,
+  VMSTATE_PAUSED,
+  VMSTATE_RUNNING,
+} from "./protocol.ts";
+
+/** Bytes of guest memory shown at PC and at LR in a dump, 8 per line (kvmtool's kvm_cpu__show_code). */
+const CODE_DUMP_BYTES = 32;
+/** The sysrq kvmtool injects after a dump: 'p', show the registers from inside the guest. */
+const DUMP_SYSRQ = "p".charCodeAt(0);
+
+export class IpcServer {
+  private readonly connections = new Set<net.Socket>();
+  private closed = false;
+  private readonly onExit = () => this.removeSocketFile();
+
+  private constructor(
+    private readonly vm: Vm,
+    readonly path: string,
+    private readonly server: net.Server,
+    private readonly log: (line: string) => void,
+  ) {
+    server.on("connection", (sock) => this.serve(sock));
+    // process.exit() (an error exit) does not close handles: take the socket file away then.
+    process.on("exit", this.onExit);
+  }
+
+  /**
+   * Listens on ~/.lkvm/<name>.sock. A name a live VM holds is refused with a ConfigError; a
+   * ghost (a socket file nobody listens on) is removed first, as kvmtool's kvm__create_socket does.
+   */
+  static async start(vm: Vm, name: string, log: (line: string) => void): Promise<IpcServer> {
+    const path = socketPath(name);
+    let code = await listen(path);
+    if (code === "EADDRINUSE") {
+      if (!isSocketFile(path)) throw new ConfigError(`cannot create the guest socket: '${path}' exists and is not a socket`);
+      const probe = await connectSocket(path);
+      if (typeof probe !== "string") {
+        probe.destroy();
+        throw new ConfigError(`a guest named '${name}' is already running (socket '${path}')`);
+      }
+      if (probe !== "ECONNREFUSED") throw new ConfigError(`cannot check the guest socket '${path}': ${probe}`);
+      unlinkSync(path);
+      log(`ipc: removed ghost socket file '${path}'`);
+      code = await listen(path);
+    }
+    if (typeof code === "string") throw new ConfigError(`cannot listen on the guest socket '${path}': ${code}`);
+    return new IpcServer(vm, path, code, log);
+  }
+
+  /** Stops listening, drops every connection and removes the socket file. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    process.off("exit", this.onExit);
+    for (const sock of this.connections) sock.destroy();
+    this.server.close(); // libuv unlinks the socket file here, synchronously.
+    this.removeSocketFile();
+  }
+
+  private removeSocketFile(): void {
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private serve(sock: net.Socket): void {
+    this.connections.add(sock);
+    const decoder = new MessageDecoder();
+    sock.on("data", (chunk: Buffer) => {
+      let messages: IpcMessage[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (e) {
+        if (!(e instanceof IpcProtocolError)) throw e;
+        this.log(`ipc: ${e.message}; closing the connection`);
+        sock.destroy();
+        return;
+      }
+      for (const m of messages) {
+        if (sock.destroyed || sock.writableEnded) break;
+        this.handle(sock, m);
+      }
+    });
+    sock.on("error", () => undefined);
+    sock.on("close", () => this.connections.delete(sock));
+  }
+
+  private handle(sock: net.Socket, m: IpcMessage): void {
+    const vm = this.vm;
+    switch (m.type) {
+      case IPC_PID:
+        sock.write(encodeInt(process.pid));
+        return;
+      case IPC_VMSTATE:
+        sock.write(encodeInt(vm.paused ? VMSTATE_PAUSED : VMSTATE_RUNNING));
+        return;
+      case IPC_STOP:
+        if (this.expectEmpty(m)) vm.stop();
+        return;
+      case IPC_PAUSE:
+        if (this.expectEmpty(m)) vm.pause();
+        return;
+      case IPC_RESUME:
+        if (this.expectEmpty(m)) vm.resume();
+        return;
+      case IPC_DEBUG:
+        this.debug(sock, m);
+        return;
+      case IPC_BALLOON:
+      case IPC_STAT:
+        this.log(`ipc: ${IPC_TYPE_NAMES[m.type]} needs a virtio-balloon, which lkvm does not have`);
+        sock.end();
+        return;
+      default:
+        this.log(`ipc: no device handles message type ${m.type}`);
+    }
+  }
+
+  private expectEmpty(m: IpcMessage): boolean {
+    if (m.payload.length === 0) return true;
+    this.log(`ipc: ${IPC_TYPE_NAMES[m.type]} with a ${m.payload.length}-byte payload ignored`);
+    return false;
+  }
+
+  private debug(sock: net.Socket, m: IpcMessage): void {
+    const params = decodeDebugParams(m.payload);
+    if (!params) {
+      this.log(`ipc: DEBUG with a ${m.payload.length}-byte payload ignored`);
+      return;
+    }
+    if (params.dbgType & DEBUG_SYSRQ) this.injectSysrq(params.sysrq);
+    // DEBUG_NMI: nothing to do on arm64.
+    if (!(params.dbgType & DEBUG_DUMP)) return;
+    let text = "";
+    for (let id = 0; id < this.vm.cfg.cpus; id++) {
+      text += this.vm.inspectVcpu(id, (core) => dumpVcpu(core, id, this.vm.cfg.ramBase, this.vm.cfg.ramSizeBytes));
+    }
+    sock.end(text);
+    this.injectSysrq(DUMP_SYSRQ);
+  }
+
+  /** A break on ttyS0 followed by the character: Linux's serial sysrq. */
+  private injectSysrq(c: number): void {
+    this.vm.uarts[0]!.pushBreak();
+    this.vm.input(Uint8Array.of(c));
+  }
+}
+
+/** Resolves with the listening server, or the error code. */
+function listen(path: string): Promise<net.Server | string> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    const onError = (e: NodeJS.ErrnoException) => resolve(e.code ?? "EIO");
+    server.once("error", onError);
+    server.listen({ path, backlog: 5 }, () => {
+      server.off("error", onError);
+      resolve(server);
+    });
+  });
+}
+
+/** PSTATE as KVM reports it (the SPSR layout): NZCV, PAN, SS, IL, DAIF, M = EL and SPSel. */
+function pstate(core: Core): number {
+  return (
+    ((core.stateU32(abi.NZCV) & 0xf000_0000) |
+      ((core.stateU32(abi.PSTATE_PAN) & 1) << 22) |
+      ((core.stateU32(abi.PSTATE_SS) & 1) << 21) |
+      ((core.stateU32(abi.PSTATE_IL) & 1) << 20) |
+      (core.stateU32(abi.PSTATE_DAIF) & 0x3c0) |
+      ((core.stateU32(abi.PSTATE_EL) & 3) << 2) |
+      (core.stateU32(abi.PSTATE_SPSEL) & 1)) >>>
+    0
+  );
+}
+
+/** SP_EL1: the live SP in EL1h, the banked copy otherwise. */
+function spEl1(core: Core): bigint {
+  const current = core.stateU32(abi.PSTATE_EL) === 1 && core.stateU32(abi.PSTATE_SPSEL) === 1;
+  return current ? core.sp : core.stateU64(abi.SP_EL1);
+}
+
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+/**
+ * Guest memory at an address taken as physical, 8 bytes a line, as kvmtool's kvm__dump_mem
+ * does (it too reads a virtual PC as a flat guest address; lines outside RAM say <unknown>).
+ */
+function dumpMemory(core: Core, gpa: bigint, ramBase: number, ramSizeBytes: number): string {
+  let out = "";
+  for (let n = 0n; n < BigInt(CODE_DUMP_BYTES); n += 8n) {
+    const at = gpa + n;
+    const label = ` 0x${at.toString(16).padStart(8, "0")}:`;
+    if (at < BigInt(ramBase) || at + 8n > BigInt(ramBase + ramSizeBytes)) {
+      out += `${label} <unknown>\n`;
+      continue;
+    }
+    const b = [...core.readPhys(Number(at), 8)].map((x) => x.toString(16).padStart(2, "0"));
+    out += `${label} ${b.slice(0, 4).join(" ")}  ${b.slice(4).join(" ")}\n`;
+  }
+  return out;
+}
+
+/** One vCPU's `lkvm debug --dump` text, laid out as kvmtool prints it on arm64. */
+export function dumpVcpu(core: Core, id: number, ramBase: number, ramSizeBytes: number): string {
+  const pc = core.pc;
+  const lr = core.x(30);
+  return (
+    `\n #\n # vCPU #${id}'s dump:\n #\n` +
+    `\n Registers:\n` +
+    ` PC:    ${hex(pc)}\n` +
+    ` PSTATE:    ${hex(pstate(core))}\n` +
+    ` SP_EL1:    ${hex(spEl1(core))}\n` +
+    ` LR:    ${hex(lr)}\n` +
+    `\n*pc:\n${dumpMemory(core, pc, ramBase, ramSizeBytes)}` +
+    `\n*lr:\n${dumpMemory(core, lr, ramBase, ramSizeBytes)}`
+  );
+}
