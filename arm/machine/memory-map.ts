@@ -61,4 +61,9 @@ export function spiIndex(intid: number): number {
   return intid - SPI_BASE_INTID;
 }
 export const UART_INTIDS = [32, 33, 34, 35];
+/**
+ * kvmtool hands out SPIs in init order (irq__alloc_line): the UARTs (dev_init), then each
+ * virtio device (virtio_dev_init), one line apiece.
+ */
+export const VIRTIO_FIRST_INTID = UART_INTIDS[UART_INTIDS.length - 1]! + 1;
 export const TIMER_PPI = { secure: 29, nonSecure: 30, virtual: 27, hyp: 26 } as const;

@@ -3,6 +3,7 @@
 
 import { accessSync, constants, statSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES } from "../../arm/cpu.ts";
@@ -30,7 +31,21 @@ export interface RunConfig {
   kaslrSeed: bigint;
   debugMmio: boolean;
   debugIoport: boolean;
+  /** -d: virtio-blk disk images, in command-line order. */
+  disks: DiskConfig[];
+  /** --rng: a virtio-rng device. */
+  rng: boolean;
+  /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
+  virtioTransport: "mmio";
 }
+
+export interface DiskConfig {
+  path: string;
+  readOnly: boolean;
+}
+
+/** kvmtool's MAX_DISK_IMAGES. */
+export const MAX_DISKS = 4;
 
 const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
 
@@ -75,6 +90,46 @@ function checkReadable(path: string, what: string): void {
   }
 }
 
+/**
+ * One -d argument, as kvmtool reads it: `file[,ro][,direct]`, a directory (the 9p root), the
+ * name of a rootfs in ~/.lkvm, or `scsi:<wwpn>`. Only image files are supported yet.
+ */
+export function parseDisk(text: string): DiskConfig {
+  if (text.startsWith("scsi:")) throw new ConfigError(`--disk ${text}: vhost-scsi is not supported by lkvm`);
+  const [path, ...flags] = text.split(",");
+  if (!path) throw new ConfigError(`invalid disk '${text}': expected file[,ro]`);
+  let readOnly = false;
+  for (const f of flags) {
+    if (f === "ro") readOnly = true;
+    else if (f === "direct") throw new ConfigError(`--disk ${text}: ,direct (O_DIRECT) is not supported by lkvm yet`);
+    else throw new ConfigError(`invalid disk option '${f}' in '${text}': expected ro`);
+  }
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Not a path: kvmtool would look for a rootfs of that name in ~/.lkvm.
+    if (!path.includes("/")) {
+      try {
+        isDir = statSync(join(os.homedir(), ".lkvm", path)).isDirectory();
+      } catch {
+        // neither: reported as a missing image below
+      }
+    }
+  }
+  if (isDir) throw new ConfigError(`--disk ${path}: a directory or rootfs is shared over virtio-9p, which lkvm does not support yet`);
+  try {
+    accessSync(path, readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
+    if (!statSync(path).isFile()) throw new FileError(`disk image '${path}' is not a regular file`);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? `permission denied${readOnly ? "" : " (use ,ro for read-only)"}` : code;
+    throw new FileError(`cannot open disk image '${path}': ${why}`);
+  }
+  return { path, readOnly };
+}
+
 export function validateConfig(argv: Record<string, unknown>): RunConfig {
   for (const opt of runOptions) {
     if (!opt.unsupported || argv[opt.name] === undefined || argv[opt.name] === false) continue;
@@ -94,6 +149,18 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (initrd !== undefined) checkReadable(initrd, "initrd");
   const flash = argv.flash as string | undefined;
   if (flash !== undefined) checkReadable(flash, "flash image");
+
+  const diskArgs = argv.disk === undefined ? [] : ([] as unknown[]).concat(argv.disk).map(String);
+  if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
+  const disks = diskArgs.map(parseDisk);
+  const transport = String(argv["virtio-transport"] ?? "mmio");
+  if (transport !== "mmio") {
+    throw new ConfigError(
+      ["pci", "pci-legacy", "mmio-legacy"].includes(transport)
+        ? `--virtio-transport ${transport} is not supported by lkvm yet: only mmio`
+        : `invalid virtio transport '${transport}': expected pci, pci-legacy, mmio or mmio-legacy`,
+    );
+  }
 
   const cpusArg = argv.cpus as number | undefined;
   const cpus = cpusArg ?? Math.max(1, os.availableParallelism());
@@ -167,6 +234,9 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     kaslrSeed: argv["kaslr-seed"] !== undefined ? parseU64(String(argv["kaslr-seed"]), "kaslr seed") : 0n,
     debugMmio: Boolean(argv["debug-mmio"]),
     debugIoport: Boolean(argv["debug-ioport"]),
+    disks,
+    rng: Boolean(argv.rng),
+    virtioTransport: "mmio",
   };
 }
 

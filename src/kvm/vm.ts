@@ -19,6 +19,11 @@ import { TrapBus } from "../iotrap/bus.ts";
 import { Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
+import type { VirtioDevice } from "../../virtio/device.ts";
+import { VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioBlk } from "../../virtio/blk.ts";
+import { GuestMemory } from "./guest-memory.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
 import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
@@ -70,6 +75,9 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly uarts: Serial8250[];
   readonly rtc: Mc146818Rtc;
   readonly flash?: CfiFlash;
+  /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
+  readonly memory: GuestMemory;
+  readonly virtio: VirtioMmioTransport[];
   readonly layout: BootLayout;
   readonly dtb: Uint8Array;
   private readonly vcpus: Vcpu[];
@@ -130,6 +138,31 @@ export class Vm extends EventEmitter<VmEvents> {
     this.rtc = new Mc146818Rtc({ base: map.RTC_BASE });
     this.rtc.register(this.bus);
     devices.push(this.rtc);
+    this.memory = new GuestMemory({
+      bytes: this.core.ram(),
+      ramBase: cfg.ramBase,
+      onWrite: (gpa, lengthBytes) => this.guestMemoryWritten(gpa, lengthBytes),
+    });
+    // Virtio devices in kvmtool's virtio_dev_init order (9p, vsock, balloon, rng, net, console,
+    // scsi, blk): each takes the next SPI after the UARTs and the next 0x200-byte MMIO window.
+    const log = (line: string) => this.emit("log", line);
+    const models: VirtioDevice[] = [];
+    if (cfg.rng) models.push(new VirtioRng({ log }));
+    for (const disk of cfg.disks) models.push(new VirtioBlk({ ...disk, log }));
+    this.virtio = models.map((device, n) => {
+      const transport = new VirtioMmioTransport({
+        base: map.VIRTIO_MMIO_BASE + n * map.VIRTIO_MMIO_STRIDE_BYTES,
+        intid: map.VIRTIO_FIRST_INTID + n,
+        irq: this.gic,
+        mem: this.memory,
+        device,
+        log,
+        debugMmio: cfg.debugMmio,
+      });
+      transport.register(this.bus);
+      devices.push(transport);
+      return transport;
+    });
 
     // Load the payload, then describe the machine.
     const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
@@ -259,8 +292,22 @@ export class Vm extends EventEmitter<VmEvents> {
       }
     }
     this.flash?.close();
+    for (const t of this.virtio) {
+      t.close();
+      // kvmtool's exit hint for a device the guest never set up.
+      if (!t.everActivated && (this.cfg.loglevel === "info" || this.cfg.loglevel === "debug")) {
+        this.emit("log", `  # ${t.device.name}: not initialized by the guest; is ${t.device.kernelConfig} (and CONFIG_VIRTIO_MMIO) enabled in its kernel?`);
+      }
+    }
     return this.exit!;
   }
+
+  /**
+   * Devices' writes into guest RAM (virtio buffers and used rings) all end here, through
+   * this.memory. This is where the JIT must drop translated code in [gpa, gpa + lengthBytes)
+   * (docs/jit.md, "Invalidation"); the interpreter has nothing to do.
+   */
+  guestMemoryWritten(_gpa: number, _lengthBytes: number): void {}
 
   private wakeIfDue(v: Vcpu): boolean {
     if ((v.irqLines & (IRQ_LINE | FIQ_LINE)) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;

@@ -68,8 +68,23 @@ describe("lkvm CLI", () => {
   });
 
   it("refuses an unsupported option instead of ignoring it", () => {
-    expectOneLineError(lkvm("run", "-k", image, "--rng"), /--rng is not supported/);
+    expectOneLineError(lkvm("run", "-k", image, "--balloon"), /--balloon is not supported/);
     expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv2"), /only gicv3/);
+  });
+
+  it("refuses disks it cannot use: a directory (9p), a missing image, ,direct, a fifth disk", () => {
+    expectOneLineError(lkvm("run", "-k", image, "-d", dir), /virtio-9p, which lkvm does not support yet/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", join(dir, "missing.img")), /cannot open disk image .*no such file/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", `${image},direct`), /,direct .* not supported/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", `${image},rw`), /invalid disk option 'rw'/);
+    const five = Array.from({ length: 5 }, () => ["-d", `${image},ro`]).flat();
+    expectOneLineError(lkvm("run", "-k", image, ...five), /at most 4/);
+  });
+
+  it("takes --virtio-transport mmio, and refuses the transports lkvm lacks", () => {
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "pci"), /--virtio-transport pci is not supported by lkvm yet: only mmio/);
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "mmio-legacy"), /only mmio/);
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "virtio-ccw"), /invalid virtio transport/);
   });
 
   it("refuses an unknown option", () => {
