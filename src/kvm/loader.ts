@@ -2,7 +2,7 @@
 // (arm/kvm.c, arm/aarch64/kvm.c): the arm64 Image header's text_offset (0x80000 without the
 // magic), the DTB 2 MiB below the end of the first 256 MiB, the initrd right under the DTB.
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError, FileError } from "../errors.ts";
 
 const MiB = 1024 * 1024;
 export const FDT_MAX_SIZE = 0x1_0000;
@@ -36,6 +36,28 @@ export function imageTextOffset(image: Uint8Array): number {
   if (magic !== IMAGE_MAGIC || imageSize === 0n) return DEFAULT_TEXT_OFFSET;
   if (textOffset >= BigInt(LOWMEM_LIMIT_BYTES)) throw new ConfigError(`kernel Image header has an implausible text_offset 0x${textOffset.toString(16)}`);
   return Number(textOffset);
+}
+
+/**
+ * Refuses kernels that cannot boot, with a message saying why: compressed kernels (arm64 loads
+ * only a raw Image, as kvmtool does) and an Image much shorter than its header's image_size
+ * (which also counts the BSS, so a complete file is only somewhat shorter).
+ */
+export function checkKernelImage(image: Uint8Array, path: string): void {
+  if (image.length === 0) throw new FileError(`kernel '${path}' is empty`);
+  if (image[0] === 0x1f && image[1] === 0x8b) {
+    throw new FileError(`kernel '${path}' is gzip-compressed: give the uncompressed Image (gunzip it first)`);
+  }
+  const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  if (image.length >= 8 && image[0] === 0x4d && image[1] === 0x5a && v.getUint32(4, true) === 0x676d697a) {
+    throw new FileError(`kernel '${path}' is an EFI zboot image: give the uncompressed Image inside it`);
+  }
+  if (image.length >= 64 && v.getUint32(0x38, true) === IMAGE_MAGIC) {
+    const imageSize = Number(v.getBigUint64(0x10, true));
+    if (imageSize !== 0 && image.length < imageSize / 2) {
+      throw new FileError(`kernel '${path}' looks truncated: its header says ${imageSize} bytes, the file has ${image.length}`);
+    }
+  }
 }
 
 /** Places a kernel image and optional initrd as kvmtool does; throws ConfigError if they do not fit. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.ts";
-import { DEFAULT_TEXT_OFFSET, imageTextOffset, kernelCommandLine, layoutFirmware, layoutKernel } from "../../src/kvm/loader.ts";
+import { FileError } from "../../src/errors.ts";
+import { DEFAULT_TEXT_OFFSET, checkKernelImage, imageTextOffset, kernelCommandLine, layoutFirmware, layoutKernel } from "../../src/kvm/loader.ts";
 
 const MiB = 1024 * 1024;
 const ram = (sizeMiB: number, base = 0x8000_0000) => ({ ramBase: base, ramSizeBytes: sizeMiB * MiB });
@@ -60,5 +61,14 @@ describe("kernel loading, by kvmtool's rules", () => {
     expect(kernelCommandLine("quiet", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/vda rw  quiet");
     expect(kernelCommandLine("root=/dev/sda", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/sda");
     expect(kernelCommandLine("a b", { nodefaults: true, console: "serial" })).toBe("a b");
+  });
+
+  it("refuses a truncated Image, a gzip-compressed kernel and an empty file, naming the problem", () => {
+    expect(() => checkKernelImage(imageWithHeader(0n, 0x200_0000n, 4096), "Image")).toThrow(/looks truncated/);
+    expect(() => checkKernelImage(Uint8Array.from([0x1f, 0x8b, 8, 0]), "vmlinuz")).toThrow(/gzip-compressed/);
+    expect(() => checkKernelImage(new Uint8Array(0), "empty")).toThrow(FileError);
+    // A complete Image is shorter than image_size only by its BSS; a flat binary has no header.
+    expect(() => checkKernelImage(imageWithHeader(0n, 0x2000n, 0x1800), "Image")).not.toThrow();
+    expect(() => checkKernelImage(new Uint8Array(100), "test.flat")).not.toThrow();
   });
 });
