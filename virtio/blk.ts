@@ -315,10 +315,14 @@ export class VirtioBlk implements VirtioDevice {
     const l = this.lifecycle;
     if (l.state !== "active") return;
     const q = l.queues[queueIndex]!;
-    for (let chain = q.pop(l.mem); chain !== null; chain = q.pop(l.mem)) {
-      q.pushUsed(l.mem, chain.head, this.handle(l.mem, chain));
+    try {
+      for (let chain = q.pop(l.mem); chain !== null; chain = q.pop(l.mem)) {
+        q.pushUsed(l.mem, chain.head, this.handle(l.mem, chain));
+      }
+    } finally {
+      // Requests served before a broken chain still get their interrupt.
+      if (q.needsInterrupt(l.mem)) l.interrupt.usedBuffer(queueIndex);
     }
-    if (q.needsInterrupt(l.mem)) l.interrupt.usedBuffer(queueIndex);
   }
 
   /** Serves one request; returns the bytes written into the chain (data and status). */

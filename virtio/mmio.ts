@@ -364,6 +364,8 @@ export class VirtioMmioTransport {
       this.complain(`queue-sel`, `${name} written for queue ${s.queueSel}, which does not exist; ignored`);
       return;
     }
+    // Linux's del_vq clears QueueReady after a reset: a no-op, whatever the status.
+    if (name === "QueueReady" && value === 0 && !q.ready) return;
     // Between FEATURES_OK and DRIVER_OK only (virtio 1.2 §3.1.1 step 7).
     if ((s.status & (FEATURES_OK | DRIVER_OK | FAILED)) !== FEATURES_OK) {
       this.complain(`queue-${name}`, `${name} written while the status is ${hex(s.status)} (queues are set up between FEATURES_OK and DRIVER_OK); ignored`);

@@ -64,10 +64,14 @@ export class VirtioRng implements VirtioDevice {
     const l = this.lifecycle;
     if (l.state !== "active") return;
     const q = l.queues[queueIndex]!;
-    for (let chain = q.pop(l.mem); chain !== null; chain = q.pop(l.mem)) {
-      q.pushUsed(l.mem, chain.head, this.serve(l, chain));
+    try {
+      for (let chain = q.pop(l.mem); chain !== null; chain = q.pop(l.mem)) {
+        q.pushUsed(l.mem, chain.head, this.serve(l, chain));
+      }
+    } finally {
+      // Requests served before a broken chain still get their interrupt.
+      if (q.needsInterrupt(l.mem)) l.interrupt.usedBuffer(queueIndex);
     }
-    if (q.needsInterrupt(l.mem)) l.interrupt.usedBuffer(queueIndex);
   }
 
   /** Fills the chain's writable buffers, up to the cap; returns the bytes written. */

@@ -219,6 +219,16 @@ describe("virtio-mmio transport: queue configuration", () => {
     expect(log.join("\n")).toMatch(/RingMisaligned|not 16-byte aligned/);
   });
 
+  it("takes a driver clearing QueueReady after a reset (Linux's del_vq) silently", () => {
+    const { wr, rd, queues, bringUp, log } = rig();
+    bringUp(queues, VERSION_1);
+    wr("Status", 0);
+    wr("QueueSel", 0);
+    wr("QueueReady", 0);
+    expect(rd("QueueReady")).toBe(0);
+    expect(log).toEqual([]);
+  });
+
   it("ignores QueueNotify for a queue the driver did not set up", () => {
     const { wr, device, queues, bringUp } = rig();
     bringUp([queues[0]!], VERSION_1);

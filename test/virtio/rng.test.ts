@@ -60,6 +60,16 @@ describe("virtio-rng", () => {
     expect(deviceLog.join("\n")).toMatch(/device-readable/);
   });
 
+  it("still interrupts for the requests it served before a broken chain", () => {
+    const { q, wr, rd } = rig();
+    q.add([{ gpa: BUF, lengthBytes: 8, writable: true }]);
+    q.add([{ gpa: 0x10_0000, lengthBytes: 8, writable: true }]); // not RAM
+    wr("QueueNotify", 0);
+    expect(q.takeUsed()).toEqual([{ id: 0, len: 8 }]);
+    expect(rd("InterruptStatus")).toBe(3); // used buffer, and the configuration change (NEEDS_RESET)
+    expect(rd("Status") & 64).toBe(64);
+  });
+
   it("serves several requests with one notification", () => {
     const { q, wr, edges } = rig();
     for (let i = 0; i < 5; i++) q.add([{ gpa: BUF + i * 16, lengthBytes: 1 + i, writable: true }]);
