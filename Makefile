@@ -55,8 +55,9 @@ build/tools/%.mjs: tools/%.ts $(ALL_TS) node_modules/.stamp
 	$(ESBUILD) $< --bundle --platform=node --format=esm --target=node20 --log-level=warning \
 	  --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" --outfile=$@
 
-arm/core/gen/decoder.ts: $(DECODE_SRC) build/tools/gen-decoder.mjs
-	node build/tools/gen-decoder.mjs arm/core/gen
+# The JIT's emitters (arm/core/jit/*.ts) decide which rows get inline code in gen/emit.ts.
+arm/core/gen/decoder.ts: $(DECODE_SRC) $(wildcard arm/core/jit/*.ts) build/tools/gen-decoder.mjs
+	node build/tools/gen-decoder.mjs arm/core/gen arm/core/jit
 
 build/core.wasm: $(CORE_SRC) arm/core/gen/decoder.ts asconfig.json node_modules/.stamp
 	@mkdir -p build

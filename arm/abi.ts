@@ -15,7 +15,7 @@
 //   0x0010_0000  TLB of the active vCPU
 //   0x0020_0000  decode cache (instruction word -> op), shared by all vCPUs
 //   0x0040_0000  AssemblyScript static data and heap (asc --memoryBase)
-//   0x0100_0000  reserved for the JIT (code buffers, block maps)
+//   0x0100_0000  the JIT: module being built, block map, heat table, queue, code-page marks
 //   0x0400_0000  guest RAM, RAM_HOST_BASE + (gpa - ramBase)
 
 // ---- vCPU state (offsets relative to a state area) ----
@@ -70,6 +70,48 @@ export const JIT_BASE = 0x1000000;
 export const RAM_HOST_BASE = 0x4000000;
 export const WASM_PAGE_SIZE = 0x10000;
 
+// ---- the JIT's region (docs/jit.md), from JIT_BASE up to RAM_HOST_BASE ----
+export const JIT_MODULE = 0x1000000; // the module jitBuild() writes (wasm bytes)
+export const JIT_MODULE_SIZE = 0x400000;
+export const JIT_INFO = 0x1400000; // a small record shared with the VMM (JI_* offsets)
+export const JIT_MAP = 0x1410000; // block map: JIT_MAP_ENTRIES entries of 16 bytes
+export const JIT_MAP_ENTRIES = 0x10000;
+export const JIT_HEAT = 0x1510000; // heat table: JIT_HEAT_ENTRIES entries of 8 bytes
+export const JIT_HEAT_ENTRIES = 0x1000;
+export const JIT_QUEUE = 0x1518000; // keys of blocks waiting for translation (u32 each)
+export const JIT_QUEUE_ENTRIES = 0x400;
+export const JIT_PAGES = 0x1600000; // per guest RAM page: its first block (map index + 1), u32
+export const JIT_PAGES_SIZE = 0x400000;
+export const JIT_FREE_SLOTS = 0x1a00000; // table slots free for reuse (u32 stack, JIT_SLOTS deep)
+export const JIT_DEAD_SLOTS = 0x1a20000; // slots of dropped blocks the VMM must clear (u32 each)
+export const JIT_DEAD_ENTRIES = 0x1000;
+export const JIT_NEW_SLOTS = 0x1a24000; // table slots for the functions of the module jitBuild() wrote (u32 each)
+// The function table: slots below JIT_SLOT_BASE are the core's own; block functions take
+// JIT_SLOTS slots after them. Generated modules export their functions and the VMM puts
+// export i in slot JIT_NEW_SLOTS[i]: a module that imported the table would be kept alive by
+// it (V8 keeps every importing instance in the table's dispatch list, and walks it on every
+// table.set).
+export const JIT_SLOT_BASE = 64;
+export const JIT_SLOTS = 0x8000;
+
+// JIT_INFO fields.
+export const JI_MODULE_LEN = 0x00; // u32: bytes of the module the last jitBuild() wrote
+export const JI_MODULE_FUNCS = 0x4c; // u32: functions that module exports ("0", "1", …)
+export const JI_QUEUED = 0x04; // u32: blocks queued for translation
+export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
+export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code
+export const JI_MODULES = 0x10; // u32: modules built
+export const JI_BLOCKS = 0x14; // u32: blocks translated
+export const JI_BYTES = 0x18; // u32: wasm bytes generated (low 32 bits)
+export const JI_INVALIDATIONS = 0x1c; // u32: pages whose blocks were dropped
+export const JI_INSNS_JIT = 0x20; // u64: instructions retired in translated blocks
+export const JI_INSNS_INTERP = 0x28; // u64: instructions retired by the interpreter
+export const JI_EMITTED = 0x30; // u32: instructions translated to inline wasm
+export const JI_FALLBACK = 0x34; // u32: instructions translated to a jitExec call
+export const JI_LOOKUPS = 0x38; // u64: block lookups at block boundaries
+export const JI_HITS = 0x40; // u64: lookups that ran a block
+export const JI_DEAD = 0x48; // u32: entries in JIT_DEAD_SLOTS; the VMM clears those slots and zeroes it
+
 // ---- exit record (offsets relative to EXIT_RECORD) ----
 export const EXIT_REASON = 0x00; // u32, one of EXIT_*
 export const EXIT_ESR = 0x04; // u32: for an MMIO access, its instruction syndrome as EL2 would
@@ -92,3 +134,6 @@ export const EXIT_INTERNAL = 7; // a core error; EXIT_ESR holds a code
 export const EXIT_TIMER = 9; // a timer output changed level: the VMM routes it to the GIC
 export const EXIT_BREAKPOINT = 8; // reserved for a debugger stub
 export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run
+// The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/cpu.ts
+// handles it and re-enters; the VMM never sees it.
+export const EXIT_JIT = 11;

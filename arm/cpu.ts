@@ -1,6 +1,7 @@
 // The TypeScript side of the core: owns the WebAssembly.Memory, instantiates core.wasm with
 // the VMM's imports, and gives typed access to registers, guest RAM and the exit record.
 
+import { performance } from "node:perf_hooks";
 import * as abi from "./abi.ts";
 import { coreWasm } from "./core-wasm.ts";
 
@@ -20,11 +21,43 @@ export interface CoreHost {
   counter(): number;
 }
 
+/** The JIT (docs/jit.md). */
+export interface JitOptions {
+  enabled: boolean;
+  /** Interpreted visits of a block start before it is translated (default JIT_DEFAULT_THRESHOLD). */
+  threshold?: number;
+  /** Translate a block as soon as it is queued, before running on (tests; threshold 0 forces every block). */
+  eager?: boolean;
+}
+
 export interface CoreOptions {
   ramBase: number;
   ramSizeBytes: number;
   host: CoreHost;
+  jit?: JitOptions;
 }
+
+/** What --debug-jit prints. */
+export interface JitStats {
+  modules: number;
+  blocks: number;
+  /** Wasm bytes generated. */
+  bytes: number;
+  /** Time spent building, compiling and instantiating modules. */
+  compileMs: number;
+  /** Instructions translated to inline wasm / to a call of the interpreter's handler. */
+  insnsInline: number;
+  insnsFallback: number;
+  /** Instructions retired in translated blocks / by the interpreter. */
+  insnsJit: bigint;
+  insnsInterpreted: bigint;
+  lookups: bigint;
+  hits: bigint;
+  invalidatedPages: number;
+  flushes: number;
+}
+
+export const JIT_DEFAULT_THRESHOLD = 50;
 
 interface CoreExports {
   run(budget: number): number;
@@ -37,6 +70,12 @@ interface CoreExports {
   timerDeadline(): number;
   timerOutputs(): number;
   kick(): void;
+  jitConfigure(enabled: number, threshold: number, eager: number): void;
+  jitInvalidate(gpa: number, lengthBytes: number): void;
+  jitBuild(): number;
+  jitCommit(): void;
+  jitExec: WebAssembly.ExportValue;
+  jitExecMiss: WebAssembly.ExportValue;
 }
 
 export const CNTFRQ_HZ = 62_500_000;
@@ -53,6 +92,12 @@ export class Core {
   private readonly exports: CoreExports;
   private readonly view: DataView;
   private readonly exitData: Uint8Array;
+  /** The function table shared by the core and the JIT's modules. */
+  private readonly table: WebAssembly.Table;
+  private readonly jitImports: WebAssembly.Imports;
+  readonly jitEnabled: boolean;
+  private jitCompileMs = 0;
+  private jitFlushesSeen = 0;
 
   constructor(opts: CoreOptions) {
     if (opts.ramSizeBytes <= 0 || opts.ramSizeBytes > MAX_RAM_BYTES || opts.ramSizeBytes % 4096) {
@@ -66,9 +111,11 @@ export class Core {
     this.exitData = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA, 8);
     const host = opts.host;
     compiled ??= new WebAssembly.Module(coreWasm);
+    this.table = new WebAssembly.Table({ element: "anyfunc", initial: abi.JIT_SLOT_BASE + abi.JIT_SLOTS });
     const imports = {
       env: {
         memory: this.memory,
+        table: this.table,
         mmio: (vcpu: number, gpa: number, len: number, isWrite: number): number =>
           host.mmio(vcpu, gpa, this.exitData, len, isWrite !== 0) ? 1 : 0,
         sysregTrap: (vcpu: number, enc: number, isWrite: number, lo: number, hi: number): number => {
@@ -87,6 +134,12 @@ export class Core {
     const instance = new WebAssembly.Instance(compiled, imports);
     this.exports = instance.exports as unknown as CoreExports;
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
+    this.jitImports = {
+      env: { memory: this.memory, exec: this.exports.jitExec, miss: this.exports.jitExecMiss },
+    };
+    const jit = opts.jit ?? { enabled: false };
+    this.jitEnabled = jit.enabled;
+    this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
   }
 
   /** Guest RAM as bytes; index 0 is guest physical address ramBase. */
@@ -94,13 +147,23 @@ export class Core {
     return new Uint8Array(this.memory.buffer, abi.RAM_HOST_BASE, this.ramSizeBytes);
   }
 
-  /** Copies bytes into guest RAM at a guest physical address; throws if they do not fit. */
+  /**
+   * Copies bytes into guest RAM at a guest physical address; throws if they do not fit.
+   * Translated code for those bytes is dropped (whoever writes through ram() must call
+   * jitInvalidate itself).
+   */
   writePhys(gpa: number, bytes: Uint8Array): void {
     const off = gpa - this.ramBase;
     if (off < 0 || off + bytes.length > this.ramSizeBytes) {
       throw new RangeError(`[${gpa.toString(16)}, +${bytes.length}) is outside guest RAM`);
     }
     this.ram().set(bytes, off);
+    this.jitInvalidate(gpa, bytes.length);
+  }
+
+  /** Drops translated code for guest physical [gpa, gpa + lengthBytes) after the VMM wrote there (DMA, loaders). */
+  jitInvalidate(gpa: number, lengthBytes: number): void {
+    this.exports.jitInvalidate(gpa, lengthBytes);
   }
 
   readPhys(gpa: number, lengthBytes: number): Uint8Array {
@@ -125,9 +188,90 @@ export class Core {
     this.exports.loadVcpu(vcpuId);
   }
 
-  /** Runs the active vCPU for up to budget instructions; returns an abi.EXIT_* reason. */
+  /**
+   * Runs the active vCPU for up to budget instructions; returns an abi.EXIT_* reason. With the
+   * JIT on, translates the blocks the core queued once run() returns (and, in eager mode,
+   * whenever the core stops to ask, before running on).
+   */
   run(budget: number): number {
-    return this.exports.run(budget);
+    if (!this.jitEnabled) return this.exports.run(budget);
+    let done = 0;
+    let exit: number;
+    for (;;) {
+      exit = this.exports.run(budget - done);
+      done += this.exitInsns;
+      if (exit !== abi.EXIT_JIT) break;
+      this.jitDrain();
+      if (done >= budget) {
+        exit = abi.EXIT_BUDGET;
+        break;
+      }
+    }
+    if (done !== this.exitInsns) {
+      this.view.setUint32(abi.EXIT_RECORD + abi.EXIT_REASON, exit, true);
+      this.setU64(abi.EXIT_RECORD + abi.EXIT_INSNS, BigInt(done));
+    }
+    if (this.jitU32(abi.JI_QUEUED) !== 0) this.jitDrain();
+    else this.releaseDroppedSlots();
+    return exit;
+  }
+
+  /** Translates every queued block: the core writes modules, this side compiles and installs them. */
+  jitDrain(): void {
+    const t0 = performance.now();
+    this.releaseDroppedSlots();
+    while (this.jitU32(abi.JI_QUEUED) !== 0) {
+      const length = this.exports.jitBuild();
+      this.releaseDroppedSlots();
+      if (length === 0) continue;
+      const bytes = new Uint8Array(this.memory.buffer, abi.JIT_MODULE, length);
+      const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.jitImports).exports;
+      const count = this.jitU32(abi.JI_MODULE_FUNCS);
+      for (let i = 0; i < count; i++) {
+        this.table.set(this.view.getUint32(abi.JIT_NEW_SLOTS + i * 4, true), fns[i] as () => number);
+      }
+      this.exports.jitCommit();
+    }
+    this.releaseDroppedSlots();
+    this.jitCompileMs += performance.now() - t0;
+  }
+
+  /**
+   * Clears the table slots of blocks the core dropped (all of them after a flush), so that
+   * modules nothing refers to any more can be collected.
+   */
+  private releaseDroppedSlots(): void {
+    const flushes = this.jitU32(abi.JI_FLUSHES);
+    if (flushes !== this.jitFlushesSeen) {
+      this.jitFlushesSeen = flushes;
+      for (let i = abi.JIT_SLOT_BASE; i < abi.JIT_SLOT_BASE + abi.JIT_SLOTS; i++) this.table.set(i, null);
+    }
+    const dead = this.jitU32(abi.JI_DEAD);
+    if (dead === 0) return;
+    for (let i = 0; i < dead; i++) this.table.set(this.view.getUint32(abi.JIT_DEAD_SLOTS + i * 4, true), null);
+    this.view.setUint32(abi.JIT_INFO + abi.JI_DEAD, 0, true);
+  }
+
+  jitStats(): JitStats {
+    const u64 = (off: number) => this.u64(abi.JIT_INFO + off);
+    return {
+      modules: this.jitU32(abi.JI_MODULES),
+      blocks: this.jitU32(abi.JI_BLOCKS),
+      bytes: this.jitU32(abi.JI_BYTES),
+      compileMs: this.jitCompileMs,
+      insnsInline: this.jitU32(abi.JI_EMITTED),
+      insnsFallback: this.jitU32(abi.JI_FALLBACK),
+      insnsJit: u64(abi.JI_INSNS_JIT),
+      insnsInterpreted: u64(abi.JI_INSNS_INTERP),
+      lookups: u64(abi.JI_LOOKUPS),
+      hits: u64(abi.JI_HITS),
+      invalidatedPages: this.jitU32(abi.JI_INVALIDATIONS),
+      flushes: this.jitU32(abi.JI_FLUSHES),
+    };
+  }
+
+  private jitU32(off: number): number {
+    return this.view.getUint32(abi.JIT_INFO + off, true);
   }
 
   x(n: number): bigint {

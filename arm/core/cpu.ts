@@ -3,31 +3,19 @@
 
 import {
   ACTIVE_STATE, PC, HALTED, IRQ_LINES, PSTATE_IL, INSNS_RETIRED, EXIT_RECORD, EXIT_REASON,
-  EXIT_IMM, EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT,
-  DECODE_CACHE_BASE, DECODE_CACHE_ENTRIES,
+  EXIT_IMM, EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT, EXIT_JIT,
+  JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS,
 } from "../abi";
-import { pc, nextPc, setPc, branchTo, getDAIF } from "./state";
-import { decode, execute } from "./gen/decoder";
-import { clearFault, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
-import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, ACC_EXEC, P_RAM } from "./mmu";
+import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
+import { execute } from "./gen/decoder";
+import { decodeCached } from "./decode-cache";
+import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
+import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, ACC_EXEC, P_RAM } from "./mmu";
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { timerPoll } from "./timer";
-
-/**
- * decode() through a direct-mapped cache keyed by the instruction word: hot code repeats a
- * few thousand distinct words, and a hit costs a hash and two loads instead of a walk down
- * the decision tree. Words never change meaning, so the cache is never invalidated.
- */
-@inline function decodeCached(insn: u32): u32 {
-  const slot = ((insn * 0x9e3779b1) >>> 16) & (DECODE_CACHE_ENTRIES - 1);
-  const e = DECODE_CACHE_BASE + (<usize>slot << 3);
-  if (load<u32>(e) == insn) return load<u32>(e + 4);
-  const op = decode(insn);
-  store<u32>(e, insn);
-  store<u32>(e + 4, op);
-  return op;
-}
+import { jitEnabled, blockKey, findBlock, countHeat, B_SLOT, B_LEN } from "./jit/cache";
+import { jitStop, clearJitStop } from "./jit/marks";
 
 /** Set by a handler that must return to the VMM after this instruction (HVC, WFI, …). */
 let exitReason: u32 = 0;
@@ -40,18 +28,31 @@ export function requestExit(reason: u32, imm: u32): void {
 // How often the loop polls the timer, in instructions (a power of two).
 const TIMER_POLL_INTERVAL: u32 = 1024;
 
+/** Instructions retired inside translated blocks by this run() (for the JIT's statistics). */
+let jitInsns: u32 = 0;
+let jitLookups: u32 = 0;
+let jitHits: u32 = 0;
+
 /** Runs up to `budget` instructions on the active vCPU; returns an EXIT_* reason. */
 export function run(budget: u32): u32 {
   if (load<u32>(ACTIVE_STATE + HALTED)) return finish(EXIT_HALTED, 0);
   setPc(load<u64>(ACTIVE_STATE + PC));
   exitReason = 0;
+  jitInsns = 0;
   regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
   let n: u32 = 0;
+  let nextPoll: u32 = 0;
+  // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
+  // looks for a translated block starting at pc (docs/jit.md).
+  let boundary = true;
   while (n < budget) {
-    if ((n & (TIMER_POLL_INTERVAL - 1)) == 0 && timerPoll()) {
-      exitReason = EXIT_TIMER;
-      break;
+    if (n >= nextPoll) {
+      nextPoll = (n & ~(TIMER_POLL_INTERVAL - 1)) + TIMER_POLL_INTERVAL;
+      if (timerPoll()) {
+        exitReason = EXIT_TIMER;
+        break;
+      }
     }
     if (attention) {
       // Attention follows timer register writes too: report an output that changed at once,
@@ -62,7 +63,33 @@ export function run(budget: u32): u32 {
       }
       if (takePendingInterrupt()) {
         setPc(nextPc);
+        boundary = true;
         continue;
+      }
+    }
+    if (boundary && jitEnabled) {
+      boundary = false;
+      const key = jitKey();
+      if (key != 0) {
+        jitLookups++;
+        const e = findBlock(key);
+        const slot = e != 0 ? load<u32>(e + B_SLOT) : 0;
+        if (slot != 0) {
+          if (load<u32>(e + B_LEN) <= budget - n) {
+            clearJitStop();
+            jitHits++;
+            const retired = <u32>call_indirect<i32>(slot, pc);
+            n += retired;
+            jitInsns += retired;
+            setPc(load<u64>(ACTIVE_STATE + PC));
+            boundary = true;
+            if (exitReason) break;
+            continue;
+          }
+        } else if (countHeat(key)) {
+          exitReason = EXIT_JIT;
+          break;
+        }
       }
     }
     n++;
@@ -74,6 +101,7 @@ export function run(budget: u32): u32 {
       const got = fetchSlow();
       if (got < 0) {
         setPc(nextPc); // an abort was taken
+        boundary = true;
         continue;
       }
       insn = <u32>got;
@@ -81,6 +109,7 @@ export function run(budget: u32): u32 {
     clearFault();
     branchTo(pc + 4);
     execute(decodeCached(insn), insn);
+    if (nextPc != pc + 4) boundary = true;
     setPc(nextPc);
     if (exitReason) break;
   }
@@ -92,11 +121,61 @@ export function run(budget: u32): u32 {
 }
 
 function finish(reason: u32, n: u32): u32 {
+  store<u64>(JIT_INFO + JI_INSNS_JIT, load<u64>(JIT_INFO + JI_INSNS_JIT) + jitInsns);
+  store<u64>(JIT_INFO + JI_INSNS_INTERP, load<u64>(JIT_INFO + JI_INSNS_INTERP) + (n - jitInsns));
+  store<u64>(JIT_INFO + JI_LOOKUPS, load<u64>(JIT_INFO + JI_LOOKUPS) + jitLookups);
+  store<u64>(JIT_INFO + JI_HITS, load<u64>(JIT_INFO + JI_HITS) + jitHits);
+  jitInsns = 0;
+  jitLookups = 0;
+  jitHits = 0;
   store<u64>(ACTIVE_STATE + PC, pc);
   store<u64>(ACTIVE_STATE + INSNS_RETIRED, load<u64>(ACTIVE_STATE + INSNS_RETIRED) + n);
   store<u32>(EXIT_RECORD + EXIT_REASON, reason);
   store<u64>(EXIT_RECORD + EXIT_INSNS, <u64>n);
   return reason;
+}
+
+/**
+ * The block key for pc (docs/jit.md): the wasm address of the instruction (translating pc
+ * into the fetch-page cache if needed) with EL and data endianness; 0 when pc cannot start a
+ * block (misaligned, not executable, not in RAM, PAN set): the interpreter then handles it.
+ */
+function jitKey(): u32 {
+  if ((pc & ~<u64>0xffc) != fetchTag) {
+    if ((pc & 3) != 0 || !translate(pc, ACC_EXEC, neededPerms(ACC_EXEC, false)) || (walkFlags & P_RAM) == 0) return 0;
+    setFetchPage(pc, ramHost(walkPa));
+  }
+  // Generated code bakes the EL's permission bits into its TLB probes; PAN would add one.
+  if (getPAN() != 0) return 0;
+  return blockKey(fetchHost + <usize>(pc & 0xfff), getEL(), bigEndianData);
+}
+
+/**
+ * The JIT's fallback (docs/jit.md): runs one instruction with the interpreter's handler, for
+ * translated code. Returns 1 when the block must return to the run loop — the instruction
+ * branched, took an exception, asked for an exit, changed something the block depends on
+ * (jitStop) or made an interrupt worth checking (attention) — with the PC to continue at
+ * stored in the state area; 0 to go on with the next instruction.
+ */
+export function jitExec(op: u32, insn: u32, at: u64): i32 {
+  setPc(at);
+  clearFault();
+  branchTo(at + 4);
+  execute(op, insn);
+  if (nextPc != at + 4 || faulted || exitReason != 0 || attention || jitStop) {
+    store<u64>(ACTIVE_STATE + PC, nextPc);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * jitExec for a load or store whose inline TLB probe missed on `va`. With the MMU off, first
+ * fills the flat TLB entry so that the next probe of that page hits.
+ */
+export function jitExecMiss(op: u32, insn: u32, at: u64, va: u64): i32 {
+  tlbFillFlat(va);
+  return jitExec(op, insn, at);
 }
 
 /** Fetches the instruction at pc the slow way; returns it, or -1 after taking an abort. */

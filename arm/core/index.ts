@@ -6,8 +6,10 @@ import { setRam } from "./ram";
 import { tlbFlushAll, regimeChanged } from "./mmu";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
+import { configure, invalidatePhysRange } from "./jit/cache";
 
-export { run } from "./cpu";
+export { run, jitExec, jitExecMiss } from "./cpu";
+export { jitBuild, jitCommit } from "./jit/translate";
 export { setTrapResult } from "./sysregs";
 export { timerDeadline, timerOutputs } from "./timer";
 
@@ -53,4 +55,19 @@ export function decodeOp(insn: u32): u32 {
 /** Makes the run loop re-check interrupt lines before the next instruction. */
 export function kick(): void {
   requestAttention();
+}
+
+// ---- the JIT (docs/jit.md) ----
+
+/**
+ * Turns translation on or off. `threshold`: interpreted visits of a block start before it is
+ * queued; `eager`: run() stops with EXIT_JIT as soon as a block is queued (tests).
+ */
+export function jitConfigure(enabled: bool, threshold: u32, eager: bool): void {
+  configure(enabled, threshold, eager);
+}
+
+/** Drops translated code in guest physical [gpa, gpa + lengthBytes): the VMM wrote there. */
+export function jitInvalidate(gpa: f64, lengthBytes: f64): void {
+  invalidatePhysRange(<u64>gpa, <u64>lengthBytes);
 }

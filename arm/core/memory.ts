@@ -9,10 +9,12 @@ import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EX
 import { getEL } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysregs";
 import {
-  translate, neededPerms, tlbLookupHost, ramHost, walkFault, walkFlags, walkPa,
+  translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
   ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked,
 } from "./mmu";
 import { dataAbort, faulted } from "./exceptions";
+import { pageHasCode } from "./jit/marks";
+import { jitInvalidateHostPage } from "./jit/cache";
 
 /** The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian). Returns 0 to stop the VM. */
 @external("env", "mmio")
@@ -88,14 +90,14 @@ export function clearMmioStop(): void { mmioStop = false; }
 }
 
 @inline export function write8(va: u64, v: u64, flags: u32): void {
-  const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+  const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
   if (h) { store<u8>(h, <u8>v); return; }
   slowWrite(va, 1, v, flags);
 }
 
 @inline export function write16(va: u64, v: u64, flags: u32): void {
   if ((va & 1) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
     if (h && !dataBigEndian()) { store<u16>(h, <u16>v); return; }
   }
   slowWrite(va, 2, v, flags);
@@ -103,7 +105,7 @@ export function clearMmioStop(): void { mmioStop = false; }
 
 @inline export function write32(va: u64, v: u64, flags: u32): void {
   if ((va & 3) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
     if (h && !dataBigEndian()) { store<u32>(h, <u32>v); return; }
   }
   slowWrite(va, 4, v, flags);
@@ -111,7 +113,7 @@ export function clearMmioStop(): void { mmioStop = false; }
 
 @inline export function write64(va: u64, v: u64, flags: u32): void {
   if ((va & 7) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
     if (h && !dataBigEndian()) { store<u64>(h, v); return; }
   }
   slowWrite(va, 8, v, flags);
@@ -227,6 +229,8 @@ export function physRead(pa: u64, size: u32, pflags: u32): u64 {
 export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
   if (pflags & P_RAM) {
     const h = ramHost(pa);
+    // A store to a page holding translated code drops that code (docs/jit.md).
+    if (pageHasCode(h)) jitInvalidateHostPage(h);
     if (size == 8) store<u64>(h, v);
     else if (size == 4) store<u32>(h, <u32>v);
     else if (size == 2) store<u16>(h, <u16>v);

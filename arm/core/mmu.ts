@@ -7,19 +7,21 @@
 // add), and permission bits for each EL and access kind, so that the fast path is a tag
 // compare and a mask test.
 
-import { TLB_BASE, RAM_HOST_BASE } from "../abi";
+import { TLB_BASE, RAM_HOST_BASE, JIT_INFO, JI_ASID } from "../abi";
 import { getEL, getPAN } from "./state";
 import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysregs";
 import { ramBase, ramEnd, ramSize } from "./ram";
+import { pageHasCode, requestJitStop } from "./jit/marks";
 
 export const TLB_ENTRIES: u32 = 4096;
-const ENTRY_BYTES: u32 = 32;
-// Entry layout.
-const E_TAG = 0; // u64: VA >> 12
-const E_ADDEND = 8; // u64: wasm address - VA, for RAM pages
-const E_PA = 16; // u64: physical page address
-const E_FLAGS = 24; // u32: P_* bits
-const E_ASID = 28; // u32: ASID for non-global entries
+export const TLB_ENTRY_BYTES: u32 = 32;
+const ENTRY_BYTES: u32 = TLB_ENTRY_BYTES;
+// Entry layout (JIT-generated code probes it too: arm/core/jit/emit-util.ts).
+export const E_TAG = 0; // u64: VA >> 12
+export const E_ADDEND = 8; // u64: wasm address - VA, for RAM pages
+export const E_PA = 16; // u64: physical page address
+export const E_FLAGS = 24; // u32: P_* bits
+export const E_ASID = 28; // u32: ASID for non-global entries
 
 // Permission and attribute bits in E_FLAGS.
 export const P_VALID: u32 = 1 << 0;
@@ -34,6 +36,10 @@ export const P_RAM: u32 = 1 << 8; // backed by guest RAM (else the trap bus)
 export const P_DEVICE: u32 = 1 << 9; // Device memory type: unaligned accesses fault
 export const P_GLOBAL: u32 = 1 << 10;
 export const P_BLOCK: u32 = 1 << 11; // from a block or a larger-than-4K page
+// The physical page holds translated code: stores must take the slow path, which drops the
+// code (docs/jit.md, Invalidation). Set on fill from the JIT's page marks, and on every entry
+// for the page when it gets its first block.
+export const P_CODE: u32 = 1 << 12;
 // Bits 23:16 hold the MAIR attribute byte; bits 29:28 the level of the leaf descriptor.
 
 @inline export function attrOf(flags: u32): u32 { return (flags >> 16) & 0xff; }
@@ -87,20 +93,27 @@ export let curAsid: u32 = 0;
  */
 export function regimeChanged(): void {
   fetchTag = 1;
+  requestJitStop();
   const sctlr = sysregs[SCTLR_EL1];
-  mmuOn = (sctlr & 1) != 0;
+  const on = (sctlr & 1) != 0;
+  // Generated code probes the TLB whatever the MMU state (with the MMU off it holds flat
+  // entries, see tlbFillFlat), so entries never survive a change of SCTLR_EL1.M.
+  if (on != mmuOn) tlbFlushAll();
+  mmuOn = on;
   alignmentChecked = (sctlr & 2) != 0;
   bigEndianData = (sctlr & (getEL() == 0 ? (<u64>1 << 24) : (<u64>1 << 25))) != 0;
   const tcr = sysregs[TCR_EL1];
   const ttbr = (tcr & (<u64>1 << 22)) ? sysregs[TTBR1_EL1] : sysregs[TTBR0_EL1];
   const asid = <u32>(ttbr >> 48);
   curAsid = (tcr & (<u64>1 << 36)) ? asid : asid & 0xff;
+  store<u32>(JIT_INFO + JI_ASID, curAsid);
 }
 
 export function tlbFlushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_ENTRIES * ENTRY_BYTES);
   blocksCached = false;
   fetchTag = 1;
+  requestJitStop();
 }
 
 @inline function entryAddr(va: u64): usize {
@@ -169,10 +182,54 @@ function fillEntry(e: usize, tag: u64): void {
   store<u64>(e + E_TAG, tag);
   const pa = walkPa & ~<u64>0xfff;
   store<u64>(e + E_PA, pa);
-  store<u64>(e + E_ADDEND, (walkFlags & P_RAM) ? (<u64>RAM_HOST_BASE + pa - ramBase) - (tag << 12) : 0);
-  store<u32>(e + E_FLAGS, walkFlags);
+  let flags = walkFlags;
+  if (flags & P_RAM) {
+    store<u64>(e + E_ADDEND, (<u64>RAM_HOST_BASE + pa - ramBase) - (tag << 12));
+    if (pageHasCode(ramHost(pa))) flags |= P_CODE;
+  } else {
+    store<u64>(e + E_ADDEND, 0);
+  }
+  store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, currentAsid());
   if (walkFlags & P_BLOCK) blocksCached = true;
+}
+
+/**
+ * With the MMU off, fills the TLB entry for va with the flat mapping, so that the TLB probe in
+ * JIT-generated code (which does not look at the MMU state) finds RAM pages. The interpreter
+ * never reads these entries: translate() does not consult the TLB with the MMU off.
+ */
+export function tlbFillFlat(va: u64): void {
+  if (mmuOn || va < ramBase || va >= ramEnd) return;
+  const e = entryAddr(va);
+  const tag = va >> 12;
+  const pa = tag << 12;
+  store<u64>(e + E_TAG, tag);
+  store<u64>(e + E_PA, pa);
+  store<u64>(e + E_ADDEND, <u64>RAM_HOST_BASE - ramBase);
+  let flags = P_VALID | P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | P_NOT_EL0 | P_RAM | P_GLOBAL;
+  if (pageHasCode(ramHost(pa))) flags |= P_CODE;
+  store<u32>(e + E_FLAGS, flags);
+  store<u32>(e + E_ASID, 0);
+}
+
+/** Sets or clears P_CODE on every valid entry mapping the physical page `pa`. */
+export function tlbMarkCode(pa: u64, code: bool): void {
+  for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
+    const p = TLB_BASE + <usize>(i * ENTRY_BYTES);
+    const flags = load<u32>(p + E_FLAGS);
+    if ((flags & (P_VALID | P_RAM)) == (P_VALID | P_RAM) && load<u64>(p + E_PA) == pa) {
+      store<u32>(p + E_FLAGS, code ? flags | P_CODE : flags & ~P_CODE);
+    }
+  }
+}
+
+/** Clears P_CODE everywhere (the JIT dropped all its code). */
+export function tlbClearCodeMarks(): void {
+  for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
+    const p = TLB_BASE + <usize>(i * ENTRY_BYTES);
+    store<u32>(p + E_FLAGS, load<u32>(p + E_FLAGS) & ~P_CODE);
+  }
 }
 
 /**
@@ -188,6 +245,23 @@ function fillEntry(e: usize, tag: u64): void {
   const e = entryAddr(va);
   const flags = load<u32>(e + E_FLAGS);
   if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE)) == (need | P_RAM) &&
+      ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
+    return <usize>(va + load<u64>(e + E_ADDEND));
+  }
+  return 0;
+}
+
+/** tlbLookupHost for stores: pages holding translated code take the slow path. */
+@inline export function tlbLookupHostW(va: u64, need: u32): usize {
+  if (!mmuOn) {
+    const off = va - ramBase;
+    if (off >= ramSize) return 0;
+    const h = RAM_HOST_BASE + <usize>off;
+    return pageHasCode(h) ? 0 : h;
+  }
+  const e = entryAddr(va);
+  const flags = load<u32>(e + E_FLAGS);
+  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_CODE)) == (need | P_RAM) &&
       ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
     return <usize>(va + load<u64>(e + E_ADDEND));
   }
@@ -357,6 +431,7 @@ export function tlbFlushVa(va: u64, asid: i32): void {
     }
   }
   fetchTag = 1;
+  requestJitStop();
 }
 
 @inline function flushIfMatch(e: usize, asid: i32): void {
@@ -374,6 +449,7 @@ export function tlbFlushAsid(asid: u32): void {
     if ((flags & P_GLOBAL) == 0 && load<u32>(p + E_ASID) == asid) store<u32>(p + E_FLAGS, 0);
   }
   fetchTag = 1;
+  requestJitStop();
 }
 
 /**

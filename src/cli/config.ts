@@ -37,6 +37,12 @@ export interface RunConfig {
   rng: boolean;
   /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
   virtioTransport: "mmio";
+  /** Translate hot code to WebAssembly (docs/jit.md). */
+  jit: boolean;
+  /** Interpreted visits before a block is translated; undefined: the core's default. */
+  jitThreshold?: number;
+  /** Print the JIT's statistics at exit. */
+  debugJit: boolean;
 }
 
 export interface DiskConfig {
@@ -46,6 +52,9 @@ export interface DiskConfig {
 
 /** kvmtool's MAX_DISK_IMAGES. */
 export const MAX_DISKS = 4;
+
+/** Whether `lkvm run` translates hot code when neither --jit nor --no-jit is given. */
+export const JIT_BY_DEFAULT = false;
 
 const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
 
@@ -211,6 +220,14 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     );
   }
 
+  let jitThreshold: number | undefined;
+  if (argv["jit-threshold"] !== undefined) {
+    jitThreshold = Number(argv["jit-threshold"]);
+    if (!Number.isInteger(jitThreshold) || jitThreshold < 0 || jitThreshold > 0xffff_ffff) {
+      throw new ConfigError(`invalid JIT threshold '${argv["jit-threshold"]}': expected an integer from 0`);
+    }
+  }
+
   const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
@@ -237,6 +254,9 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     disks,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",
+    jit: argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
+    jitThreshold,
+    debugJit: Boolean(argv["debug-jit"]),
   };
 }
 

@@ -58,6 +58,9 @@ export const runOptions: RunOption[] = [
   { name: "debug-ioport", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed I/O ports (0x0-0xffff)" },
   { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
   { name: "debug-iodelay", type: "number", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
+  { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },
+  { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
+  { name: "jit-threshold", type: "number", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
 
   // ARM options
   { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },

@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
-import { Core, CNTFRQ_HZ } from "../../arm/cpu.ts";
+import { Core, CNTFRQ_HZ, type JitStats } from "../../arm/cpu.ts";
 import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/fdt.ts";
 import * as map from "../../arm/machine/memory-map.ts";
@@ -111,6 +111,7 @@ export class Vm extends EventEmitter<VmEvents> {
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
         counter: () => this.counter(),
       },
+      jit: { enabled: cfg.jit, threshold: cfg.jitThreshold },
     });
     this.gic = new Gicv3({
       vcpuCount: cfg.cpus,
@@ -299,15 +300,18 @@ export class Vm extends EventEmitter<VmEvents> {
         this.emit("log", `  # ${t.device.name}: not initialized by the guest; is ${t.device.kernelConfig} (and CONFIG_VIRTIO_MMIO) enabled in its kernel?`);
       }
     }
+    if (this.cfg.debugJit) for (const line of describeJitStats(this.core)) this.emit("log", line);
     return this.exit!;
   }
 
   /**
    * Devices' writes into guest RAM (virtio buffers and used rings) all end here, through
-   * this.memory. This is where the JIT must drop translated code in [gpa, gpa + lengthBytes)
-   * (docs/jit.md, "Invalidation"); the interpreter has nothing to do.
+   * this.memory: the JIT drops translated code in [gpa, gpa + lengthBytes) (docs/jit.md,
+   * "Invalidation").
    */
-  guestMemoryWritten(_gpa: number, _lengthBytes: number): void {}
+  guestMemoryWritten(gpa: number, lengthBytes: number): void {
+    this.core.jitInvalidate(gpa, lengthBytes);
+  }
 
   private wakeIfDue(v: Vcpu): boolean {
     if ((v.irqLines & (IRQ_LINE | FIQ_LINE)) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;
@@ -420,6 +424,21 @@ export class Vm extends EventEmitter<VmEvents> {
     },
     systemEvent: (kind) => this.stop(kind === "off" ? "poweroff" : "reset"),
   };
+}
+
+/** --debug-jit: what the JIT did, as a few log lines. */
+export function describeJitStats(core: Core): string[] {
+  if (!core.jitEnabled) return ["  # JIT: off (--no-jit)"];
+  const s: JitStats = core.jitStats();
+  const total = s.insnsJit + s.insnsInterpreted;
+  const pct = (part: bigint | number, whole: bigint | number) =>
+    Number(whole) === 0 ? "0.0%" : `${((Number(part) / Number(whole)) * 100).toFixed(1)}%`;
+  return [
+    `  # JIT: ${s.modules} modules, ${s.blocks} blocks, ${(s.bytes / 1024).toFixed(1)} KiB of wasm, ${s.compileMs.toFixed(1)} ms translating and compiling`,
+    `  # JIT: ${total} instructions, ${pct(s.insnsJit, total)} in translated blocks; ` +
+      `${pct(s.insnsInline, s.insnsInline + s.insnsFallback)} of translated instructions inline (${s.insnsInline} inline, ${s.insnsFallback} through jitExec)`,
+    `  # JIT: ${s.lookups} block lookups, ${pct(s.hits, s.lookups)} ran a block; ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
+  ];
 }
 
 function readImage(path: string, what: string): Uint8Array {

@@ -2,6 +2,10 @@
 // reference harness runs it under qemu-aarch64 — at EL0, with only the CODE and DATA pages
 // mapped (identity, 4 KiB pages), Linux's user-mode SCTLR settings and TBI0 — and turns the
 // exception that ends it into the signal Linux would deliver.
+//
+// With the JIT (`runOnCore(k, { jit: true })`, or every call when LKVM_DIFF_JIT=1 is set in the
+// environment) the case runs as translated code: threshold 0 and eager translation, so every
+// block is translated before it first runs (docs/jit.md, Measuring).
 
 import * as abi from "../../arm/abi.ts";
 import { Core, type CoreHost } from "../../arm/cpu.ts";
@@ -35,7 +39,16 @@ const host: CoreHost = {
   counter: () => 0,
 };
 
-let core: Core | undefined;
+/** One core for interpreted runs, one for runs with the JIT forced on. */
+const cores: { interp?: Core; jit?: Core } = {};
+
+/** LKVM_DIFF_JIT=1: every case runs through the JIT unless the caller says otherwise. */
+export const JIT_BY_ENV = process.env.LKVM_DIFF_JIT === "1";
+
+export interface RunOptions {
+  /** Run the case as translated code (JIT threshold 0, eager translation). */
+  jit?: boolean;
+}
 
 function pageDescriptor(pa: number, el0Writable: boolean, el0Exec: boolean, el1Only: boolean): bigint {
   const ap = el1Only ? 0n : el0Writable ? 1n : 3n; // AP[2:1]
@@ -67,10 +80,23 @@ function buildVectors(c: Core): void {
   c.writePhys(VECTORS, words);
 }
 
-function setup(): Core {
+/** The core the runner uses for interpreted (jit = false) or translated runs. */
+export function runnerCore(jit: boolean): Core {
+  return setup(jit);
+}
+
+function setup(jit: boolean): Core {
+  let core = jit ? cores.jit : cores.interp;
   if (!core) {
-    core = new Core({ ramBase: RAM_BASE, ramSizeBytes: RAM_SIZE, host });
+    core = new Core({
+      ramBase: RAM_BASE,
+      ramSizeBytes: RAM_SIZE,
+      host,
+      jit: jit ? { enabled: true, threshold: 0, eager: true } : undefined,
+    });
     buildVectors(core);
+    if (jit) cores.jit = core;
+    else cores.interp = core;
   }
   return core;
 }
@@ -134,8 +160,8 @@ function signalFor(esr: number): { signal: number; sigCode: number; hasAddr: boo
 }
 
 /** Runs one case on the core and reports it in the reference harness's terms. */
-export function runOnCore(k: Case): Result {
-  const c = setup();
+export function runOnCore(k: Case, opts: RunOptions = {}): Result {
+  const c = setup(opts.jit ?? JIT_BY_ENV);
   loadCase(c, k);
   const exit = c.run(BUDGET);
   let signal: number = SIG.TIMEOUT;

@@ -1,0 +1,219 @@
+// The JIT's bookkeeping (docs/jit.md): the block map (key -> table slot), the heat table and
+// the translation queue, the per-page chains that invalidation walks, and the table slots.
+//
+// A key is the wasm address of a block's first instruction (so: its physical address) with
+// the EL in bit 0 and data big-endianness in bit 1: what translation depends on besides the
+// bytes. All structures live in the JIT region of linear memory (arm/abi.ts).
+
+import {
+  JIT_MAP, JIT_MAP_ENTRIES, JIT_HEAT, JIT_HEAT_ENTRIES, JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_PAGES,
+  JIT_PAGES_SIZE, JIT_SLOT_BASE, JIT_SLOTS, JIT_INFO, JI_QUEUED, JI_FLUSHES, JI_INVALIDATIONS,
+  JI_DEAD, JIT_FREE_SLOTS, JIT_DEAD_SLOTS, JIT_DEAD_ENTRIES, RAM_HOST_BASE,
+} from "../../abi";
+import { pageSlot, requestJitStop } from "./marks";
+import { tlbMarkCode, tlbClearCodeMarks } from "../mmu";
+import { ramBase, ramSize } from "../ram";
+
+// ---- configuration (set by the VMM through jitConfigure) ----
+export let jitEnabled: bool = false;
+/** Interpreted visits of a block start before it is queued (0: queue at the first). */
+export let jitThreshold: u32 = 50;
+/** Stop run() with EXIT_JIT as soon as a block is queued (tests: translate before running). */
+export let jitEager: bool = false;
+
+export function configure(enabled: bool, threshold: u32, eager: bool): void {
+  jitEnabled = enabled;
+  jitThreshold = threshold;
+  jitEager = eager;
+}
+
+// ---- the block map: open addressing, linear probing; a key once inserted stays (a dropped
+// block keeps its key with slot 0, and is reused if the key is translated again) ----
+export const B_KEY: usize = 0; // u32: key (0: empty)
+export const B_SLOT: usize = 4; // u32: table slot of the block function (0: no live block)
+export const B_LEN: usize = 8; // u32: instructions in the block
+export const B_NEXT: usize = 12; // u32: next block of the same page (map index + 1; 0 ends)
+const ENTRY_BYTES: usize = 16;
+const MAP_ENTRIES: u32 = JIT_MAP_ENTRIES;
+const SLOT_END: u32 = JIT_SLOT_BASE + JIT_SLOTS;
+const QUEUE_ENTRIES: u32 = JIT_QUEUE_ENTRIES;
+const MAP_MASK: u32 = JIT_MAP_ENTRIES - 1;
+const MAP_SHIFT: u32 = 32 - ctz<u32>(JIT_MAP_ENTRIES);
+/** Keys in the map; the cache is dropped before it passes half the capacity. */
+let mapUsed: u32 = 0;
+
+// ---- table slots: never used ones from nextSlot up, and a stack of slots of dropped blocks.
+// A dropped block's slot also goes on the dead list, for the VMM to clear, so that its module
+// can be collected once no slot refers to it ----
+let nextSlot: u32 = JIT_SLOT_BASE;
+let freeSlots: u32 = 0;
+const DEAD_ENTRIES: u32 = JIT_DEAD_ENTRIES;
+
+/** A table slot for a new block function (cacheHasRoom said there is one). */
+export function allocSlot(): u32 {
+  if (freeSlots != 0) {
+    freeSlots--;
+    return load<u32>(JIT_FREE_SLOTS + (<usize>freeSlots << 2));
+  }
+  return nextSlot++;
+}
+
+function releaseSlot(slot: u32): void {
+  store<u32>(JIT_FREE_SLOTS + (<usize>freeSlots << 2), slot);
+  freeSlots++;
+  const dead = load<u32>(JIT_INFO + JI_DEAD);
+  if (dead < DEAD_ENTRIES) {
+    store<u32>(JIT_DEAD_SLOTS + (<usize>dead << 2), slot);
+    store<u32>(JIT_INFO + JI_DEAD, dead + 1);
+  }
+}
+
+@inline export function blockKey(host: usize, el: u32, bigEndian: bool): u32 {
+  return <u32>host | el | (bigEndian ? 2 : 0);
+}
+
+@inline function entryAt(index: u32): usize {
+  return JIT_MAP + <usize>index * ENTRY_BYTES;
+}
+
+/** The map entry for key (live or dropped), or 0. */
+@inline export function findBlock(key: u32): usize {
+  let i = (key * 0x9e3779b1) >>> MAP_SHIFT;
+  while (true) {
+    const e = entryAt(i);
+    const k = load<u32>(e + B_KEY);
+    if (k == key) return e;
+    if (k == 0) return 0;
+    i = (i + 1) & MAP_MASK;
+  }
+  return 0;
+}
+
+/** Whether `count` more blocks fit without dropping the cache. */
+export function cacheHasRoom(count: u32): bool {
+  return freeSlots + (SLOT_END - nextSlot) >= count && (mapUsed + count) * 2 <= MAP_ENTRIES;
+}
+
+/** Records a translated block whose function is in table slot `slot`. */
+export function insertBlock(key: u32, slot: u32, len: u32): void {
+  let i = (key * 0x9e3779b1) >>> MAP_SHIFT;
+  let e: usize = 0;
+  while (true) {
+    e = entryAt(i);
+    const k = load<u32>(e + B_KEY);
+    if (k == key) break;
+    if (k == 0) {
+      store<u32>(e + B_KEY, key);
+      mapUsed++;
+      break;
+    }
+    i = (i + 1) & MAP_MASK;
+  }
+  store<u32>(e + B_SLOT, slot);
+  store<u32>(e + B_LEN, len);
+  // Chain it into its page; the page's first block marks the page as code.
+  const ps = pageSlot(<usize>(key & ~3));
+  const head = load<u32>(ps);
+  if (head == 0) tlbMarkCode(hostToPa(<usize>(key & ~3)), true);
+  store<u32>(e + B_NEXT, head);
+  store<u32>(ps, i + 1);
+}
+
+@inline function hostToPa(host: usize): u64 {
+  return (<u64>(host - RAM_HOST_BASE) + ramBase) & ~<u64>0xfff;
+}
+
+// ---- heat and the queue ----
+const HEAT_MASK: u32 = JIT_HEAT_ENTRIES - 1;
+let queued: u32 = 0;
+/** Queue length at which run() stops early so the VMM translates without waiting for the slice end. */
+const QUEUE_DRAIN_AT: u32 = QUEUE_ENTRIES / 2;
+
+/**
+ * Counts one interpreted visit of a block start. Returns true when run() should stop with
+ * EXIT_JIT so that the queue is translated now.
+ */
+export function countHeat(key: u32): bool {
+  const h = JIT_HEAT + (<usize>((key * 0x85ebca6b) >>> 20 & HEAT_MASK) << 3);
+  let count: u32 = 1;
+  if (load<u32>(h) == key) count = load<u32>(h + 4) + 1;
+  else store<u32>(h, key);
+  if (count > jitThreshold) {
+    count = 0;
+    if (queued < QUEUE_ENTRIES) {
+      store<u32>(JIT_QUEUE + (<usize>queued << 2), key);
+      queued++;
+      store<u32>(JIT_INFO + JI_QUEUED, queued);
+    }
+    store<u32>(h + 4, count);
+    return jitEager || queued >= QUEUE_DRAIN_AT;
+  }
+  store<u32>(h + 4, count);
+  return false;
+}
+
+@inline export function queueLength(): u32 {
+  return queued;
+}
+
+@inline export function queuedKey(i: u32): u32 {
+  return load<u32>(JIT_QUEUE + (<usize>i << 2));
+}
+
+/** Removes the first `n` keys of the queue. */
+export function dequeue(n: u32): void {
+  if (n >= queued) {
+    queued = 0;
+  } else {
+    memory.copy(JIT_QUEUE, JIT_QUEUE + (<usize>n << 2), <usize>(queued - n) << 2);
+    queued -= n;
+  }
+  store<u32>(JIT_INFO + JI_QUEUED, queued);
+}
+
+// ---- dropping code ----
+
+/** Drops every block (the cache is full, or IC IALLU). The VMM clears the table slots. */
+export function flushAll(): void {
+  memory.fill(JIT_MAP, 0, <usize>JIT_MAP_ENTRIES * ENTRY_BYTES);
+  memory.fill(JIT_HEAT, 0, <usize>JIT_HEAT_ENTRIES * 8);
+  memory.fill(JIT_PAGES, 0, min<usize>(JIT_PAGES_SIZE, <usize>(ramSize >> 12) << 2));
+  mapUsed = 0;
+  nextSlot = JIT_SLOT_BASE;
+  freeSlots = 0;
+  store<u32>(JIT_INFO + JI_DEAD, 0); // the VMM clears every slot after a flush
+  tlbClearCodeMarks();
+  requestJitStop();
+  store<u32>(JIT_INFO + JI_FLUSHES, load<u32>(JIT_INFO + JI_FLUSHES) + 1);
+}
+
+/** Drops the blocks of the guest RAM page holding wasm address `host`. */
+export function jitInvalidateHostPage(host: usize): void {
+  const ps = pageSlot(host);
+  let link = load<u32>(ps);
+  if (link == 0) return;
+  while (link != 0) {
+    const e = entryAt(link - 1);
+    releaseSlot(load<u32>(e + B_SLOT));
+    store<u32>(e + B_SLOT, 0);
+    link = load<u32>(e + B_NEXT);
+    store<u32>(e + B_NEXT, 0);
+  }
+  store<u32>(ps, 0);
+  tlbMarkCode(hostToPa(host), false);
+  requestJitStop();
+  store<u32>(JIT_INFO + JI_INVALIDATIONS, load<u32>(JIT_INFO + JI_INVALIDATIONS) + 1);
+}
+
+/** Drops the blocks of every page overlapping guest physical [pa, pa + lengthBytes) in RAM. */
+export function invalidatePhysRange(pa: u64, lengthBytes: u64): void {
+  if (lengthBytes == 0) return;
+  let start = pa < ramBase ? ramBase : pa;
+  const endPa = pa + lengthBytes;
+  const ramEndPa = ramBase + ramSize;
+  const stop = endPa > ramEndPa ? ramEndPa : endPa;
+  start &= ~<u64>0xfff;
+  for (let p = start; p < stop; p += 0x1000) {
+    jitInvalidateHostPage(RAM_HOST_BASE + <usize>(p - ramBase));
+  }
+}
