@@ -18,6 +18,7 @@ import {
   ACC_READ, ACC_WRITE, P_VALID, P_R1, P_R0, P_NOT_EL0,
 } from "../mmu";
 import { dataAbort, faulted } from "../exceptions";
+import { jitInvalidateAll, jitInvalidateVa } from "../jit/cache";
 
 // ---- branches ----
 
@@ -192,12 +193,15 @@ export function exec_SYS(op1: u32, crn: u32, crm: u32, op2: u32, rt: u32): void 
   const sctlr = sysregs[SCTLR_EL1];
   const uci = (sctlr & (1 << 26)) != 0;
   switch (op) {
-    // Instruction cache: the interpreter caches no instructions.
+    // Instruction cache: the interpreter caches no instructions, the JIT drops translated code
+    // (docs/jit.md, Invalidation).
     case sysOp(0, 7, 1, 0): // IC IALLUIS
     case sysOp(0, 7, 5, 0): // IC IALLU
+      jitInvalidateAll();
       return;
     case sysOp(3, 7, 5, 1): // IC IVAU
       if (el == 0 && !uci) { trapSys(op, rt); return; }
+      jitInvalidateVa(getX(rt));
       return;
     // Data cache by VA: the address is checked as the access would be; no cache to maintain.
     case sysOp(0, 7, 6, 1): // DC IVAC: needs write permission

@@ -11,7 +11,7 @@ import {
   JI_DEAD, JIT_FREE_SLOTS, JIT_DEAD_SLOTS, JIT_DEAD_ENTRIES, RAM_HOST_BASE,
 } from "../../abi";
 import { pageSlot, requestJitStop } from "./marks";
-import { tlbMarkCode, tlbClearCodeMarks } from "../mmu";
+import { tlbMarkCode, tlbClearCodeMarks, translate, walkFlags, walkPa, ramHost, ACC_READ, P_VALID, P_RAM } from "../mmu";
 import { ramBase, ramSize } from "../ram";
 
 // ---- configuration (set by the VMM through jitConfigure) ----
@@ -203,6 +203,20 @@ export function jitInvalidateHostPage(host: usize): void {
   tlbMarkCode(hostToPa(host), false);
   requestJitStop();
   store<u32>(JIT_INFO + JI_INVALIDATIONS, load<u32>(JIT_INFO + JI_INVALIDATIONS) + 1);
+}
+
+/** IC IALLU(IS): drops every block. */
+export function jitInvalidateAll(): void {
+  if (jitEnabled) flushAll();
+}
+
+/**
+ * IC IVAU: drops the blocks of the page holding va, if it translates (no permission is needed,
+ * and a translation failure is no fault: the line is simply not cached).
+ */
+export function jitInvalidateVa(va: u64): void {
+  if (!jitEnabled || !translate(va, ACC_READ, P_VALID) || (walkFlags & P_RAM) == 0) return;
+  jitInvalidateHostPage(ramHost(walkPa));
 }
 
 /** Drops the blocks of every page overlapping guest physical [pa, pa + lengthBytes) in RAM. */
