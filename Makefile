@@ -56,6 +56,9 @@ build/tools/%.mjs: tools/%.ts $(ALL_TS) node_modules/.stamp
 	  --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" --outfile=$@
 
 # The JIT's emitters (arm/core/jit/*.ts) decide which rows get inline code in gen/emit.ts.
+# Tools that run the VMM (the benchmark) bundle the core too.
+build/tools/bench.mjs: build/core.wasm
+
 arm/core/gen/decoder.ts: $(DECODE_SRC) $(wildcard arm/core/jit/*.ts) build/tools/gen-decoder.mjs
 	node build/tools/gen-decoder.mjs arm/core/gen arm/core/jit
 

@@ -97,6 +97,7 @@ export const JIT_SLOTS = 0x8000;
 // JIT_INFO fields.
 export const JI_MODULE_LEN = 0x00; // u32: bytes of the module the last jitBuild() wrote
 export const JI_MODULE_FUNCS = 0x4c; // u32: functions that module exports ("0", "1", …)
+export const JI_LIMIT = 0x50; // u32: instructions the block being called may retire (its loops check it)
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -4,7 +4,7 @@
 import {
   ACTIVE_STATE, PC, HALTED, IRQ_LINES, PSTATE_IL, INSNS_RETIRED, EXIT_RECORD, EXIT_REASON,
   EXIT_IMM, EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT, EXIT_JIT,
-  JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS,
+  JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS, JI_LIMIT,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
 import { execute } from "./gen/decoder";
@@ -78,6 +78,8 @@ export function run(budget: u32): u32 {
           if (load<u32>(e + B_LEN) <= budget - n) {
             clearJitStop();
             jitHits++;
+            // A looping block iterates while it stays within this (docs/jit.md).
+            store<u32>(JIT_INFO + JI_LIMIT, min<u32>(budget - n, TIMER_POLL_INTERVAL));
             const retired = <u32>call_indirect<i32>(slot, pc);
             n += retired;
             jitInsns += retired;

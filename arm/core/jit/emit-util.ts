@@ -6,12 +6,18 @@
 // Stack conventions: a `begin…` helper pushes the address operand of a store, the emitter
 // pushes the value, and the matching `end…` helper emits the store.
 
-import { ACTIVE_STATE, X_REGS, SP_SLOT, PC, NZCV } from "../../abi";
+import { ACTIVE_STATE, X_REGS, SP_SLOT, PC, NZCV, TLB_BASE, JIT_INFO, JI_ASID, JI_LIMIT } from "../../abi";
 import {
-  byte, i32Const, i64Const, localGet, call, memOp, ifVoid, end, op,
+  byte, u32leb, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF,
   OP_I64_LOAD, OP_I32_LOAD, OP_I64_STORE, OP_I32_STORE, OP_I64_ADD, OP_RETURN, OP_DROP,
-  OP_I64_EXTEND_I32_U,
+  OP_I64_EXTEND_I32_U, OP_I32_ADD, OP_I32_SUB, OP_I64_SUB, OP_I32_AND, OP_I64_AND, OP_I32_OR,
+  OP_I64_OR, OP_I32_XOR, OP_I64_XOR, OP_I32_SHL, OP_I64_SHL, OP_I32_SHR_U, OP_I64_SHR_U,
+  OP_I32_SHR_S, OP_I64_SHR_S, OP_I32_ROTR, OP_I64_ROTR, OP_I32_MUL, OP_I64_MUL, OP_I32_EQZ,
+  OP_I64_EQZ, OP_I32_EQ, OP_I64_EQ, OP_I32_NE, OP_I64_NE, OP_I32_LT_S, OP_I64_LT_S, OP_I32_LT_U,
+  OP_I64_LT_U, OP_I32_GE_U, OP_I64_GE_U, OP_I32_WRAP_I64, OP_ELSE, OP_I64_LOAD8_U,
+  OP_I64_LOAD16_U, OP_I64_LOAD32_U, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
 } from "./wasm-encoder";
+import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
 
 // ---- imports of a generated module (function indices) ----
 /** jitExec(op, insn, pc) -> i32: runs one instruction in the interpreter; 1 = leave the block. */
@@ -26,7 +32,33 @@ export const L_PC: u32 = 0;
 export const L_I64_FIRST: u32 = 1;
 export const L_I64_COUNT: u32 = 6;
 export const L_I32_FIRST: u32 = L_I64_FIRST + L_I64_COUNT;
-export const L_I32_COUNT: u32 = 6;
+export const L_I32_COUNT: u32 = 7;
+// Their uses: i64 operands and result, the address of a memory access, scratch; i32 ones for
+// 32-bit operands (W registers), the TLB entry, and scratch.
+export const L_A: u32 = 1;
+export const L_B: u32 = 2;
+export const L_R: u32 = 3;
+export const L_VA: u32 = 4;
+export const L_T: u32 = 5;
+export const L_U: u32 = 6;
+export const L_A32: u32 = 7;
+export const L_B32: u32 = 8;
+export const L_R32: u32 = 9;
+export const L_E: u32 = 10;
+export const L_F: u32 = 11;
+export const L_N: u32 = 12;
+/** In a looping block: instructions retired by the iterations before this one. */
+export const L_COUNT: u32 = 13;
+
+/** Operand width: W (32-bit, computed in i32) or X (64-bit, in i64). */
+export type Width = u32;
+export const W32: Width = 0;
+export const W64: Width = 1;
+
+/** The local holding operand a, b or the result r for a width. */
+@inline export function la(w: Width): u32 { return w ? L_A : L_A32; }
+@inline export function lb(w: Width): u32 { return w ? L_B : L_B32; }
+@inline export function lr(w: Width): u32 { return w ? L_R : L_R32; }
 
 // ---- the instruction being translated ----
 export let curIndex: u32 = 0;
@@ -36,9 +68,19 @@ export let curInsn: u32 = 0;
 export let curEl: u32 = 0;
 export let curBigEndian: bool = false;
 
-export function setBlockContext(el: u32, bigEndian: bool): void {
+/**
+ * Loop mode: the block ends in a branch back to its own start, and its body sits in a wasm
+ * `loop` so that it iterates without returning to the run loop (see emitBranchTo). The
+ * translator learns this from a first emission (selfLoopSeen) and emits the block again.
+ */
+export let loopMode: bool = false;
+export let selfLoopSeen: bool = false;
+
+export function setBlockContext(el: u32, bigEndian: bool, loop: bool): void {
   curEl = el;
   curBigEndian = bigEndian;
+  loopMode = loop;
+  selfLoopSeen = false;
 }
 
 export function setInsnContext(index: u32, opNumber: u32, insn: u32): void {
@@ -59,10 +101,57 @@ export function pushPc(delta: i64): void {
   }
 }
 
+/** Pushes the instructions retired up to and including this one. */
+export function pushRetired(): void {
+  i32Const(<i32>(curIndex + 1));
+  if (loopMode) {
+    localGet(L_COUNT);
+    op(OP_I32_ADD);
+  }
+}
+
 /** Returns from the block with the instructions retired up to and including this one. */
 export function returnRetired(): void {
-  i32Const(<i32>(curIndex + 1));
+  pushRetired();
   op(OP_RETURN);
+}
+
+/**
+ * A taken branch to pc + offset from the last instruction of the block, at wasm nesting depth
+ * `depth` below the block's body (0 directly in it, 1 inside one `if`…). A branch back to the
+ * block's start iterates in loop mode while another iteration fits in the limit the run loop
+ * set (JI_LIMIT: what is left of the budget, at most one timer-poll interval); otherwise, and
+ * for any other target, it stores the target as the PC and returns.
+ */
+export function emitBranchTo(offset: i64, depth: u32): void {
+  if (offset == -(<i64>curIndex << 2)) {
+    selfLoopSeen = true;
+    if (loopMode) {
+      const len = curIndex + 1;
+      localGet(L_COUNT);
+      i32Const(<i32>len);
+      op(OP_I32_ADD);
+      localTee(L_COUNT);
+      i32Const(<i32>len);
+      op(OP_I32_ADD);
+      i32Const(0);
+      memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
+      byte(0x4d); // i32.le_u
+      byte(OP_BR_IF);
+      u32leb(depth);
+      // Out of budget: continue at the block's start next time.
+      beginSetPc();
+      localGet(L_PC);
+      endSetPc();
+      localGet(L_COUNT);
+      op(OP_RETURN);
+      return;
+    }
+  }
+  beginSetPc();
+  pushPc(offset);
+  endSetPc();
+  returnRetired();
 }
 
 /** The address operand for endSetPc(). */
@@ -180,5 +269,202 @@ export function endSetNZCV(): void {
   memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
 }
 
-// Keep `byte` referenced for emitters that write raw opcodes through this module.
-@inline export function raw(b: u32): void { byte(b); }
+// ---- typed operations: one helper per operation, the width picks the i32 or i64 opcode ----
+
+@inline export function tOp(w: Width, op32: u32, op64: u32): void { byte(w ? op64 : op32); }
+export function tConst(w: Width, v: i64): void {
+  if (w) i64Const(v);
+  else i32Const(<i32>v);
+}
+@inline export function tAdd(w: Width): void { tOp(w, OP_I32_ADD, OP_I64_ADD); }
+@inline export function tSub(w: Width): void { tOp(w, OP_I32_SUB, OP_I64_SUB); }
+@inline export function tAnd(w: Width): void { tOp(w, OP_I32_AND, OP_I64_AND); }
+@inline export function tOr(w: Width): void { tOp(w, OP_I32_OR, OP_I64_OR); }
+@inline export function tXor(w: Width): void { tOp(w, OP_I32_XOR, OP_I64_XOR); }
+@inline export function tShl(w: Width): void { tOp(w, OP_I32_SHL, OP_I64_SHL); }
+@inline export function tShrU(w: Width): void { tOp(w, OP_I32_SHR_U, OP_I64_SHR_U); }
+@inline export function tShrS(w: Width): void { tOp(w, OP_I32_SHR_S, OP_I64_SHR_S); }
+@inline export function tRotr(w: Width): void { tOp(w, OP_I32_ROTR, OP_I64_ROTR); }
+@inline export function tMul(w: Width): void { tOp(w, OP_I32_MUL, OP_I64_MUL); }
+@inline export function tEqz(w: Width): void { tOp(w, OP_I32_EQZ, OP_I64_EQZ); }
+@inline export function tEq(w: Width): void { tOp(w, OP_I32_EQ, OP_I64_EQ); }
+@inline export function tNe(w: Width): void { tOp(w, OP_I32_NE, OP_I64_NE); }
+@inline export function tLtS(w: Width): void { tOp(w, OP_I32_LT_S, OP_I64_LT_S); }
+@inline export function tLtU(w: Width): void { tOp(w, OP_I32_LT_U, OP_I64_LT_U); }
+@inline export function tGeU(w: Width): void { tOp(w, OP_I32_GE_U, OP_I64_GE_U); }
+
+/** Pushes Xn (w = 64) or Wn (w = 32); register 31 is the zero register. */
+export function pushReg(w: Width, n: u32): void {
+  if (w) pushX(n);
+  else pushW(n);
+}
+
+/** Pushes Xn|SP or Wn|WSP. */
+export function pushRegSP(w: Width, n: u32): void {
+  if (w) pushXSP(n);
+  else pushWSP(n);
+}
+
+/** Writes the value on the stack to Xn or Wn (zero-extended); discarded for register 31. */
+export function endSetReg(w: Width, n: u32): void {
+  if (w) endSetX(n);
+  else endSetW(n);
+}
+
+/** Writes the value on the stack to Xn|SP or Wn|WSP (zero-extended). */
+export function endSetRegSP(w: Width, n: u32): void {
+  if (w) endSetXSP(n);
+  else endSetWSP(n);
+}
+
+/** Pushes a shifted register operand: LSL, LSR, ASR or ROR by a constant amount. */
+export function pushShifted(w: Width, n: u32, shift: u32, amount: u32): void {
+  pushReg(w, n);
+  if (amount == 0 || n == 31) return;
+  tConst(w, amount);
+  if (shift == 0) tShl(w);
+  else if (shift == 1) tShrU(w);
+  else if (shift == 2) tShrS(w);
+  else tRotr(w);
+}
+
+// ---- NZCV ----
+
+/** Stores NZCV for the add (sub = false) or subtract of locals a and b with result r. */
+export function emitAddSubFlags(w: Width, sub: bool): void {
+  const a = la(w);
+  const b = lb(w);
+  const r = lr(w);
+  beginSetNZCV();
+  localGet(r); tConst(w, 0); tLtS(w); i32Const(31); op(OP_I32_SHL); // N
+  localGet(r); tEqz(w); i32Const(30); op(OP_I32_SHL); op(OP_I32_OR); // Z
+  if (sub) { localGet(a); localGet(b); tGeU(w); } // C: no borrow
+  else { localGet(r); localGet(a); tLtU(w); } // C: carry out
+  i32Const(29); op(OP_I32_SHL); op(OP_I32_OR);
+  // V: the operands' signs agree (add) or differ (sub), and the result's differs from a's.
+  localGet(a); localGet(b); tXor(w);
+  if (!sub) { tConst(w, -1); tXor(w); }
+  localGet(a); localGet(r); tXor(w); tAnd(w);
+  tConst(w, 0); tLtS(w); i32Const(28); op(OP_I32_SHL); op(OP_I32_OR);
+  endSetNZCV();
+}
+
+/** Stores NZCV for a logical result in local r: N and Z from it, C = V = 0. */
+export function emitLogicFlags(w: Width): void {
+  const r = lr(w);
+  beginSetNZCV();
+  localGet(r); tConst(w, 0); tLtS(w); i32Const(31); op(OP_I32_SHL);
+  localGet(r); tEqz(w); i32Const(30); op(OP_I32_SHL); op(OP_I32_OR);
+  endSetNZCV();
+}
+
+/** Pushes (i32, 0 or 1) ConditionHolds(cond) on the current NZCV. */
+export function pushCondition(cond: u32): void {
+  const base = cond >> 1;
+  if (base == 7) {
+    i32Const(1);
+    return;
+  }
+  pushNZCV();
+  switch (base) {
+    case 0: i32Const(30); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // EQ: Z
+    case 1: i32Const(29); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // CS: C
+    case 2: i32Const(31); op(OP_I32_SHR_U); break; // MI: N
+    case 3: i32Const(28); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // VS: V
+    case 4: i32Const(29); op(OP_I32_SHR_U); i32Const(3); op(OP_I32_AND); i32Const(1); op(OP_I32_EQ); break; // HI: C && !Z
+    case 5: // GE: N == V
+      localTee(L_N); i32Const(31); op(OP_I32_SHR_U);
+      localGet(L_N); i32Const(28); op(OP_I32_SHR_U); op(OP_I32_XOR); i32Const(1); op(OP_I32_AND); op(OP_I32_EQZ);
+      break;
+    default: // GT: N == V && !Z
+      localTee(L_N); i32Const(31); op(OP_I32_SHR_U);
+      localGet(L_N); i32Const(28); op(OP_I32_SHR_U); op(OP_I32_XOR);
+      localGet(L_N); i32Const(30); op(OP_I32_SHR_U); op(OP_I32_OR); i32Const(1); op(OP_I32_AND); op(OP_I32_EQZ);
+  }
+  if ((cond & 1) != 0) op(OP_I32_EQZ);
+}
+
+// ---- memory: the inline TLB probe (docs/jit.md) ----
+
+/**
+ * Emits a load or store of `size` bytes (1, 2, 4, 8) at the address in local L_VA, with the
+ * rest of `count` consecutive accesses (count = 2 for pairs): when the TLB entry of the page
+ * allows the access at the block's EL, the page is RAM of Normal memory (and, for stores, holds
+ * no translated code), the address is aligned to `size` and the `count` accesses stay in the
+ * page, runs `fast` (which finds the page's wasm address minus the VA in local L_T); otherwise
+ * re-runs the whole instruction through jitExecMiss (which also fills the TLB, for the next
+ * time). Big-endian blocks always take jitExec. Returns false when the caller must fall back
+ * entirely (big-endian).
+ */
+export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
+  if (curBigEndian) return false;
+  const need: u32 = P_VALID | (curEl == 0 ? (isWrite ? P_R0 << 1 : P_R0) : (isWrite ? P_R1 << 1 : P_R1));
+  const mask: u32 = need | P_RAM | P_DEVICE | (isWrite ? P_CODE : 0);
+  // e = (va >> 12) & (TLB_ENTRIES - 1), scaled: the entry's offset from TLB_BASE.
+  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64);
+  i32Const(<i32>(TLB_ENTRIES - 1)); op(OP_I32_AND); i32Const(5); op(OP_I32_SHL); localSet(L_E);
+  // The tag matches.
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_TAG);
+  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I64_EQ);
+  // The permissions and memory type allow it.
+  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_FLAGS); localTee(L_F);
+  i32Const(<i32>mask); op(OP_I32_AND); i32Const(<i32>(need | P_RAM)); op(OP_I32_EQ); op(OP_I32_AND);
+  // The entry is global or of the current ASID.
+  localGet(L_F); i32Const(<i32>ctz<u32>(P_GLOBAL)); op(OP_I32_SHR_U);
+  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_ASID);
+  i32Const(0); memOp(OP_I32_LOAD, 2, JIT_INFO + JI_ASID); op(OP_I32_EQ); op(OP_I32_OR); op(OP_I32_AND);
+  // Aligned, and the accesses stay in the page.
+  if (size > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(size - 1)); op(OP_I32_AND); op(OP_I32_EQZ); op(OP_I32_AND);
+  }
+  if (count > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
+    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+  }
+  if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
+  ifVoid();
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localSet(L_T);
+  return true;
+}
+
+/** Closes beginFastAccess: the slow path re-runs the instruction. */
+export function endFastAccess(): void {
+  byte(OP_ELSE);
+  i32Const(<i32>curOp);
+  i32Const(<i32>curInsn);
+  pushPc(0);
+  localGet(L_VA);
+  call(F_MISS);
+  ifVoid();
+  returnRetired();
+  end();
+  end();
+}
+
+/** Pushes the i32 wasm address of L_VA + offset inside the fast path. */
+export function pushHost(offset: u32): void {
+  localGet(L_VA);
+  localGet(L_T);
+  op(OP_I64_ADD);
+  op(OP_I32_WRAP_I64);
+  if (offset != 0) {
+    i32Const(<i32>offset);
+    op(OP_I32_ADD);
+  }
+}
+
+/** Loads (zero-extended to i64) `size` bytes from the i32 address on the stack. */
+export function loadZx64(size: u32): void {
+  if (size == 8) memOp(OP_I64_LOAD, 3, 0);
+  else if (size == 4) memOp(OP_I64_LOAD32_U, 2, 0);
+  else if (size == 2) memOp(OP_I64_LOAD16_U, 1, 0);
+  else memOp(OP_I64_LOAD8_U, 0, 0);
+}
+
+/** Stores the low `size` bytes of the i64 on the stack at the i32 address below it. */
+export function storeN64(size: u32): void {
+  if (size == 8) memOp(OP_I64_STORE, 3, 0);
+  else if (size == 4) memOp(OP_I64_STORE32, 2, 0);
+  else if (size == 2) memOp(OP_I64_STORE16, 1, 0);
+  else memOp(OP_I64_STORE8, 0, 0);
+}

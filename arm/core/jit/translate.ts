@@ -12,7 +12,7 @@ import {
   JI_BYTES, JI_EMITTED, JI_FALLBACK, JIT_NEW_SLOTS,
 } from "../../abi";
 import {
-  pos, encoderStart, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize,
+  pos, encoderStart, rewind, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize, OP_LOOP, T_VOID,
   name, numberName, header, op, end,
   SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_EXPORT, SEC_CODE, T_I32, T_I64, T_FUNC,
   IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, OP_I64_ADD,
@@ -22,8 +22,8 @@ import {
   B_SLOT,
 } from "./cache";
 import {
-  L_PC, L_I64_COUNT, L_I32_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
-  beginSetPc, endSetPc,
+  L_PC, L_I64_COUNT, L_I32_COUNT, L_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
+  beginSetPc, endSetPc, pushRetired, selfLoopSeen,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
 import { decodeCached } from "../decode-cache";
@@ -141,11 +141,20 @@ export function jitCommit(): void {
 /**
  * Emits one block function body. Returns (inline instructions << 16) | fallback instructions.
  * The block runs from the key's address to the first instruction that ends a block
- * (inclusive), the end of the page, or MAX_BLOCK_INSNS.
+ * (inclusive), the end of the page, or MAX_BLOCK_INSNS. A block whose last instruction
+ * branches back to its start is emitted a second time, as a loop (emit-util.ts, loopMode).
  */
 function translateBlock(key: u32): u32 {
+  const start = pos;
+  const counts = emitBlock(key, false);
+  if (!selfLoopSeen) return counts;
+  rewind(start);
+  return emitBlock(key, true);
+}
+
+function emitBlock(key: u32, loop: bool): u32 {
   const host = <usize>(key & ~3);
-  setBlockContext(key & 1, (key & 2) != 0);
+  setBlockContext(key & 1, (key & 2) != 0, loop);
   const size = reserveSize();
   // Locals: L_I64_COUNT i64 temporaries, then L_I32_COUNT i32 ones.
   u32leb(2);
@@ -155,6 +164,10 @@ function translateBlock(key: u32): u32 {
   const maxLen = room < MAX_BLOCK_INSNS ? room : MAX_BLOCK_INSNS;
   let n: u32 = 0;
   let inline: u32 = 0;
+  if (loop) {
+    byte(OP_LOOP);
+    byte(T_VOID);
+  }
   while (n < maxLen) {
     const insn = load<u32>(host + (<usize>n << 2));
     const opNumber = decodeCached(insn);
@@ -164,13 +177,15 @@ function translateBlock(key: u32): u32 {
     n++;
     if (endsBlock(opNumber)) break;
   }
+  if (loop) end();
   // Fell through the last instruction: continue after it.
   beginSetPc();
   localGet(L_PC);
   i64Const(<i64>n << 2);
   op(OP_I64_ADD);
   endSetPc();
-  i32Const(<i32>n);
+  setInsnContext(n - 1, 0, 0);
+  pushRetired();
   end();
   patchSize(size);
   return (inline << 16) | (n - inline);

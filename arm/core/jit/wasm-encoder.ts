@@ -12,6 +12,11 @@ export function encoderStart(base: usize, sizeBytes: usize): void {
   limit = base + sizeBytes;
 }
 
+/** Moves the write position back to `at` (to emit something again). */
+export function rewind(at: usize): void {
+  pos = at;
+}
+
 @inline export function byte(b: u32): void {
   store<u8>(pos, <u8>b);
   pos++;

@@ -1,0 +1,359 @@
+// Emitters for ARM ARM C4.1.5: Data Processing -- Register (docs/jit.md). Each emit_<Name>
+// takes the fields exec_<Name> takes (arm/core/exec/dp-reg.ts) and emits the same operation
+// as inline wasm, or returns false (reserved encodings, and the rare forms left to the handler).
+
+import {
+  W32, W64, Width, la, lb, lr, pushReg, pushRegSP, pushShifted, beginSet, endSetReg, endSetRegSP,
+  tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, tMul, tEqz, tEq, tOp,
+  emitAddSubFlags, emitLogicFlags, pushCondition, pushNZCV, beginSetNZCV, endSetNZCV,
+} from "./emit-util";
+import {
+  byte, i32Const, i64Const, localGet, localSet, localTee, op, ifVoid, end,
+  OP_SELECT, OP_IF, OP_ELSE, T_I32, T_I64, OP_I32_SHR_U, OP_I32_AND, OP_I64_EXTEND_I32_U,
+  OP_I64_EXTEND_I32_S, OP_I32_WRAP_I64, OP_I64_EXTEND8_S, OP_I64_EXTEND16_S, OP_I64_EXTEND32_S,
+  OP_I64_AND, OP_I32_CLZ, OP_I64_CLZ,
+} from "./wasm-encoder";
+
+const OP_I32_DIV_S: u32 = 0x6d;
+const OP_I32_DIV_U: u32 = 0x6e;
+const OP_I64_DIV_S: u32 = 0x7f;
+const OP_I64_DIV_U: u32 = 0x80;
+
+/** A 32-bit shifted-register form with a shift of 32 or more is UNDEFINED. */
+@inline function badShift32(sf: u32, imm6: u32): bool {
+  return sf == 0 && imm6 >= 32;
+}
+
+/** Rn op (shifted Rm, inverted when N): the logical (shifted register) forms. */
+function logical(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32, opKind: u32, setFlags: bool): bool {
+  if (badShift32(sf, imm6)) return false;
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rn);
+  pushShifted(w, rm, shift, imm6);
+  if (N) {
+    tConst(w, -1);
+    tXor(w);
+  }
+  if (opKind == 0) tAnd(w);
+  else if (opKind == 1) tOr(w);
+  else tXor(w);
+  if (setFlags) localTee(lr(w));
+  endSetReg(w, rd);
+  if (setFlags) emitLogicFlags(w);
+  return true;
+}
+
+export function emit_AND_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  return logical(sf, shift, N, rm, imm6, rn, rd, 0, false);
+}
+
+export function emit_ORR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  return logical(sf, shift, N, rm, imm6, rn, rd, 1, false);
+}
+
+export function emit_EOR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  return logical(sf, shift, N, rm, imm6, rn, rd, 2, false);
+}
+
+export function emit_ANDS_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  return logical(sf, shift, N, rm, imm6, rn, rd, 0, true);
+}
+
+export function emit_MOV_reg(sf: u32, rm: u32, rd: u32): bool {
+  beginSet();
+  pushReg(sf, rm);
+  endSetReg(sf, rd);
+  return true;
+}
+
+export function emit_ADDSUB_shift(sf: u32, opc: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  if (shift == 3 || badShift32(sf, imm6)) return false;
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rn);
+  pushShifted(w, rm, shift, imm6);
+  if (opc) tSub(w);
+  else tAdd(w);
+  endSetReg(w, rd);
+  return true;
+}
+
+export function emit_ADDSUBS_shift(sf: u32, opc: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
+  if (shift == 3 || badShift32(sf, imm6)) return false;
+  const w: Width = sf;
+  pushReg(w, rn);
+  localSet(la(w));
+  pushShifted(w, rm, shift, imm6);
+  localSet(lb(w));
+  beginSet();
+  localGet(la(w));
+  localGet(lb(w));
+  if (opc) tSub(w);
+  else tAdd(w);
+  localTee(lr(w));
+  endSetReg(w, rd);
+  emitAddSubFlags(w, opc != 0);
+  return true;
+}
+
+/** Pushes ExtendReg(Rm, option, imm3) as an i64 (option<2> signed, option<1:0> the width). */
+function pushExtended(rm: u32, option: u32, imm3: u32): void {
+  pushReg(W64, rm);
+  switch (option) {
+    case 0: i64Const(0xff); op(OP_I64_AND); break; // UXTB
+    case 1: i64Const(0xffff); op(OP_I64_AND); break; // UXTH
+    case 2: i64Const(0xffffffff); op(OP_I64_AND); break; // UXTW
+    case 4: op(OP_I64_EXTEND8_S); break; // SXTB
+    case 5: op(OP_I64_EXTEND16_S); break; // SXTH
+    case 6: op(OP_I64_EXTEND32_S); break; // SXTW
+    default: break; // UXTX, SXTX
+  }
+  if (imm3 != 0) {
+    i64Const(imm3);
+    tShl(W64);
+  }
+}
+
+/** The extended-register operand in the width of the operation. */
+function pushExtendedW(w: Width, rm: u32, option: u32, imm3: u32): void {
+  pushExtended(rm, option, imm3);
+  if (!w) op(OP_I32_WRAP_I64);
+}
+
+export function emit_ADDSUB_ext(sf: u32, opc: u32, rm: u32, option: u32, imm3: u32, rn: u32, rd: u32): bool {
+  if (imm3 > 4) return false;
+  const w: Width = sf;
+  beginSet();
+  pushRegSP(w, rn);
+  pushExtendedW(w, rm, option, imm3);
+  if (opc) tSub(w);
+  else tAdd(w);
+  endSetRegSP(w, rd);
+  return true;
+}
+
+export function emit_ADDSUBS_ext(sf: u32, opc: u32, rm: u32, option: u32, imm3: u32, rn: u32, rd: u32): bool {
+  if (imm3 > 4) return false;
+  const w: Width = sf;
+  pushRegSP(w, rn);
+  localSet(la(w));
+  pushExtendedW(w, rm, option, imm3);
+  localSet(lb(w));
+  beginSet();
+  localGet(la(w));
+  localGet(lb(w));
+  if (opc) tSub(w);
+  else tAdd(w);
+  localTee(lr(w));
+  endSetReg(w, rd);
+  emitAddSubFlags(w, opc != 0);
+  return true;
+}
+
+/** Pushes the carry flag (i32 0 or 1). */
+function pushCarry(): void {
+  pushNZCV();
+  i32Const(29);
+  op(OP_I32_SHR_U);
+  i32Const(1);
+  op(OP_I32_AND);
+}
+
+export function emit_ADC_SBC(sf: u32, opc: u32, rm: u32, rn: u32, rd: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rn);
+  pushReg(w, rm);
+  if (opc) {
+    tConst(w, -1);
+    tXor(w);
+  }
+  tAdd(w);
+  pushCarry();
+  if (w) op(OP_I64_EXTEND_I32_U);
+  tAdd(w);
+  endSetReg(w, rd);
+  return true;
+}
+
+/**
+ * CCMN (op = 0) / CCMP (op = 1): the flags of Rn + or - the second operand (register rm, or
+ * the immediate when isImm) if cond holds, else nzcv.
+ */
+function condCompare(sf: u32, opc: u32, isImm: bool, second: u32, cond: u32, rn: u32, nzcv: u32): bool {
+  const w: Width = sf;
+  pushCondition(cond);
+  ifVoid();
+  pushReg(w, rn);
+  localSet(la(w));
+  if (isImm) tConst(w, <i64>second);
+  else pushReg(w, second);
+  localSet(lb(w));
+  localGet(la(w));
+  localGet(lb(w));
+  if (opc) tSub(w);
+  else tAdd(w);
+  localSet(lr(w));
+  emitAddSubFlags(w, opc != 0);
+  byte(OP_ELSE);
+  beginSetNZCV();
+  i32Const(<i32>(nzcv << 28));
+  endSetNZCV();
+  end();
+  return true;
+}
+
+export function emit_CCMP_reg(sf: u32, opc: u32, rm: u32, cond: u32, rn: u32, nzcv: u32): bool {
+  return condCompare(sf, opc, false, rm, cond, rn, nzcv);
+}
+
+export function emit_CCMP_imm(sf: u32, opc: u32, imm5: u32, cond: u32, rn: u32, nzcv: u32): bool {
+  return condCompare(sf, opc, true, imm5, cond, rn, nzcv);
+}
+
+export function emit_CSEL(sf: u32, opc: u32, rm: u32, cond: u32, o2: u32, rn: u32, rd: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rn);
+  // The false value: Rm, Rm + 1 (CSINC), NOT Rm (CSINV), -Rm (CSNEG).
+  if (opc && o2) {
+    tConst(w, 0);
+    pushReg(w, rm);
+    tSub(w);
+  } else {
+    pushReg(w, rm);
+    if (opc) {
+      tConst(w, -1);
+      tXor(w);
+    } else if (o2) {
+      tConst(w, 1);
+      tAdd(w);
+    }
+  }
+  pushCondition(cond);
+  byte(OP_SELECT);
+  endSetReg(w, rd);
+  return true;
+}
+
+export function emit_MADD(sf: u32, rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, ra);
+  pushReg(w, rn);
+  pushReg(w, rm);
+  tMul(w);
+  if (o0) tSub(w);
+  else tAdd(w);
+  endSetReg(w, rd);
+  return true;
+}
+
+export function emit_MUL(sf: u32, rm: u32, rn: u32, rd: u32): bool {
+  beginSet();
+  pushReg(sf, rn);
+  pushReg(sf, rm);
+  tMul(sf);
+  endSetReg(sf, rd);
+  return true;
+}
+
+/** SMADDL/UMADDL and their SUB forms: Xa +/- Wn * Wm, widened signed or unsigned. */
+function maddLong(signed: bool, rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
+  const widen = signed ? OP_I64_EXTEND_I32_S : OP_I64_EXTEND_I32_U;
+  beginSet();
+  pushReg(W64, ra);
+  pushReg(W32, rn);
+  op(widen);
+  pushReg(W32, rm);
+  op(widen);
+  tMul(W64);
+  if (o0) tSub(W64);
+  else tAdd(W64);
+  endSetReg(W64, rd);
+  return true;
+}
+
+export function emit_SMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
+  return maddLong(true, rm, o0, ra, rn, rd);
+}
+
+export function emit_UMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
+  return maddLong(false, rm, o0, ra, rn, rd);
+}
+
+/** Shifts by a register: the amount is Rm modulo the width, as wasm's shifts take it. */
+function shiftV(sf: u32, rm: u32, rn: u32, rd: u32, kind: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rn);
+  pushReg(w, rm);
+  if (kind == 0) tShl(w);
+  else if (kind == 1) tShrU(w);
+  else if (kind == 2) tShrS(w);
+  else tRotr(w);
+  endSetReg(w, rd);
+  return true;
+}
+
+export function emit_LSLV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 0); }
+export function emit_LSRV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 1); }
+export function emit_ASRV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 2); }
+export function emit_RORV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 3); }
+
+/** UDIV: x / 0 = 0. */
+export function emit_UDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rm);
+  localTee(lb(w));
+  tEqz(w);
+  byte(OP_IF);
+  byte(w ? T_I64 : T_I32);
+  tConst(w, 0);
+  byte(OP_ELSE);
+  pushReg(w, rn);
+  localGet(lb(w));
+  tOp(w, OP_I32_DIV_U, OP_I64_DIV_U);
+  end();
+  endSetReg(w, rd);
+  return true;
+}
+
+/** SDIV: x / 0 = 0, and INT_MIN / -1 = INT_MIN (0 - x), where wasm would trap. */
+export function emit_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
+  const w: Width = sf;
+  beginSet();
+  pushReg(w, rm);
+  localTee(lb(w));
+  tEqz(w);
+  byte(OP_IF);
+  byte(w ? T_I64 : T_I32);
+  tConst(w, 0);
+  byte(OP_ELSE);
+  localGet(lb(w));
+  tConst(w, -1);
+  tEq(w);
+  byte(OP_IF);
+  byte(w ? T_I64 : T_I32);
+  tConst(w, 0);
+  pushReg(w, rn);
+  tSub(w);
+  byte(OP_ELSE);
+  pushReg(w, rn);
+  localGet(lb(w));
+  tOp(w, OP_I32_DIV_S, OP_I64_DIV_S);
+  end();
+  end();
+  endSetReg(w, rd);
+  return true;
+}
+
+export function emit_CLZ(sf: u32, rn: u32, rd: u32): bool {
+  beginSet();
+  pushReg(sf, rn);
+  op(sf ? OP_I64_CLZ : OP_I32_CLZ);
+  endSetReg(sf, rd);
+  return true;
+}
