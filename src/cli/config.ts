@@ -54,7 +54,7 @@ export interface DiskConfig {
 export const MAX_DISKS = 4;
 
 /** Whether `lkvm run` translates hot code when neither --jit nor --no-jit is given. */
-export const JIT_BY_DEFAULT = false;
+export const JIT_BY_DEFAULT = true;
 
 const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
 
