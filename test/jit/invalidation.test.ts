@@ -281,3 +281,34 @@ describe("translated loops stay interruptible", () => {
     expect(ms[1].state()).toEqual(ms[0].state());
   });
 });
+
+describe("loop blocks keep registers in wasm locals", () => {
+  it("and stay exact around the handler, TLB misses, MMIO and the flags", () => {
+    const ms = both((m) => {
+      vectors(m);
+      for (let i = 0; i < 0x800; i += 8) m.setU64(DATA + i, BigInt(i) * 0x9e3779b97f4a7c15n);
+      m.code(MAIN, [
+        ...A.mov64(1, DATA), // source, post-incremented
+        ...A.mov64(4, MMIO_BASE), // a device register
+        A.movz(3, 0xffff), // crc
+        A.movz(5, 0), // sum
+        A.movz(6, 200), // iterations
+        // loop: ldr x2, [x1], #8; crc32x w3, w3, x2 (through the handler); str x2, [x4] (MMIO:
+        // the miss path); add x5, x5, x2; mrs x7, nzcv; subs x6, x6, #1; b.ne loop
+        A.ldrxPost(2, 1, 8),
+        0x9ac24c63,
+        A.strx(2, 4),
+        A.addr(5, 5, 2),
+        0xd53b4207,
+        A.subsi(6, 6, 1),
+        A.bcond(COND.NE, -24),
+        A.hvc(1),
+      ]);
+    });
+    runBoth(ms, MAIN);
+    const [interp, jit] = ms;
+    expect(jit.mmio).toEqual(interp.mmio);
+    expect(jit.mmio.length).toBe(200);
+    expect(jit.core.x(6)).toBe(0n);
+  });
+});

@@ -55,22 +55,42 @@ export function emit_ADDSUB_imm(sf: u32, opc: u32, S: u32, sh: u32, imm12: u32, 
   return true;
 }
 
-/** DecodeBitMasks(N, imms, immr, immediate = true) for `datasize`: the wmask, or 0 if reserved. */
-function logicMask(n: u32, imms: u32, immr: u32, datasize: u32): u64 {
+// DecodeBitMasks results (ARM ARM shared pseudocode), for the translator.
+let wmask: u64 = 0;
+let tmask: u64 = 0;
+
+@inline function onesN(n: u32): u64 {
+  return n >= 64 ? <u64>-1 : (<u64>1 << n) - 1;
+}
+
+function replicateN(v: u64, esize: u32): u64 {
+  let out = v & onesN(esize);
+  for (let e = esize; e < 64; e <<= 1) out |= out << e;
+  return out;
+}
+
+/** DecodeBitMasks(N, imms, immr, immediate) for `datasize`; false for reserved values. */
+function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): bool {
   const combined = (n << 6) | (~imms & 0x3f);
-  if (combined == 0) return 0;
+  if (combined == 0) return false;
   const len: u32 = 31 - clz<u32>(combined);
-  if (len < 1 || (<u32>1 << len) > datasize) return 0;
+  if (len < 1 || (<u32>1 << len) > datasize) return false;
   const levels: u32 = (1 << len) - 1;
-  if ((imms & levels) == levels) return 0;
+  if (immediate && (imms & levels) == levels) return false;
   const s = imms & levels;
   const r = immr & levels;
   const esize: u32 = 1 << len;
-  const welem: u64 = s + 1 >= 64 ? <u64>-1 : (<u64>1 << (s + 1)) - 1;
-  const emask: u64 = esize == 64 ? <u64>-1 : (<u64>1 << esize) - 1;
-  let elem: u64 = r == 0 ? welem : ((welem >> r) | (welem << (esize - r))) & emask;
-  for (let e = esize; e < 64; e <<= 1) elem |= elem << e;
-  return datasize == 64 ? elem : elem & 0xffffffff;
+  const d = (s - r) & levels;
+  const welem = onesN(s + 1);
+  const rotated = r == 0 ? welem : ((welem >> r) | (welem << (esize - r))) & onesN(esize);
+  wmask = replicateN(rotated, esize) & onesN(datasize);
+  tmask = replicateN(onesN(d + 1), esize) & onesN(datasize);
+  return true;
+}
+
+/** The logical-immediate mask, or 0 for a reserved encoding (no valid mask is 0). */
+function logicMask(n: u32, imms: u32, immr: u32, datasize: u32): u64 {
+  return decodeBitMasks(n, imms, immr, true, datasize) ? wmask : 0;
 }
 
 export function emit_LOGIC_imm(sf: u32, opc: u32, N: u32, immr: u32, imms: u32, rn: u32, rd: u32): bool {
@@ -122,7 +142,25 @@ export function emit_BITFIELD(sf: u32, opc: u32, N: u32, immr: u32, imms: u32, r
   if (opc == 3 || N != sf || (!sf && (immr >= 32 || imms >= 32))) return false;
   const w: Width = sf;
   const size: u32 = sf ? 64 : 32;
-  if (opc == 1) return false; // BFM (BFI, BFXIL): the handler
+  if (opc == 1) {
+    // BFM (BFI, BFXIL): Rd keeps its bits outside wmask AND tmask, which come from Rn rotated.
+    if (!decodeBitMasks(N, imms, immr, false, size)) return false;
+    const m = wmask & tmask;
+    beginSet();
+    pushReg(w, rd);
+    tConst(w, <i64>~m);
+    tAnd(w);
+    pushReg(w, rn);
+    if (immr != 0) {
+      tConst(w, <i64>immr);
+      tRotr(w);
+    }
+    tConst(w, <i64>m);
+    tAnd(w);
+    tOr(w);
+    endSetReg(w, rd);
+    return true;
+  }
   beginSet();
   if (imms >= immr) {
     // UBFX/SBFX (LSR, ASR for imms = size - 1): bits imms..immr of Rn to the bottom.

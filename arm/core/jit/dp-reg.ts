@@ -5,13 +5,13 @@
 import {
   W32, W64, Width, la, lb, lr, pushReg, pushRegSP, pushShifted, beginSet, endSetReg, endSetRegSP,
   tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, tMul, tEqz, tEq, tOp,
-  emitAddSubFlags, emitLogicFlags, pushCondition, pushNZCV, beginSetNZCV, endSetNZCV,
+  emitAddSubFlags, emitLogicFlags, pushCondition, pushNZCV, beginSetNZCV, endSetNZCV, L_T,
 } from "./emit-util";
 import {
   byte, i32Const, i64Const, localGet, localSet, localTee, op, ifVoid, end,
   OP_SELECT, OP_IF, OP_ELSE, T_I32, T_I64, OP_I32_SHR_U, OP_I32_AND, OP_I64_EXTEND_I32_U,
   OP_I64_EXTEND_I32_S, OP_I32_WRAP_I64, OP_I64_EXTEND8_S, OP_I64_EXTEND16_S, OP_I64_EXTEND32_S,
-  OP_I64_AND, OP_I32_CLZ, OP_I64_CLZ,
+  OP_I64_AND, OP_I64_SHR_U, OP_I32_CLZ, OP_I64_CLZ,
 } from "./wasm-encoder";
 
 const OP_I32_DIV_S: u32 = 0x6d;
@@ -355,5 +355,55 @@ export function emit_CLZ(sf: u32, rn: u32, rd: u32): bool {
   pushReg(sf, rn);
   op(sf ? OP_I64_CLZ : OP_I32_CLZ);
   endSetReg(sf, rd);
+  return true;
+}
+
+// ---- byte reversal: wasm has no bswap, so swap bytes, then halfwords, then words ----
+
+/** Swaps adjacent units of `bits` bits (8, 16 or 32) in the i64 on the stack. */
+function swapUnits(bits: u32): void {
+  const m: u64 = bits == 8 ? 0x00ff00ff00ff00ff : bits == 16 ? 0x0000ffff0000ffff : 0x00000000ffffffff;
+  localSet(L_T);
+  localGet(L_T);
+  i64Const(bits);
+  op(OP_I64_SHR_U);
+  i64Const(<i64>m);
+  op(OP_I64_AND);
+  localGet(L_T);
+  i64Const(<i64>m);
+  op(OP_I64_AND);
+  i64Const(bits);
+  tShl(W64);
+  tOr(W64);
+}
+
+export function emit_REV16(sf: u32, rn: u32, rd: u32): bool {
+  beginSet();
+  pushReg(W64, rn);
+  swapUnits(8);
+  if (!sf) op(OP_I32_WRAP_I64);
+  endSetReg(sf, rd);
+  return true;
+}
+
+/** REV32 (sf = 1) and REV Wd (sf = 0): the bytes of each word reversed. */
+export function emit_REV32(sf: u32, rn: u32, rd: u32): bool {
+  beginSet();
+  pushReg(W64, rn);
+  swapUnits(8);
+  swapUnits(16);
+  if (!sf) op(OP_I32_WRAP_I64);
+  endSetReg(sf, rd);
+  return true;
+}
+
+export function emit_REV64(rn: u32, rd: u32): bool {
+  beginSet();
+  pushReg(W64, rn);
+  swapUnits(8);
+  swapUnits(16);
+  i64Const(32);
+  tRotr(W64);
+  endSetReg(W64, rd);
   return true;
 }

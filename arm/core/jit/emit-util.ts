@@ -110,7 +110,10 @@ export function pushRetired(): void {
   }
 }
 
-/** Returns from the block with the instructions retired up to and including this one. */
+/**
+ * Returns from the block with the instructions retired up to and including this one. The
+ * caller has made the state area current (emitWriteback) where that is needed.
+ */
 export function returnRetired(): void {
   pushRetired();
   op(OP_RETURN);
@@ -140,6 +143,7 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       byte(OP_BR_IF);
       u32leb(depth);
       // Out of budget: continue at the block's start next time.
+      emitWriteback();
       beginSetPc();
       localGet(L_PC);
       endSetPc();
@@ -148,6 +152,7 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       return;
     }
   }
+  emitWriteback();
   beginSetPc();
   pushPc(offset);
   endSetPc();
@@ -169,6 +174,7 @@ export function endSetPc(): void {
  * handler through jitExec, leaving the block when it says so.
  */
 export function emitFallback(): void {
+  emitWriteback();
   i32Const(<i32>curOp);
   i32Const(<i32>curInsn);
   pushPc(0);
@@ -176,13 +182,106 @@ export function emitFallback(): void {
   ifVoid();
   returnRetired();
   end();
+  emitReload();
 }
 
-// ---- guest registers ----
+// ---- guest registers: wasm locals within a block (docs/jit.md) ----
+//
+// X0-X30, SP and NZCV live in locals while a block runs. The translator emits every block
+// twice: the first emission (`dry`) only records which registers the block reads and writes;
+// the second loads all of those in the prologue, and writes the written ones back to the state
+// area wherever control leaves the block (returns) or the state area must be current (before
+// a call of the interpreter's handler, after which they are all loaded again). So the locals
+// are always valid, memory is current at every exit and call, and a loop block keeps its
+// registers in locals across iterations.
+
+/** The first local of the register file: X0..X30, then an unused slot, then SP (32). */
+export const L_REG: u32 = L_I32_FIRST + L_I32_COUNT;
+export const L_REG_COUNT: u32 = 33;
+/** NZCV (i32, bits 31:28). */
+export const L_NZCV: u32 = L_REG + L_REG_COUNT;
+/** Register-set bits: 0..30 Xn, 32 SP, 33 NZCV. */
+const SP_BIT: u32 = 32;
+const NZCV_BIT: u32 = 33;
+
+/** Registers the block reads / writes: recorded by every emission. */
+export let regsRead: u64 = 0;
+export let regsWritten: u64 = 0;
+/** What this emission loads in the prologue and reloads after calls (read | written), and writes back. */
+let regsLoaded: u64 = 0;
+let regsDirty: u64 = 0;
+
+/**
+ * Whether registers live in locals in this emission. Blocks that loop keep them there (the
+ * loads and write-backs pay for themselves over the iterations); straight-line blocks read
+ * and write the state area directly, which costs less for the few instructions they run.
+ */
+export let regsInLocals: bool = false;
+
+/** Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one. */
+export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64): void {
+  regsInLocals = inLocals;
+  regsRead = 0;
+  regsWritten = 0;
+  regsLoaded = inLocals ? loaded : 0;
+  regsDirty = inLocals ? dirty : 0;
+}
 
 @inline function xOffset(n: u32): u32 {
   return ACTIVE_STATE + X_REGS + (n << 3);
 }
+
+/** The state-area offset of register-set bit b. */
+@inline function bitOffset(b: u32): u32 {
+  return b == SP_BIT ? ACTIVE_STATE + SP_SLOT : xOffset(b);
+}
+
+/** Loads the registers of `set` from the state area into their locals. */
+function loadRegs(set: u64): void {
+  for (let b: u32 = 0; b <= SP_BIT; b++) {
+    if ((set & (<u64>1 << b)) == 0) continue;
+    i32Const(0);
+    memOp(OP_I64_LOAD, 3, bitOffset(b));
+    localSet(L_REG + b);
+  }
+  if (set & (<u64>1 << NZCV_BIT)) {
+    i32Const(0);
+    memOp(OP_I32_LOAD, 2, ACTIVE_STATE + NZCV);
+    localSet(L_NZCV);
+  }
+}
+
+/** The block's prologue: its registers into locals. */
+export function emitPrologue(): void {
+  loadRegs(regsLoaded);
+}
+
+/** Makes the state area current: the registers the block writes, from their locals. */
+export function emitWriteback(): void {
+  for (let b: u32 = 0; b <= SP_BIT; b++) {
+    if ((regsDirty & (<u64>1 << b)) == 0) continue;
+    i32Const(0);
+    localGet(L_REG + b);
+    memOp(OP_I64_STORE, 3, bitOffset(b));
+  }
+  if (regsDirty & (<u64>1 << NZCV_BIT)) {
+    i32Const(0);
+    localGet(L_NZCV);
+    memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
+  }
+}
+
+/** After the handler ran and the block goes on: the locals from the state area again. */
+export function emitReload(): void {
+  loadRegs(regsLoaded);
+}
+
+@inline function regLocal(n: u32): u32 {
+  return L_REG + (n == 31 ? SP_BIT : n);
+}
+
+@inline function noteRead(b: u32): void { regsRead |= <u64>1 << b; }
+@inline function noteWrite(b: u32): void { regsWritten |= <u64>1 << b; }
 
 /** Pushes (i64) Xn, with n = 31 reading as XZR. */
 export function pushX(n: u32): void {
@@ -190,8 +289,13 @@ export function pushX(n: u32): void {
     i64Const(0);
     return;
   }
-  i32Const(0);
-  memOp(OP_I64_LOAD, 3, xOffset(n));
+  noteRead(n);
+  if (regsInLocals) {
+    localGet(L_REG + n);
+  } else {
+    i32Const(0);
+    memOp(OP_I64_LOAD, 3, xOffset(n));
+  }
 }
 
 /** Pushes (i32) Wn, with n = 31 reading as WZR. */
@@ -200,73 +304,95 @@ export function pushW(n: u32): void {
     i32Const(0);
     return;
   }
-  i32Const(0);
-  memOp(OP_I32_LOAD, 2, xOffset(n));
+  noteRead(n);
+  if (regsInLocals) {
+    localGet(L_REG + n);
+    op(OP_I32_WRAP_I64);
+  } else {
+    i32Const(0);
+    memOp(OP_I32_LOAD, 2, xOffset(n));
+  }
 }
 
 /** Pushes (i64) Xn or SP (n = 31). */
 export function pushXSP(n: u32): void {
-  i32Const(0);
-  memOp(OP_I64_LOAD, 3, n == 31 ? ACTIVE_STATE + SP_SLOT : xOffset(n));
+  const b = n == 31 ? SP_BIT : n;
+  noteRead(b);
+  if (regsInLocals) {
+    localGet(regLocal(n));
+  } else {
+    i32Const(0);
+    memOp(OP_I64_LOAD, 3, bitOffset(b));
+  }
 }
 
 /** Pushes (i32) Wn or WSP (n = 31). */
 export function pushWSP(n: u32): void {
-  i32Const(0);
-  memOp(OP_I32_LOAD, 2, n == 31 ? ACTIVE_STATE + SP_SLOT : xOffset(n));
+  pushXSP(n);
+  op(OP_I32_WRAP_I64);
 }
 
-/** The address operand for endSetX/endSetW/endSetXSP/endSetWSP. */
+/** Opens a register write: pushes the store's address operand when registers are in memory. */
 export function beginSet(): void {
-  i32Const(0);
+  if (!regsInLocals) i32Const(0);
 }
 
 /** Writes the i64 on the stack to Xn (discarded for XZR). */
 export function endSetX(n: u32): void {
   if (n == 31) {
     op(OP_DROP);
-    op(OP_DROP);
+    if (!regsInLocals) op(OP_DROP);
     return;
   }
-  memOp(OP_I64_STORE, 3, xOffset(n));
+  endSetXSP(n);
 }
 
 /** Writes the i32 on the stack to Wn, zero-extending into Xn (discarded for WZR). */
 export function endSetW(n: u32): void {
   if (n == 31) {
     op(OP_DROP);
-    op(OP_DROP);
+    if (!regsInLocals) op(OP_DROP);
     return;
   }
   op(OP_I64_EXTEND_I32_U);
-  memOp(OP_I64_STORE, 3, xOffset(n));
+  endSetXSP(n);
 }
 
 /** Writes the i64 on the stack to Xn or SP (n = 31). */
 export function endSetXSP(n: u32): void {
-  memOp(OP_I64_STORE, 3, n == 31 ? ACTIVE_STATE + SP_SLOT : xOffset(n));
+  const b = n == 31 ? SP_BIT : n;
+  noteWrite(b);
+  if (regsInLocals) localSet(regLocal(n));
+  else memOp(OP_I64_STORE, 3, bitOffset(b));
 }
 
 /** Writes the i32 on the stack to Wn or WSP (n = 31), zero-extending. */
 export function endSetWSP(n: u32): void {
   op(OP_I64_EXTEND_I32_U);
-  memOp(OP_I64_STORE, 3, n == 31 ? ACTIVE_STATE + SP_SLOT : xOffset(n));
+  endSetXSP(n);
 }
 
 /** Pushes (i32) NZCV in bits 31:28. */
 export function pushNZCV(): void {
-  i32Const(0);
-  memOp(OP_I32_LOAD, 2, ACTIVE_STATE + NZCV);
+  noteRead(NZCV_BIT);
+  if (regsInLocals) {
+    localGet(L_NZCV);
+  } else {
+    i32Const(0);
+    memOp(OP_I32_LOAD, 2, ACTIVE_STATE + NZCV);
+  }
 }
 
-/** The address operand for endSetNZCV(). */
+/** Opens an NZCV write. */
 export function beginSetNZCV(): void {
-  i32Const(0);
+  if (!regsInLocals) i32Const(0);
 }
 
 /** Writes the i32 on the stack (flags in bits 31:28, the rest zero) to NZCV. */
 export function endSetNZCV(): void {
-  memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
+  noteWrite(NZCV_BIT);
+  if (regsInLocals) localSet(L_NZCV);
+  else memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
 }
 
 // ---- typed operations: one helper per operation, the width picks the i32 or i64 opcode ----
@@ -430,6 +556,7 @@ export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond:
 /** Closes beginFastAccess: the slow path re-runs the instruction. */
 export function endFastAccess(): void {
   byte(OP_ELSE);
+  emitWriteback();
   i32Const(<i32>curOp);
   i32Const(<i32>curInsn);
   pushPc(0);
@@ -438,6 +565,7 @@ export function endFastAccess(): void {
   ifVoid();
   returnRetired();
   end();
+  emitReload();
   end();
 }
 

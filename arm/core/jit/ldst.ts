@@ -314,3 +314,18 @@ export function emit_LDP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wba
 export function emit_LDPSW_pre(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
   return loadPair(2, EXT_SX64, imm7, rt2, rn, rt, pairMode(wback, postIndex));
 }
+
+// ---- no-ops and the acquire/release forms ----
+export function emit_PRFM_uimm(imm12: u32, rn: u32, rt: u32): bool { return true; }
+export function emit_PRFUM(imm9: u32, rn: u32, rt: u32): bool { return true; }
+export function emit_PRFM_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool { return true; }
+export function emit_PRFM_lit(imm19: u32, rt: u32): bool { return true; }
+
+// LDAR/STLR: a plain access on one thread; their alignment fault and syndrome come from the
+// handler, which the fast path's alignment check leaves them to.
+export function emit_LDAR(size: u32, rn: u32, rt: u32): bool {
+  return loadSingle(size, EXT_ZERO, rn, rt, 0, ADDR_OFFSET);
+}
+export function emit_STLR(size: u32, rn: u32, rt: u32): bool {
+  return storeSingle(size, rn, rt, 0, ADDR_OFFSET);
+}

@@ -22,8 +22,9 @@ import {
   B_SLOT,
 } from "./cache";
 import {
-  L_PC, L_I64_COUNT, L_I32_COUNT, L_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
-  beginSetPc, endSetPc, pushRetired, selfLoopSeen,
+  L_PC, L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
+  beginSetPc, endSetPc, pushRetired, selfLoopSeen, beginRegisterEmission, regsRead, regsWritten,
+  emitPrologue, emitWriteback,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
 import { decodeCached } from "../decode-cache";
@@ -145,10 +146,16 @@ export function jitCommit(): void {
  * branches back to its start is emitted a second time, as a loop (emit-util.ts, loopMode).
  */
 function translateBlock(key: u32): u32 {
+  // A block that loops is emitted a second time, as a loop with its registers in locals, using
+  // what the first emission learnt: that it loops and which registers it uses (emit-util.ts).
   const start = pos;
+  beginRegisterEmission(false, 0, 0);
   const counts = emitBlock(key, false);
   if (!selfLoopSeen) return counts;
+  const used = regsRead | regsWritten;
+  const written = regsWritten;
   rewind(start);
+  beginRegisterEmission(true, used, written);
   return emitBlock(key, true);
 }
 
@@ -156,10 +163,16 @@ function emitBlock(key: u32, loop: bool): u32 {
   const host = <usize>(key & ~3);
   setBlockContext(key & 1, (key & 2) != 0, loop);
   const size = reserveSize();
-  // Locals: L_I64_COUNT i64 temporaries, then L_I32_COUNT i32 ones.
-  u32leb(2);
+  // Locals: L_I64_COUNT i64 temporaries, L_I32_COUNT i32 ones; in a loop block, the register
+  // file and NZCV (Liftoff zeroes every declared local on entry, so others declare none).
+  u32leb(loop ? 4 : 2);
   u32leb(L_I64_COUNT); byte(T_I64);
   u32leb(L_I32_COUNT); byte(T_I32);
+  if (loop) {
+    u32leb(L_REG_COUNT); byte(T_I64);
+    u32leb(1); byte(T_I32);
+  }
+  emitPrologue();
   const room = <u32>((0x1000 - (host & 0xfff)) >> 2);
   const maxLen = room < MAX_BLOCK_INSNS ? room : MAX_BLOCK_INSNS;
   let n: u32 = 0;
@@ -179,6 +192,7 @@ function emitBlock(key: u32, loop: bool): u32 {
   }
   if (loop) end();
   // Fell through the last instruction: continue after it.
+  emitWriteback();
   beginSetPc();
   localGet(L_PC);
   i64Const(<i64>n << 2);
