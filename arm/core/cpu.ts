@@ -135,8 +135,8 @@ function finish(reason: u32, n: u32): u32 {
 
 /**
  * Runs the translated block in `slot` at pc, then the blocks that follow it back to back while
- * each next one is already translated, starts in the same fetch page and fits in the budget,
- * and nothing needs the main loop (an exit, attention, a timer poll). Returns the new count.
+ * each next one is already translated and fits in the budget, and nothing needs the main loop
+ * (an exit, attention, jitStop, a timer poll). Returns the new count.
  */
 function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
   let hits: u32 = 0;
@@ -146,8 +146,12 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
     store<u32>(JIT_INFO + JI_LIMIT, min<u32>(budget - n, TIMER_POLL_INTERVAL));
     n += <u32>call_indirect<i32>(slot, pc);
     setPc(load<u64>(ACTIVE_STATE + PC));
-    if (exitReason != 0 || attention || n >= nextPoll || jitStop || (pc & ~<u64>0xffc) != fetchTag || getPAN() != 0) break;
-    const e = findBlock(blockKey(fetchHost + <usize>(pc & 0xfff), getEL(), bigEndianData));
+    if (exitReason != 0 || attention || n >= nextPoll || jitStop) break;
+    // The next block's key: its page is usually the fetch page already; if not, jitKey
+    // translates pc (a TLB hit, mostly), as the main loop would.
+    const key = jitKey();
+    if (key == 0) break;
+    const e = findBlock(key);
     if (e == 0) break;
     slot = load<u32>(e + B_SLOT);
     if (slot == 0 || load<u32>(e + B_LEN) > budget - n) break;
@@ -163,7 +167,7 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
  * into the fetch-page cache if needed) with EL and data endianness; 0 when pc cannot start a
  * block (misaligned, not executable, not in RAM, PAN set): the interpreter then handles it.
  */
-function jitKey(): u32 {
+@inline function jitKey(): u32 {
   if ((pc & ~<u64>0xffc) != fetchTag) {
     if ((pc & 3) != 0 || !translate(pc, ACC_EXEC, neededPerms(ACC_EXEC, false)) || (walkFlags & P_RAM) == 0) return 0;
     setFetchPage(pc, ramHost(walkPa));

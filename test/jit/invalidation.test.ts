@@ -265,6 +265,36 @@ describe("translated loops stay interruptible", () => {
     expect(ms[1].core.jitStats().insnsJit).toBeGreaterThan(10_000n);
   });
 
+  it("a loop whose back-edge is in the middle of its block retires exactly its budget", () => {
+    // A block goes on past a conditional branch that is not taken, so the block at the loop
+    // head runs "subs; b.ne loop" and then the code after the loop: one more iteration may
+    // run the whole block, and must fit.
+    const ms = both((m) => {
+      vectors(m);
+      m.code(MAIN, [
+        A.movz(0, 3000),
+        A.subsi(0, 0, 1), // loop:
+        A.bcond(COND.NE, -4),
+        ...Array.from({ length: 20 }, (_, i) => A.addi(1 + (i % 5), 1 + (i % 5), i + 1)),
+        A.hvc(1),
+      ]);
+    });
+    for (const m of ms) {
+      m.core.pc = BigInt(MAIN);
+      let total = 0;
+      for (const budget of [1, 2, 3, 7, 1000, 1001, 12, 999, 1500]) {
+        const exit = m.core.run(budget);
+        total += m.core.exitInsns;
+        if (exit === abi.EXIT_HVC) break;
+        expect(exit).toBe(abi.EXIT_BUDGET);
+        expect(m.core.exitInsns).toBe(budget);
+      }
+      expect(m.runToHvc(Number(m.core.pc))).toBe(1);
+    }
+    expect(ms[1].state()).toEqual(ms[0].state());
+    expect(ms[1].core.x(1)).toBe(1n + 6n + 11n + 16n);
+  });
+
   it("a run of a translated loop retires exactly its budget", () => {
     const ms = both((m) => {
       vectors(m);

@@ -7,7 +7,7 @@ import { ACTIVE_STATE, SYSREGS, NZCV, PSTATE_DAIF, PSTATE_SPSEL, SP_EL0, EXCL_ST
 import { enc, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "../sysregs";
 import {
   W64, pushPc, pushReg, pushX, beginSet, endSetX, beginSetPc, endSetPc, returnRetired,
-  pushCondition, emitFallback, emitBranchTo, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
+  pushCondition, emitFallback, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
   pushHost, pushNZCV, emitWriteback, L_T, L_VA,
 } from "./emit-util";
 import {
@@ -20,6 +20,7 @@ const OP_I64_LE_U: u32 = 0x58;
 
 export function emit_B(offset: i64): bool {
   emitBranchTo(offset, 0);
+  endBlock();
   return true;
 }
 
@@ -28,12 +29,14 @@ export function emit_BL(offset: i64): bool {
   pushPc(4);
   endSetX(30);
   emitBranchTo(offset, 0);
+  endBlock();
   return true;
 }
 
 export function emit_B_cond(offset: i64, cond: u32): bool {
   if ((cond >> 1) == 7) {
     emitBranchTo(offset, 0);
+    endBlock();
     return true;
   }
   pushCondition(cond);
@@ -90,6 +93,7 @@ function indirect(rn: u32, link: bool): bool {
   returnRetired();
   end();
   emitFallback();
+  endBlock();
   return true;
 }
 
@@ -115,8 +119,11 @@ export function emit_HINT(crm: u32, op2: u32): bool {
 
 export function emit_DSB(crm: u32): bool { return true; }
 export function emit_DMB(crm: u32): bool { return true; }
-// ISB ends the block (its row is flagged `branch`): the run loop looks the next PC up afresh.
-export function emit_ISB(crm: u32): bool { return true; }
+// ISB ends the block: the run loop looks the next PC up afresh (a context synchronization).
+export function emit_ISB(crm: u32): bool {
+  endBlock();
+  return true;
+}
 
 export function emit_CLREX(crm: u32): bool {
   i32Const(0);

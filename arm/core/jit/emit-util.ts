@@ -75,11 +75,14 @@ export let curBigEndian: bool = false;
  */
 export let loopMode: bool = false;
 export let selfLoopSeen: bool = false;
+/** In loop mode: the block's length, the most one more iteration can retire. */
+let loopBlockLen: u32 = 0;
 
-export function setBlockContext(el: u32, bigEndian: bool, loop: bool): void {
+export function setBlockContext(el: u32, bigEndian: bool, loop: bool, blockLen: u32): void {
   curEl = el;
   curBigEndian = bigEndian;
   loopMode = loop;
+  loopBlockLen = blockLen;
   selfLoopSeen = false;
 }
 
@@ -87,6 +90,18 @@ export function setInsnContext(index: u32, opNumber: u32, insn: u32): void {
   curIndex = index;
   curOp = opNumber;
   curInsn = insn;
+  insnEndsBlock = false;
+}
+
+/**
+ * Set by an emitter whose instruction never falls through (B, BL, BR, BLR, RET) or must end
+ * the block (ISB). A branch row whose emitter does not set it (B.cond, CBZ, TBZ…) lets the
+ * block go on after it: the not-taken path falls through (docs/jit.md).
+ */
+export let insnEndsBlock: bool = false;
+
+@inline export function endBlock(): void {
+  insnEndsBlock = true;
 }
 
 // ---- PC and leaving the block ----
@@ -130,12 +145,14 @@ export function emitBranchTo(offset: i64, depth: u32): void {
   if (offset == -(<i64>curIndex << 2)) {
     selfLoopSeen = true;
     if (loopMode) {
+      // Another iteration may run to the block's end (the back-edge need not be its last
+      // instruction): it must fit whole.
       const len = curIndex + 1;
       localGet(L_COUNT);
       i32Const(<i32>len);
       op(OP_I32_ADD);
       localTee(L_COUNT);
-      i32Const(<i32>len);
+      i32Const(<i32>loopBlockLen);
       op(OP_I32_ADD);
       i32Const(0);
       memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);

@@ -24,6 +24,7 @@ import {
 import {
   L_PC, L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
   beginSetPc, endSetPc, pushRetired, selfLoopSeen, beginRegisterEmission, regsRead, regsWritten,
+  insnEndsBlock,
   emitPrologue, emitWriteback,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
@@ -150,18 +151,18 @@ function translateBlock(key: u32): u32 {
   // what the first emission learnt: that it loops and which registers it uses (emit-util.ts).
   const start = pos;
   beginRegisterEmission(false, 0, 0);
-  const counts = emitBlock(key, false);
+  const counts = emitBlock(key, false, 0);
   if (!selfLoopSeen) return counts;
   const used = regsRead | regsWritten;
   const written = regsWritten;
   rewind(start);
   beginRegisterEmission(true, used, written);
-  return emitBlock(key, true);
+  return emitBlock(key, true, (counts >> 16) + (counts & 0xffff));
 }
 
-function emitBlock(key: u32, loop: bool): u32 {
+function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   const host = <usize>(key & ~3);
-  setBlockContext(key & 1, (key & 2) != 0, loop);
+  setBlockContext(key & 1, (key & 2) != 0, loop, blockLen);
   const size = reserveSize();
   // Locals: L_I64_COUNT i64 temporaries, L_I32_COUNT i32 ones; in a loop block, the register
   // file and NZCV (Liftoff zeroes every declared local on entry, so others declare none).
@@ -185,10 +186,12 @@ function emitBlock(key: u32, loop: bool): u32 {
     const insn = load<u32>(host + (<usize>n << 2));
     const opNumber = decodeCached(insn);
     setInsnContext(n, opNumber, insn);
-    if (emitOp(opNumber, insn)) inline++;
+    const emitted = emitOp(opNumber, insn);
+    if (emitted) inline++;
     else emitFallback();
     n++;
-    if (endsBlock(opNumber)) break;
+    // A branch row ends the block, unless its emitter lets the not-taken path go on.
+    if (endsBlock(opNumber) && (!emitted || insnEndsBlock)) break;
   }
   if (loop) end();
   // Fell through the last instruction: continue after it.
