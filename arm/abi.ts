@@ -71,21 +71,23 @@ export const RAM_HOST_BASE = 0x4000000;
 export const WASM_PAGE_SIZE = 0x10000;
 
 // ---- the JIT's region (docs/jit.md), from JIT_BASE up to RAM_HOST_BASE ----
-export const JIT_MODULE = 0x1000000; // the module jitBuild() writes (wasm bytes)
-export const JIT_MODULE_SIZE = 0x400000;
-export const JIT_INFO = 0x1400000; // a small record shared with the VMM (JI_* offsets)
-export const JIT_MAP = 0x1410000; // block map: JIT_MAP_ENTRIES entries of 16 bytes
+export const JIT_INFO = 0x1000000; // a small record shared with the VMM (JI_* offsets)
+export const JIT_MAP = 0x1010000; // block map: JIT_MAP_ENTRIES entries of 32 bytes
 export const JIT_MAP_ENTRIES = 0x10000;
-export const JIT_HEAT = 0x1510000; // heat table: JIT_HEAT_ENTRIES entries of 8 bytes
+export const JIT_HEAT = 0x1210000; // heat table: JIT_HEAT_ENTRIES entries of 8 bytes
 export const JIT_HEAT_ENTRIES = 0x1000;
-export const JIT_QUEUE = 0x1518000; // keys of blocks waiting for translation (u32 each)
+export const JIT_QUEUE = 0x1218000; // keys of blocks waiting for translation (u32 each)
 export const JIT_QUEUE_ENTRIES = 0x400;
-export const JIT_PAGES = 0x1600000; // per guest RAM page: its first block (map index + 1), u32
-export const JIT_PAGES_SIZE = 0x400000;
-export const JIT_FREE_SLOTS = 0x1a00000; // table slots free for reuse (u32 stack, JIT_SLOTS deep)
-export const JIT_DEAD_SLOTS = 0x1a20000; // slots of dropped blocks the VMM must clear (u32 each)
+export const JIT_FREE_SLOTS = 0x1220000; // table slots free for reuse (u32 stack, JIT_SLOTS deep)
+export const JIT_DEAD_SLOTS = 0x1240000; // slots of dropped blocks the VMM must clear (u32 each)
 export const JIT_DEAD_ENTRIES = 0x1000;
-export const JIT_NEW_SLOTS = 0x1a24000; // table slots for the functions of the module jitBuild() wrote (u32 each)
+export const JIT_NEW_SLOTS = 0x1244000; // table slots for the functions of the module jitBuild() wrote (u32 each)
+export const JIT_IMPORT_SLOTS = 0x1245000; // slots of the blocks that module imports as "c0", "c1", … (u32 each)
+export const JIT_IMPORTS_MAX = 0x400;
+export const JIT_PAGES = 0x1400000; // per guest RAM page: its first block (map index + 1), u32
+export const JIT_PAGES_SIZE = 0x400000;
+export const JIT_MODULE = 0x2000000; // the module jitBuild() writes (wasm bytes)
+export const JIT_MODULE_SIZE = 0x1000000;
 // The function table: slots below JIT_SLOT_BASE are the core's own; block functions take
 // JIT_SLOTS slots after them. Generated modules export their functions and the VMM puts
 // export i in slot JIT_NEW_SLOTS[i]: a module that imported the table would be kept alive by
@@ -98,6 +100,8 @@ export const JIT_SLOTS = 0x8000;
 export const JI_MODULE_LEN = 0x00; // u32: bytes of the module the last jitBuild() wrote
 export const JI_MODULE_FUNCS = 0x4c; // u32: functions that module exports ("0", "1", …)
 export const JI_LIMIT = 0x50; // u32: instructions the block being called may retire (its loops check it)
+export const JI_MODULE_IMPORTS = 0x54; // u32: blocks the module jitBuild() wrote imports (JIT_IMPORT_SLOTS)
+export const JI_CHAINS = 0x58; // u32: block exits translated as direct calls of the next block
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -55,6 +55,8 @@ export interface JitStats {
   hits: bigint;
   invalidatedPages: number;
   flushes: number;
+  /** Block exits translated as direct calls of the next block. */
+  chains: number;
 }
 
 export const JIT_DEFAULT_THRESHOLD = 50;
@@ -225,7 +227,13 @@ export class Core {
       this.releaseDroppedSlots();
       if (length === 0) continue;
       const bytes = new Uint8Array(this.memory.buffer, abi.JIT_MODULE, length);
-      const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.jitImports).exports;
+      // The blocks this module calls directly that earlier modules hold (env.c0, env.c1, …).
+      const env: Record<string, WebAssembly.ImportValue> = { ...(this.jitImports.env as Record<string, WebAssembly.ImportValue>) };
+      const imports = this.jitU32(abi.JI_MODULE_IMPORTS);
+      for (let k = 0; k < imports; k++) {
+        env[`c${k}`] = this.table.get(this.view.getUint32(abi.JIT_IMPORT_SLOTS + k * 4, true)) as WebAssembly.ImportValue;
+      }
+      const fns = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env }).exports;
       const count = this.jitU32(abi.JI_MODULE_FUNCS);
       for (let i = 0; i < count; i++) {
         this.table.set(this.view.getUint32(abi.JIT_NEW_SLOTS + i * 4, true), fns[i] as () => number);
@@ -267,6 +275,7 @@ export class Core {
       hits: u64(abi.JI_HITS),
       invalidatedPages: this.jitU32(abi.JI_INVALIDATIONS),
       flushes: this.jitU32(abi.JI_FLUSHES),
+      chains: this.jitU32(abi.JI_CHAINS),
     };
   }
 

@@ -142,9 +142,12 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
   let hits: u32 = 0;
   while (true) {
     hits++;
-    // A looping block iterates while it stays within this (docs/jit.md).
-    store<u32>(JIT_INFO + JI_LIMIT, min<u32>(budget - n, TIMER_POLL_INTERVAL));
+    // A looping block iterates, and a block calls the next one directly, while they stay
+    // within this; each direct call lowers it by what the caller retired (docs/jit.md).
+    const limit = min<u32>(budget - n, TIMER_POLL_INTERVAL);
+    store<u32>(JIT_INFO + JI_LIMIT, limit);
     n += <u32>call_indirect<i32>(slot, pc);
+    n += limit - load<u32>(JIT_INFO + JI_LIMIT);
     setPc(load<u64>(ACTIVE_STATE + PC));
     if (exitReason != 0 || attention || n >= nextPoll || jitStop) break;
     // The next block's key: its page is usually the fetch page already; if not, jitKey

@@ -437,7 +437,8 @@ export function describeJitStats(core: Core): string[] {
     `  # JIT: ${s.modules} modules, ${s.blocks} blocks, ${(s.bytes / 1024).toFixed(1)} KiB of wasm, ${s.compileMs.toFixed(1)} ms translating and compiling`,
     `  # JIT: ${total} instructions, ${pct(s.insnsJit, total)} in translated blocks; ` +
       `${pct(s.insnsInline, s.insnsInline + s.insnsFallback)} of translated instructions inline (${s.insnsInline} inline, ${s.insnsFallback} through jitExec)`,
-    `  # JIT: ${s.lookups} block lookups, ${pct(s.hits, s.lookups)} ran a block; ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
+    `  # JIT: ${s.lookups} block lookups, ${pct(s.hits, s.lookups)} ran a block; ${s.chains} block exits call the next block directly; ` +
+      `${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
   ];
 }
 

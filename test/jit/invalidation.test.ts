@@ -295,6 +295,26 @@ describe("translated loops stay interruptible", () => {
     expect(ms[1].core.x(1)).toBe(1n + 6n + 11n + 16n);
   });
 
+  it("blocks that call each other directly retire exactly their budget", () => {
+    // loop: add x0, x0, #1; b next; next: subs x1, x1, #1; b.ne loop: two blocks of one page,
+    // each ending in a branch to the other, which become direct calls (docs/jit.md, Chaining).
+    const ms = both((m) => {
+      vectors(m);
+      m.code(MAIN, [A.movz(1, 5000), A.addi(0, 0, 1), A.b(4), A.subsi(1, 1, 1), A.bcond(COND.NE, -12), A.hvc(1)]);
+    });
+    for (const m of ms) {
+      m.core.pc = BigInt(MAIN);
+      for (const budget of [1, 2, 3, 7, 1000, 1001, 12, 999, 1500]) {
+        expect(m.core.run(budget)).toBe(abi.EXIT_BUDGET);
+        expect(m.core.exitInsns).toBe(budget);
+      }
+      expect(m.runToHvc(Number(m.core.pc))).toBe(1);
+    }
+    expect(ms[1].state()).toEqual(ms[0].state());
+    expect(ms[1].core.x(0)).toBe(5000n);
+    expect(ms[1].core.jitStats().chains).toBeGreaterThan(0);
+  });
+
   it("a run of a translated loop retires exactly its budget", () => {
     const ms = both((m) => {
       vectors(m);

@@ -33,7 +33,10 @@ export const B_KEY: usize = 0; // u32: key (0: empty)
 export const B_SLOT: usize = 4; // u32: table slot of the block function (0: no live block)
 export const B_LEN: usize = 8; // u32: instructions in the block
 export const B_NEXT: usize = 12; // u32: next block of the same page (map index + 1; 0 ends)
-const ENTRY_BYTES: usize = 16;
+// u32: which translation the slot holds. Versions are never reused (not even after a flush),
+// so a direct call from another block checks it to know its callee is still this one.
+export const B_VERSION: usize = 16;
+const ENTRY_BYTES: usize = 32;
 const MAP_ENTRIES: u32 = JIT_MAP_ENTRIES;
 const SLOT_END: u32 = JIT_SLOT_BASE + JIT_SLOTS;
 const QUEUE_ENTRIES: u32 = JIT_QUEUE_ENTRIES;
@@ -94,23 +97,34 @@ export function cacheHasRoom(count: u32): bool {
   return freeSlots + (SLOT_END - nextSlot) >= count && (mapUsed + count) * 2 <= MAP_ENTRIES;
 }
 
-/** Records a translated block whose function is in table slot `slot`. */
-export function insertBlock(key: u32, slot: u32, len: u32): void {
+/** The next translation's version (see B_VERSION). */
+export let nextVersion: u32 = 1;
+
+/** The map entry for key, created (with no live block) if there is none. */
+export function reserveEntry(key: u32): usize {
   let i = (key * 0x9e3779b1) >>> MAP_SHIFT;
-  let e: usize = 0;
   while (true) {
-    e = entryAt(i);
+    const e = entryAt(i);
     const k = load<u32>(e + B_KEY);
-    if (k == key) break;
+    if (k == key) return e;
     if (k == 0) {
       store<u32>(e + B_KEY, key);
       mapUsed++;
-      break;
+      return e;
     }
     i = (i + 1) & MAP_MASK;
   }
+  return 0;
+}
+
+/** Records a translated block whose function is in table slot `slot`, as translation `version`. */
+export function insertBlock(key: u32, slot: u32, len: u32, version: u32): void {
+  const e = reserveEntry(key);
+  const i = <u32>((e - JIT_MAP) / ENTRY_BYTES);
   store<u32>(e + B_SLOT, slot);
   store<u32>(e + B_LEN, len);
+  store<u32>(e + B_VERSION, version);
+  if (version >= nextVersion) nextVersion = version + 1;
   // Chain it into its page; the page's first block marks the page as code.
   const ps = pageSlot(<usize>(key & ~3));
   const head = load<u32>(ps);
@@ -196,6 +210,7 @@ export function jitInvalidateHostPage(host: usize): void {
     const e = entryAt(link - 1);
     releaseSlot(load<u32>(e + B_SLOT));
     store<u32>(e + B_SLOT, 0);
+    store<u32>(e + B_VERSION, 0);
     link = load<u32>(e + B_NEXT);
     store<u32>(e + B_NEXT, 0);
   }

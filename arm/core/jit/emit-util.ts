@@ -8,7 +8,7 @@
 
 import { ACTIVE_STATE, X_REGS, SP_SLOT, PC, NZCV, TLB_BASE, JIT_INFO, JI_ASID, JI_LIMIT } from "../../abi";
 import {
-  byte, u32leb, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF,
+  pos, reserveSize, byte, u32leb, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF,
   OP_I64_LOAD, OP_I32_LOAD, OP_I64_STORE, OP_I32_STORE, OP_I64_ADD, OP_RETURN, OP_DROP,
   OP_I64_EXTEND_I32_U, OP_I32_ADD, OP_I32_SUB, OP_I64_SUB, OP_I32_AND, OP_I64_AND, OP_I32_OR,
   OP_I64_OR, OP_I32_XOR, OP_I64_XOR, OP_I32_SHL, OP_I64_SHL, OP_I32_SHR_U, OP_I64_SHR_U,
@@ -18,6 +18,8 @@ import {
   OP_I64_LOAD16_U, OP_I64_LOAD32_U, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
 } from "./wasm-encoder";
 import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
+import { resolveTarget, addPatch, patchCount, targetEntry, targetVersion, TARGET_NONE, TARGET_LOCAL } from "./chain";
+import { B_VERSION, B_LEN } from "./cache";
 
 // ---- imports of a generated module (function indices) ----
 /** jitExec(op, insn, pc) -> i32: runs one instruction in the interpreter; 1 = leave the block. */
@@ -78,7 +80,13 @@ export let selfLoopSeen: bool = false;
 /** In loop mode: the block's length, the most one more iteration can retire. */
 let loopBlockLen: u32 = 0;
 
-export function setBlockContext(el: u32, bigEndian: bool, loop: bool, blockLen: u32): void {
+/** The block's key: the wasm address of its first instruction, with the mode bits. */
+let curKey: u32 = 0;
+
+export function setBlockContext(key: u32, loop: bool, blockLen: u32): void {
+  curKey = key;
+  const el = key & 1;
+  const bigEndian = (key & 2) != 0;
   curEl = el;
   curBigEndian = bigEndian;
   loopMode = loop;
@@ -169,12 +177,64 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       return;
     }
   }
+  emitExit(offset);
+}
+
+/**
+ * Leaves the block for pc + offset (from the current instruction): writes the registers back,
+ * then calls the target block directly when chain.ts can (the target is a fixed address in
+ * this page, translated in this module or earlier, still the same translation, and it fits in
+ * the budget left), else stores the PC and returns.
+ */
+export function emitExit(offset: i64): void {
   emitWriteback();
+  const here = <i64>(curKey & ~3) + (<i64>curIndex << 2);
+  const target = here + offset;
+  if ((target >> 12) == (here >> 12) && (target & 3) == 0) {
+    const t = resolveTarget(<u32>target | (curKey & 3));
+    if (t != TARGET_NONE && (t < TARGET_LOCAL || patchCount < 0x4000)) emitChainCall(t, offset);
+  }
   beginSetPc();
   pushPc(offset);
   endSetPc();
   returnRetired();
 }
+
+/** The guarded tail call of target t (an import index, or TARGET_LOCAL + block index). */
+function emitChainCall(t: i32, offset: i64): void {
+  // The target is still the translation resolved now, and fits in what is left of the budget
+  // once this block's instructions are counted.
+  i32Const(0);
+  memOp(OP_I32_LOAD, 2, <u32>targetEntry + B_VERSION);
+  i32Const(<i32>targetVersion);
+  op(OP_I32_EQ);
+  i32Const(0);
+  memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
+  pushRetired();
+  op(OP_I32_SUB);
+  localTee(L_N);
+  i32Const(0);
+  memOp(OP_I32_LOAD, 2, <u32>targetEntry + B_LEN);
+  op(OP_I32_GE_U);
+  op(OP_I32_AND);
+  ifVoid();
+  i32Const(0);
+  localGet(L_N);
+  memOp(OP_I32_STORE, 2, JIT_INFO + JI_LIMIT);
+  pushPc(offset);
+  byte(0x12); // return_call
+  if (t >= TARGET_LOCAL) {
+    addPatch(pos, <u32>(t - TARGET_LOCAL));
+    reserveSize(); // patched to the block's function index when the module is complete
+  } else {
+    u32leb(IMPORTED_FUNCS + <u32>t);
+  }
+  end();
+  chainsEmitted++;
+}
+
+/** Direct calls emitted (statistics). */
+export let chainsEmitted: u32 = 0;
 
 /** The address operand for endSetPc(). */
 export function beginSetPc(): void {

@@ -8,8 +8,8 @@
 // PC it stopped at in the state area and returns how many instructions it retired.
 
 import {
-  JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULES, JI_BLOCKS,
-  JI_BYTES, JI_EMITTED, JI_FALLBACK, JIT_NEW_SLOTS,
+  JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULE_IMPORTS, JI_MODULES,
+  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JIT_NEW_SLOTS,
 } from "../../abi";
 import {
   pos, encoderStart, rewind, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize, OP_LOOP, T_VOID,
@@ -18,13 +18,17 @@ import {
   IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, OP_I64_ADD,
 } from "./wasm-encoder";
 import {
-  cacheHasRoom, allocSlot, findBlock, insertBlock, flushAll, queueLength, queuedKey, dequeue,
-  B_SLOT,
+  cacheHasRoom, allocSlot, findBlock, insertBlock, reserveEntry, flushAll, queueLength, queuedKey, dequeue,
+  nextVersion, B_SLOT,
 } from "./cache";
+import {
+  beginModule, addPending, pendingKeys, pendingVersions, pendingCount, importCount, patchCount, patchSite,
+  patchTarget, dropPatches,
+} from "./chain";
 import {
   L_PC, L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
   beginSetPc, endSetPc, pushRetired, selfLoopSeen, beginRegisterEmission, regsRead, regsWritten,
-  insnEndsBlock,
+  insnEndsBlock, chainsEmitted, emitExit,
   emitPrologue, emitWriteback,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
@@ -37,47 +41,61 @@ const MAX_MODULE_BLOCKS: u32 = 256;
 // The code section is built in the second half of the buffer, then moved after the header.
 const CODE_AREA: usize = JIT_MODULE + JIT_MODULE_SIZE / 2;
 const CODE_AREA_SIZE: usize = JIT_MODULE_SIZE / 2;
-/** Room one more block may need: stop adding blocks when less is left. */
-const BLOCK_BYTES_MAX: usize = 64 * 1024;
+/** The most one block's body may take (MAX_MODULE_BLOCKS of them fit in the code area). */
+const BLOCK_BYTES_MAX: usize = CODE_AREA_SIZE / MAX_MODULE_BLOCKS;
 
-// The blocks of the module being built, waiting for jitCommit().
-const pendingKeys = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+// The blocks of the module being built, waiting for jitCommit() (keys, map entries and
+// versions are in chain.ts, which direct calls between blocks need).
 const pendingLens = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 const pendingSlots = new StaticArray<u32>(MAX_MODULE_BLOCKS);
-let pendingCount: u32 = 0;
 
 /** Translates queued blocks into a module at JIT_MODULE; returns its length (0: nothing to do). */
 export function jitBuild(): u32 {
-  pendingCount = 0;
+  beginModule();
   store<u32>(JIT_INFO + JI_MODULE_LEN, 0);
   if (queueLength() == 0) return 0;
   if (!cacheHasRoom(MAX_MODULE_BLOCKS)) flushAll();
 
-  // The function bodies first, so that the module's header knows how many there are.
-  encoderStart(CODE_AREA, CODE_AREA_SIZE);
+  // Which blocks: every queued key not translated yet, once. Their map entries, slots and
+  // versions are fixed now, so that blocks of this module can call one another.
   let taken: u32 = 0;
-  let emitted: u32 = 0;
-  let fallback: u32 = 0;
-  while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS && pos + BLOCK_BYTES_MAX <= CODE_AREA + CODE_AREA_SIZE) {
+  while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
     const key = queuedKey(taken++);
     const e = findBlock(key);
     if (e != 0 && load<u32>(e + B_SLOT) != 0) continue; // already translated
     let dup = false;
     for (let i: u32 = 0; i < pendingCount; i++) if (pendingKeys[i] == key) dup = true;
     if (dup) continue;
-    const counts = translateBlock(key);
-    emitted += counts >> 16;
-    fallback += counts & 0xffff;
-    pendingKeys[pendingCount] = key;
-    pendingLens[pendingCount] = (counts >> 16) + (counts & 0xffff);
-    pendingCount++;
+    addPending(key, reserveEntry(key), nextVersion + pendingCount);
   }
   dequeue(taken);
-  if (pendingCount == 0) return 0;
-  const codeBytes = pos - CODE_AREA;
-  for (let i: u32 = 0; i < pendingCount; i++) {
+  const count = pendingCount;
+  if (count == 0) return 0;
+  for (let i: u32 = 0; i < count; i++) {
     pendingSlots[i] = allocSlot();
     store<u32>(JIT_NEW_SLOTS + (<usize>i << 2), pendingSlots[i]);
+  }
+
+  // The function bodies first, so that the module's header knows its imports.
+  encoderStart(CODE_AREA, CODE_AREA_SIZE);
+  let emitted: u32 = 0;
+  let fallback: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const at = pos;
+    const counts = translateBlock(pendingKeys[i]);
+    if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
+    emitted += counts >> 16;
+    fallback += counts & 0xffff;
+    pendingLens[i] = (counts >> 16) + (counts & 0xffff);
+  }
+  const codeBytes = pos - CODE_AREA;
+  const imports = importCount;
+  // Calls between blocks of the module: their function indices come after the imports.
+  for (let i: u32 = 0; i < patchCount; i++) {
+    const at = patchSite(i);
+    const index = IMPORTED_FUNCS + imports + patchTarget(i);
+    for (let b: usize = 0; b < 4; b++) store<u8>(at + b, <u8>(((index >> (<u32>b * 7)) & 0x7f) | 0x80));
+    store<u8>(at + 4, <u8>((index >> 28) & 0x7f));
   }
 
   encoderStart(JIT_MODULE, JIT_MODULE_SIZE / 2);
@@ -91,53 +109,79 @@ export function jitBuild(): u32 {
   byte(T_FUNC); u32leb(3); byte(T_I32); byte(T_I32); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I32); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
   patchSize(size);
-  // Imports: env.exec, env.miss (functions 0 and 1), env.memory.
+  // Imports: env.exec, env.miss (functions 0 and 1), the blocks this module calls that were
+  // translated before (env.c0, env.c1, …: functions 2, 3, …), env.memory.
   byte(SEC_IMPORT);
   size = reserveSize();
-  u32leb(3);
+  u32leb(3 + imports);
   name("env"); name("exec"); byte(IMPORT_FUNC); u32leb(1);
   name("env"); name("miss"); byte(IMPORT_FUNC); u32leb(2);
+  for (let k: u32 = 0; k < imports; k++) {
+    name("env");
+    u32leb(0); // the name "c" + k, written by hand: "c" then the digits
+    const nameAt = pos - 1;
+    byte(0x63);
+    numberDigits(k);
+    store<u8>(nameAt, <u8>(pos - nameAt - 1));
+    byte(IMPORT_FUNC);
+    u32leb(0);
+  }
   name("env"); name("memory"); byte(IMPORT_MEMORY); byte(0); u32leb(0);
   patchSize(size);
   // Functions: every block has type 0.
   byte(SEC_FUNCTION);
   size = reserveSize();
-  u32leb(pendingCount);
-  for (let i: u32 = 0; i < pendingCount; i++) u32leb(0);
+  u32leb(count);
+  for (let i: u32 = 0; i < count; i++) u32leb(0);
   patchSize(size);
   // Exports: block i as "i".
   byte(SEC_EXPORT);
   size = reserveSize();
-  u32leb(pendingCount);
-  for (let i: u32 = 0; i < pendingCount; i++) {
+  u32leb(count);
+  for (let i: u32 = 0; i < count; i++) {
     numberName(i);
     byte(EXPORT_FUNC);
-    u32leb(IMPORTED_FUNCS + i);
+    u32leb(IMPORTED_FUNCS + imports + i);
   }
   patchSize(size);
   // Code: the bodies built above.
   byte(SEC_CODE);
   size = reserveSize();
-  u32leb(pendingCount);
+  u32leb(count);
   memory.copy(pos, CODE_AREA, codeBytes);
   encoderStart(pos + codeBytes, 0);
   patchSize(size);
 
   const length = <u32>(pos - JIT_MODULE);
   store<u32>(JIT_INFO + JI_MODULE_LEN, length);
-  store<u32>(JIT_INFO + JI_MODULE_FUNCS, pendingCount);
+  store<u32>(JIT_INFO + JI_MODULE_FUNCS, count);
+  store<u32>(JIT_INFO + JI_MODULE_IMPORTS, imports);
   store<u32>(JIT_INFO + JI_BYTES, load<u32>(JIT_INFO + JI_BYTES) + length);
   store<u32>(JIT_INFO + JI_EMITTED, load<u32>(JIT_INFO + JI_EMITTED) + emitted);
   store<u32>(JIT_INFO + JI_FALLBACK, load<u32>(JIT_INFO + JI_FALLBACK) + fallback);
+  store<u32>(JIT_INFO + JI_CHAINS, chainsEmitted);
   return length;
+}
+
+/** Writes the decimal digits of n (no length prefix). */
+function numberDigits(n: u32): void {
+  let digits: u32 = 1;
+  for (let v = n; v >= 10; v /= 10) digits++;
+  for (let i: u32 = digits; i > 0; i--) {
+    let v = n;
+    for (let j: u32 = 1; j < i; j++) v /= 10;
+    byte(0x30 + v % 10);
+  }
 }
 
 /** Makes the blocks of the module jitBuild() wrote visible, once the VMM has instantiated it. */
 export function jitCommit(): void {
-  for (let i: u32 = 0; i < pendingCount; i++) insertBlock(pendingKeys[i], pendingSlots[i], pendingLens[i]);
+  for (let i: u32 = 0; i < pendingCount; i++) {
+    insertBlock(pendingKeys[i], pendingSlots[i], pendingLens[i], pendingVersions[i]);
+  }
   store<u32>(JIT_INFO + JI_MODULES, load<u32>(JIT_INFO + JI_MODULES) + 1);
   store<u32>(JIT_INFO + JI_BLOCKS, load<u32>(JIT_INFO + JI_BLOCKS) + pendingCount);
-  pendingCount = 0;
+  beginModule();
 }
 
 /**
@@ -150,19 +194,21 @@ function translateBlock(key: u32): u32 {
   // A block that loops is emitted a second time, as a loop with its registers in locals, using
   // what the first emission learnt: that it loops and which registers it uses (emit-util.ts).
   const start = pos;
+  const patches = patchCount;
   beginRegisterEmission(false, 0, 0);
   const counts = emitBlock(key, false, 0);
   if (!selfLoopSeen) return counts;
   const used = regsRead | regsWritten;
   const written = regsWritten;
   rewind(start);
+  dropPatches(patches); // the call sites of the first emission are gone
   beginRegisterEmission(true, used, written);
   return emitBlock(key, true, (counts >> 16) + (counts & 0xffff));
 }
 
 function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   const host = <usize>(key & ~3);
-  setBlockContext(key & 1, (key & 2) != 0, loop, blockLen);
+  setBlockContext(key, loop, blockLen);
   const size = reserveSize();
   // Locals: L_I64_COUNT i64 temporaries, L_I32_COUNT i32 ones; in a loop block, the register
   // file and NZCV (Liftoff zeroes every declared local on entry, so others declare none).
@@ -195,14 +241,8 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   }
   if (loop) end();
   // Fell through the last instruction: continue after it.
-  emitWriteback();
-  beginSetPc();
-  localGet(L_PC);
-  i64Const(<i64>n << 2);
-  op(OP_I64_ADD);
-  endSetPc();
   setInsnContext(n - 1, 0, 0);
-  pushRetired();
+  emitExit(4);
   end();
   patchSize(size);
   return (inline << 16) | (n - inline);
