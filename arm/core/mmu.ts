@@ -65,6 +65,10 @@ export const FSC_EXTERNAL_WALK: u32 = 0x14;
 export const FSC_ALIGNMENT: u32 = 0x21;
 
 let blocksCached: bool = false;
+/** log2 of the largest mapping (block or large page) cached as 4K entries since the last flush. */
+let maxBlockShift: u32 = 12;
+/** log2 of the size of the last translation's mapping (12 for a 4K page). */
+let walkShift: u32 = 12;
 
 // ---- the fetch-page cache: the host address of the page the PC is in ----
 export let fetchTag: u64 = 1; // VA of the cached code page; never matches while bit 0 is set
@@ -112,6 +116,7 @@ export function regimeChanged(): void {
 export function tlbFlushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_ENTRIES * ENTRY_BYTES);
   blocksCached = false;
+  maxBlockShift = 12;
   fetchTag = 1;
   requestJitStop();
 }
@@ -191,7 +196,10 @@ function fillEntry(e: usize, tag: u64): void {
   }
   store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, currentAsid());
-  if (walkFlags & P_BLOCK) blocksCached = true;
+  if (walkFlags & P_BLOCK) {
+    blocksCached = true;
+    if (walkShift > maxBlockShift) maxBlockShift = walkShift;
+  }
 }
 
 /**
@@ -378,6 +386,7 @@ function walk(va: u64, acc: u32): bool {
       return false;
     }
     walkPa = pa;
+    walkShift = shift;
     walkFlags = leafFlags(desc, apTable, pxnTable, uxnTable, level) |
       (shift > 12 ? P_BLOCK : 0) | (level << 28);
     if (pa >= ramBase && pa < ramEnd) walkFlags |= P_RAM;
@@ -424,9 +433,13 @@ export function tlbFlushVa(va: u64, asid: i32): void {
   const e = entryAddr(va);
   flushIfMatch(e, asid);
   if (blocksCached) {
-    // A block can be cached under any of its 4K pages: drop every block entry.
-    for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
-      const p = TLB_BASE + <usize>(i * ENTRY_BYTES);
+    // A block can be cached under any of its 4K pages: drop the block entries of every page of
+    // the naturally aligned region, as large as the largest mapping cached, that holds va
+    // (any block holding va lies inside it). Its pages sit at consecutive TLB indices.
+    const pages: u32 = maxBlockShift - 12 >= 12 ? TLB_ENTRIES : <u32>1 << (maxBlockShift - 12);
+    const first = <u32>(va >> 12) & ~(pages - 1);
+    for (let k: u32 = 0; k < pages; k++) {
+      const p = TLB_BASE + <usize>(((first + k) & (TLB_ENTRIES - 1)) * ENTRY_BYTES);
       if (load<u32>(p + E_FLAGS) & P_BLOCK) flushIfMatch(p, asid);
     }
   }
