@@ -74,8 +74,12 @@ export const WASM_PAGE_SIZE = 0x10000;
 export const JIT_INFO = 0x1000000; // a small record shared with the VMM (JI_* offsets)
 export const JIT_MAP = 0x1010000; // block map: JIT_MAP_ENTRIES entries of 32 bytes
 export const JIT_MAP_ENTRIES = 0x10000;
-export const JIT_HEAT = 0x1210000; // heat table: JIT_HEAT_ENTRIES entries of 8 bytes
-export const JIT_HEAT_ENTRIES = 0x1000;
+export const JIT_HEAT = 0x1250000; // heat table: JIT_HEAT_ENTRIES entries of 8 bytes
+export const JIT_HEAT_ENTRIES = 0x10000;
+// The block lookup cache: JIT_LOOKUP_ENTRIES direct-mapped entries of 8 bytes (key, slot | len
+// << 16) in front of the block map, small enough to stay in the host's L1/L2 cache.
+export const JIT_LOOKUP = 0x1210000;
+export const JIT_LOOKUP_ENTRIES = 0x1000;
 export const JIT_QUEUE = 0x1218000; // keys of blocks waiting for translation (u32 each)
 export const JIT_QUEUE_ENTRIES = 0x400;
 export const JIT_FREE_SLOTS = 0x1220000; // table slots free for reuse (u32 stack, JIT_SLOTS deep)

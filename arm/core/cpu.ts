@@ -14,7 +14,7 @@ import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerm
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { timerPoll } from "./timer";
-import { jitEnabled, blockKey, findBlock, countHeat, B_SLOT, B_LEN } from "./jit/cache";
+import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
 
 /** Set by a handler that must return to the VMM after this instruction (HVC, WFI, …). */
@@ -72,13 +72,12 @@ export function run(budget: u32): u32 {
       const key = jitKey();
       if (key != 0) {
         jitLookups++;
-        const e = findBlock(key);
-        const slot = e != 0 ? load<u32>(e + B_SLOT) : 0;
-        if (slot != 0) {
-          if (load<u32>(e + B_LEN) <= budget - n) {
+        const block = lookupBlock(key);
+        if (block != 0) {
+          if ((block >>> 16) <= budget - n) {
             clearJitStop();
             const before = n;
-            n = runBlocks(slot, budget, n, nextPoll);
+            n = runBlocks(block & 0xffff, budget, n, nextPoll);
             jitInsns += n - before;
             boundary = true;
             if (exitReason) break;
@@ -154,10 +153,9 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
     // translates pc (a TLB hit, mostly), as the main loop would.
     const key = jitKey();
     if (key == 0) break;
-    const e = findBlock(key);
-    if (e == 0) break;
-    slot = load<u32>(e + B_SLOT);
-    if (slot == 0 || load<u32>(e + B_LEN) > budget - n) break;
+    const block = lookupBlock(key);
+    if (block == 0 || (block >>> 16) > budget - n) break;
+    slot = block & 0xffff;
     clearJitStop();
   }
   jitHits += hits;
