@@ -85,7 +85,11 @@ export const JIT_QUEUE_ENTRIES = 0x400;
 export const JIT_FREE_SLOTS = 0x1220000; // table slots free for reuse (u32 stack, JIT_SLOTS deep)
 export const JIT_DEAD_SLOTS = 0x1240000; // slots of dropped blocks the VMM must clear (u32 each)
 export const JIT_DEAD_ENTRIES = 0x1000;
-export const JIT_NEW_SLOTS = 0x1244000; // table slots for the functions of the module jitBuild() wrote (u32 each)
+// The blocks of the module jitBuild() wrote, one record each (JIT_COMMIT_BYTES): key, table slot,
+// length, version. The VMM hands them back to jitCommit() once the module is instantiated,
+// which zeroes the slot of each record it refused (the block's page was written meanwhile).
+export const JIT_COMMIT = 0x1244000;
+export const JIT_COMMIT_BYTES = 16;
 export const JIT_IMPORT_SLOTS = 0x1245000; // slots of the blocks that module imports as "c0", "c1", … (u32 each)
 export const JIT_IMPORTS_MAX = 0x400;
 export const JIT_PAGES = 0x1400000; // per guest RAM page: its first block (map index + 1), u32
@@ -102,10 +106,11 @@ export const JIT_SLOTS = 0x8000;
 
 // JIT_INFO fields.
 export const JI_MODULE_LEN = 0x00; // u32: bytes of the module the last jitBuild() wrote
-export const JI_MODULE_FUNCS = 0x4c; // u32: functions that module exports ("0", "1", …)
+export const JI_MODULE_FUNCS = 0x4c; // u32: functions that module exports ("0", "1", …) = its JIT_COMMIT records
 export const JI_LIMIT = 0x50; // u32: instructions the block being called may retire (its loops check it)
 export const JI_MODULE_IMPORTS = 0x54; // u32: blocks the module jitBuild() wrote imports (JIT_IMPORT_SLOTS)
 export const JI_CHAINS = 0x58; // u32: block exits translated as direct calls of the next block
+export const JI_DISPATCHES = 0x60; // u64: blocks entered from another block through the dispatcher (jit/dispatch.ts)
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -5,7 +5,7 @@
 // the guest sees and that the two agree.
 
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost, type JitOptions } from "../../arm/cpu.ts";
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 8 << 20;
@@ -87,7 +87,8 @@ export class TestMachine {
   autoTick = false;
   private readonly dv: DataView;
 
-  constructor(readonly jit: boolean) {
+  /** `jitOptions` replaces the default translated mode (threshold 0, eager). */
+  constructor(readonly jit: boolean, jitOptions?: JitOptions) {
     const host: CoreHost = {
       mmio: (_vcpu, gpa, data, lengthBytes, isWrite) => {
         const dv = new DataView(data.buffer, data.byteOffset, 8);
@@ -107,7 +108,7 @@ export class TestMachine {
       ramBase: RAM_BASE,
       ramSizeBytes: RAM_SIZE,
       host,
-      jit: jit ? { enabled: true, threshold: 0, eager: true } : undefined,
+      jit: jit ? (jitOptions ?? { enabled: true, threshold: 0, eager: true }) : undefined,
     });
     const ram = this.core.ram();
     this.dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
@@ -160,11 +161,11 @@ export class TestMachine {
     c.setSysregSlot(SR.SCTLR, c.sysregSlot(SR.SCTLR) | 1n);
   }
 
-  /** Maps the 4 KiB page at va (in RAM's range) to pa, EL1 read/write/execute. */
-  mapPage(va: number, pa: number): void {
+  /** Maps the 4 KiB page at va (in RAM's range) to pa, EL1 read/write/execute plus `attrs` bits. */
+  mapPage(va: number, pa: number, attrs = 0n): void {
     const i = (va - RAM_BASE) >> 21;
     const j = ((va - RAM_BASE) >> 12) & 511;
-    this.setU64(TABLES + 0x3000 + i * 0x1000 + j * 8, BigInt(pa) | 3n | (1n << 10n) | (3n << 8n));
+    this.setU64(TABLES + 0x3000 + i * 0x1000 + j * 8, BigInt(pa) | 3n | (1n << 10n) | (3n << 8n) | attrs);
   }
 
   /** Runs from pc until HVC (returns its immediate) or the budget ends (returns -1). */

@@ -7,7 +7,7 @@ import { ACTIVE_STATE, SYSREGS, NZCV, PSTATE_DAIF, PSTATE_SPSEL, SP_EL0, EXCL_ST
 import { enc, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "../sysregs";
 import {
   W64, pushPc, pushReg, pushX, beginSet, endSetX, beginSetPc, endSetPc, returnRetired,
-  pushCondition, emitFallback, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
+  pushCondition, emitFallback, emitDispatch, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
   pushHost, pushNZCV, emitWriteback, L_T, L_VA,
 } from "./emit-util";
 import {
@@ -87,10 +87,7 @@ function indirect(rn: u32, link: bool): bool {
     endSetX(30);
   }
   emitWriteback();
-  beginSetPc();
-  localGet(L_T);
-  endSetPc();
-  returnRetired();
+  emitDispatch();
   end();
   emitFallback();
   endBlock();

@@ -36,6 +36,9 @@ export const B_NEXT: usize = 12; // u32: next block of the same page (map index 
 // u32: which translation the slot holds. Versions are never reused (not even after a flush),
 // so a direct call from another block checks it to know its callee is still this one.
 export const B_VERSION: usize = 16;
+// u32: the version of a translation of this key being compiled (0: none). A pending block is
+// in its page's chain, so a write to the page cancels it (zeroes this) before it is committed.
+export const B_PENDING: usize = 20;
 const ENTRY_BYTES: usize = 32;
 const MAP_ENTRIES: u32 = JIT_MAP_ENTRIES;
 const SLOT_END: u32 = JIT_SLOT_BASE + JIT_SLOTS;
@@ -96,10 +99,11 @@ function releaseSlot(slot: u32): void {
 // run loop reads before the map. The map is 2 MiB, so a probe there is a cache miss on the
 // host more often than not (measured: a quarter of the run loop's time in the Linux boot).
 // Every change of a key's slot in the map goes through setLookup/clearLookup. ----
-const LOOKUP_SHIFT: u32 = 32 - ctz<u32>(JIT_LOOKUP_ENTRIES);
+export const LOOKUP_SHIFT: u32 = 32 - ctz<u32>(JIT_LOOKUP_ENTRIES);
+export const LOOKUP_HASH: u32 = 0x9e3779b1;
 
 @inline function lookupEntry(key: u32): usize {
-  return JIT_LOOKUP + (<usize>((key * 0x9e3779b1) >>> LOOKUP_SHIFT) << 3);
+  return JIT_LOOKUP + (<usize>((key * LOOKUP_HASH) >>> LOOKUP_SHIFT) << 3);
 }
 
 /**
@@ -153,21 +157,49 @@ export function reserveEntry(key: u32): usize {
   return 0;
 }
 
-/** Records a translated block whose function is in table slot `slot`, as translation `version`. */
-export function insertBlock(key: u32, slot: u32, len: u32, version: u32): void {
+/** Whether key has a live block or one being compiled. */
+export function isTranslated(key: u32): bool {
+  const e = findBlock(key);
+  return e != 0 && (load<u32>(e + B_SLOT) | load<u32>(e + B_PENDING)) != 0;
+}
+
+/**
+ * Marks key as being compiled as translation `version` (a new one: see nextVersion) and puts
+ * it in its page's chain, so that from now on a write to the page cancels it. Returns its map
+ * entry. The key has no live or pending block (isTranslated), so its entry is in no chain.
+ */
+export function pendBlock(key: u32, version: u32): usize {
   const e = reserveEntry(key);
   const i = <u32>((e - JIT_MAP) / ENTRY_BYTES);
-  clearLookup(key);
-  store<u32>(e + B_SLOT, slot);
-  store<u32>(e + B_LEN, len);
-  store<u32>(e + B_VERSION, version);
+  store<u32>(e + B_PENDING, version);
   if (version >= nextVersion) nextVersion = version + 1;
-  // Chain it into its page; the page's first block marks the page as code.
+  // The page's first block marks the page as code.
   const ps = pageSlot(<usize>(key & ~3));
   const head = load<u32>(ps);
   if (head == 0) tlbMarkCode(hostToPa(<usize>(key & ~3)), true);
   store<u32>(e + B_NEXT, head);
   store<u32>(ps, i + 1);
+  return e;
+}
+
+/**
+ * Makes pending translation `version` of key live in table slot `slot`; false if it was
+ * cancelled (its page was written, or the cache dropped) since pendBlock.
+ */
+export function commitBlock(key: u32, slot: u32, len: u32, version: u32): bool {
+  const e = findBlock(key);
+  if (e == 0 || load<u32>(e + B_PENDING) != version) return false;
+  clearLookup(key);
+  store<u32>(e + B_SLOT, slot);
+  store<u32>(e + B_LEN, len);
+  store<u32>(e + B_VERSION, version);
+  store<u32>(e + B_PENDING, 0);
+  return true;
+}
+
+/** Gives back the table slot of a translation that was never committed. */
+export function discardSlot(slot: u32): void {
+  releaseSlot(slot);
 }
 
 @inline function hostToPa(host: usize): u64 {
@@ -177,7 +209,7 @@ export function insertBlock(key: u32, slot: u32, len: u32, version: u32): void {
 // ---- heat and the queue ----
 const HEAT_SHIFT: u32 = 32 - ctz<u32>(JIT_HEAT_ENTRIES);
 let queued: u32 = 0;
-/** Queue length at which run() stops early so the VMM translates without waiting for the slice end. */
+/** Queue length at which run() stops early so the VMM can translate before the slice ends. */
 const QUEUE_DRAIN_AT: u32 = QUEUE_ENTRIES / 2;
 
 /**
@@ -191,13 +223,14 @@ export function countHeat(key: u32): bool {
   else store<u32>(h, key);
   if (count > jitThreshold) {
     count = 0;
-    if (queued < QUEUE_ENTRIES) {
-      store<u32>(JIT_QUEUE + (<usize>queued << 2), key);
-      queued++;
-      store<u32>(JIT_INFO + JI_QUEUED, queued);
-    }
     store<u32>(h + 4, count);
-    return jitEager || queued >= QUEUE_DRAIN_AT;
+    if (queued >= QUEUE_ENTRIES) return false; // full: the key gets hot again later
+    store<u32>(JIT_QUEUE + (<usize>queued << 2), key);
+    queued++;
+    store<u32>(JIT_INFO + JI_QUEUED, queued);
+    // Once, as the queue reaches the mark: when the VMM cannot translate yet (modules still
+    // compiling), the run goes on and the queue keeps filling.
+    return jitEager || queued == QUEUE_DRAIN_AT;
   }
   store<u32>(h + 4, count);
   return false;
@@ -246,10 +279,14 @@ export function jitInvalidateHostPage(host: usize): void {
   if (link == 0) return;
   while (link != 0) {
     const e = entryAt(link - 1);
-    clearLookup(load<u32>(e + B_KEY));
-    releaseSlot(load<u32>(e + B_SLOT));
+    const slot = load<u32>(e + B_SLOT);
+    if (slot != 0) {
+      clearLookup(load<u32>(e + B_KEY));
+      releaseSlot(slot);
+    }
     store<u32>(e + B_SLOT, 0);
     store<u32>(e + B_VERSION, 0);
+    store<u32>(e + B_PENDING, 0); // a block being compiled is cancelled (its slot goes back at commit)
     link = load<u32>(e + B_NEXT);
     store<u32>(e + B_NEXT, 0);
   }

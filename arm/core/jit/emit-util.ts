@@ -26,7 +26,9 @@ import { B_VERSION, B_LEN } from "./cache";
 export const F_EXEC: u32 = 0;
 /** jitExecMiss(op, insn, pc, va) -> i32: jitExec after an inline TLB probe missed for va. */
 export const F_MISS: u32 = 1;
-export const IMPORTED_FUNCS: u32 = 2;
+/** next(pc, modeBits) -> i32: the dispatcher (dispatch.ts), tail-called to leave for pc. */
+export const F_NEXT: u32 = 2;
+export const IMPORTED_FUNCS: u32 = 3;
 
 // ---- locals of a block function ----
 /** The parameter: the virtual address of the block's first instruction. */
@@ -184,7 +186,7 @@ export function emitBranchTo(offset: i64, depth: u32): void {
  * Leaves the block for pc + offset (from the current instruction): writes the registers back,
  * then calls the target block directly when chain.ts can (the target is a fixed address in
  * this page, translated in this module or earlier, still the same translation, and it fits in
- * the budget left), else stores the PC and returns.
+ * the budget left), else goes through the dispatcher.
  */
 export function emitExit(offset: i64): void {
   emitWriteback();
@@ -194,10 +196,27 @@ export function emitExit(offset: i64): void {
     const t = resolveTarget(<u32>target | (curKey & 3));
     if (t != TARGET_NONE && (t < TARGET_LOCAL || patchCount < 0x4000)) emitChainCall(t, offset);
   }
-  beginSetPc();
   pushPc(offset);
-  endSetPc();
-  returnRetired();
+  localSet(L_T);
+  emitDispatch();
+}
+
+/**
+ * Leaves the block for the address in L_T (registers written back): lowers JI_LIMIT by what
+ * this block retired and tail-calls the dispatcher, which enters the next block or stores the
+ * PC and returns 0 (dispatch.ts).
+ */
+export function emitDispatch(): void {
+  i32Const(0);
+  i32Const(0);
+  memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
+  pushRetired();
+  op(OP_I32_SUB);
+  memOp(OP_I32_STORE, 2, JIT_INFO + JI_LIMIT);
+  localGet(L_T);
+  i32Const(<i32>(curKey & 3));
+  byte(0x12); // return_call
+  u32leb(F_NEXT);
 }
 
 /** The guarded tail call of target t (an import index, or TARGET_LOCAL + block index). */

@@ -1,15 +1,17 @@
 // Translation: turns the queued block keys into one WebAssembly module (docs/jit.md).
 //
-// jitBuild() writes the module into JIT_MODULE and returns its length; the VMM compiles and
-// instantiates it, puts its exports into the shared table at the slots listed in
-// JIT_NEW_SLOTS, then calls jitCommit() to make the blocks visible to the run loop. Nothing runs guest code in between, so the bytes translated are the bytes in memory.
+// jitBuild() writes the module into JIT_MODULE and returns its length, with a record per block
+// at JIT_COMMIT; the VMM compiles and instantiates it (at once, or in the background while the
+// guest runs on), hands the records back to jitCommit() to make the blocks visible to the run
+// loop, and puts the exports of the blocks it accepted into the table. A block's page is
+// watched from jitBuild() on, so a write to it meanwhile cancels the block (cache.ts).
 //
 // A block function is (param $startPc i64) (result i32): it runs its instructions, stores the
 // PC it stopped at in the state area and returns how many instructions it retired.
 
 import {
   JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULE_IMPORTS, JI_MODULES,
-  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JIT_NEW_SLOTS,
+  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JIT_COMMIT, JIT_COMMIT_BYTES,
 } from "../../abi";
 import {
   pos, encoderStart, rewind, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize, OP_LOOP, T_VOID,
@@ -18,8 +20,8 @@ import {
   IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, OP_I64_ADD,
 } from "./wasm-encoder";
 import {
-  cacheHasRoom, allocSlot, findBlock, insertBlock, reserveEntry, flushAll, queueLength, queuedKey, dequeue,
-  nextVersion, B_SLOT,
+  cacheHasRoom, allocSlot, isTranslated, pendBlock, commitBlock, discardSlot, flushAll, queueLength, queuedKey,
+  dequeue, nextVersion,
 } from "./cache";
 import {
   beginModule, addPending, pendingKeys, pendingVersions, pendingCount, importCount, patchCount, patchSite,
@@ -61,20 +63,14 @@ export function jitBuild(): u32 {
   let taken: u32 = 0;
   while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
     const key = queuedKey(taken++);
-    const e = findBlock(key);
-    if (e != 0 && load<u32>(e + B_SLOT) != 0) continue; // already translated
-    let dup = false;
-    for (let i: u32 = 0; i < pendingCount; i++) if (pendingKeys[i] == key) dup = true;
-    if (dup) continue;
-    addPending(key, reserveEntry(key), nextVersion + pendingCount);
+    if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
+    const version = nextVersion;
+    addPending(key, pendBlock(key, version), version);
   }
   dequeue(taken);
   const count = pendingCount;
   if (count == 0) return 0;
-  for (let i: u32 = 0; i < count; i++) {
-    pendingSlots[i] = allocSlot();
-    store<u32>(JIT_NEW_SLOTS + (<usize>i << 2), pendingSlots[i]);
-  }
+  for (let i: u32 = 0; i < count; i++) pendingSlots[i] = allocSlot();
 
   // The function bodies first, so that the module's header knows its imports.
   encoderStart(CODE_AREA, CODE_AREA_SIZE);
@@ -101,21 +97,23 @@ export function jitBuild(): u32 {
   encoderStart(JIT_MODULE, JIT_MODULE_SIZE / 2);
   header();
   // Types: 0 = block (i64) -> i32; 1 = jitExec (i32, i32, i64) -> i32;
-  // 2 = jitExecMiss (i32, i32, i64, i64) -> i32.
+  // 2 = jitExecMiss (i32, i32, i64, i64) -> i32; 3 = next (i64, i32) -> i32.
   byte(SEC_TYPE);
   let size = reserveSize();
-  u32leb(3);
+  u32leb(4);
   byte(T_FUNC); u32leb(1); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(3); byte(T_I32); byte(T_I32); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I32); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
+  byte(T_FUNC); u32leb(2); byte(T_I64); byte(T_I32); u32leb(1); byte(T_I32);
   patchSize(size);
-  // Imports: env.exec, env.miss (functions 0 and 1), the blocks this module calls that were
-  // translated before (env.c0, env.c1, …: functions 2, 3, …), env.memory.
+  // Imports: env.exec, env.miss, env.next (functions 0-2), the blocks this module calls that
+  // were translated before (env.c0, env.c1, …: functions 3, 4, …), env.memory.
   byte(SEC_IMPORT);
   size = reserveSize();
-  u32leb(3 + imports);
+  u32leb(4 + imports);
   name("env"); name("exec"); byte(IMPORT_FUNC); u32leb(1);
   name("env"); name("miss"); byte(IMPORT_FUNC); u32leb(2);
+  name("env"); name("next"); byte(IMPORT_FUNC); u32leb(3);
   for (let k: u32 = 0; k < imports; k++) {
     name("env");
     u32leb(0); // the name "c" + k, written by hand: "c" then the digits
@@ -160,6 +158,13 @@ export function jitBuild(): u32 {
   store<u32>(JIT_INFO + JI_EMITTED, load<u32>(JIT_INFO + JI_EMITTED) + emitted);
   store<u32>(JIT_INFO + JI_FALLBACK, load<u32>(JIT_INFO + JI_FALLBACK) + fallback);
   store<u32>(JIT_INFO + JI_CHAINS, chainsEmitted);
+  for (let i: u32 = 0; i < count; i++) {
+    const r = JIT_COMMIT + <usize>i * JIT_COMMIT_BYTES;
+    store<u32>(r, pendingKeys[i]);
+    store<u32>(r + 4, pendingSlots[i]);
+    store<u32>(r + 8, pendingLens[i]);
+    store<u32>(r + 12, pendingVersions[i]);
+  }
   return length;
 }
 
@@ -174,14 +179,32 @@ function numberDigits(n: u32): void {
   }
 }
 
-/** Makes the blocks of the module jitBuild() wrote visible, once the VMM has instantiated it. */
-export function jitCommit(): void {
-  for (let i: u32 = 0; i < pendingCount; i++) {
-    insertBlock(pendingKeys[i], pendingSlots[i], pendingLens[i], pendingVersions[i]);
+/**
+ * Makes the blocks of a module visible once the VMM has instantiated it: `count` records at
+ * JIT_COMMIT, as jitBuild() wrote them (the VMM may have built other modules since). A block
+ * whose page was written while the module compiled is refused: its slot goes back and its
+ * record's slot is zeroed, so the VMM leaves the table alone. `flushes`: JI_FLUSHES when the
+ * module was built; a module from before the last flush is refused whole.
+ */
+export function jitCommit(count: u32, flushes: u32): void {
+  if (flushes != load<u32>(JIT_INFO + JI_FLUSHES)) {
+    // Built before the cache was last dropped: its slots may belong to newer blocks by now.
+    for (let i: u32 = 0; i < count; i++) store<u32>(JIT_COMMIT + <usize>i * JIT_COMMIT_BYTES + 4, 0);
+    return;
+  }
+  let installed: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) {
+    const r = JIT_COMMIT + <usize>i * JIT_COMMIT_BYTES;
+    const slot = load<u32>(r + 4);
+    if (commitBlock(load<u32>(r), slot, load<u32>(r + 8), load<u32>(r + 12))) {
+      installed++;
+    } else {
+      discardSlot(slot);
+      store<u32>(r + 4, 0);
+    }
   }
   store<u32>(JIT_INFO + JI_MODULES, load<u32>(JIT_INFO + JI_MODULES) + 1);
-  store<u32>(JIT_INFO + JI_BLOCKS, load<u32>(JIT_INFO + JI_BLOCKS) + pendingCount);
-  beginModule();
+  store<u32>(JIT_INFO + JI_BLOCKS, load<u32>(JIT_INFO + JI_BLOCKS) + installed);
 }
 
 /**
