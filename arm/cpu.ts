@@ -100,6 +100,7 @@ interface CoreExports {
   jitBuild(): number;
   jitCommit(count: number, flushes: number): void;
   jitBuildDispatcher(): number;
+  jitFlags: WebAssembly.ExportValue;
   jitExec: WebAssembly.ExportValue;
   jitExecMiss: WebAssembly.ExportValue;
 }
@@ -170,7 +171,10 @@ export class Core {
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
     const jit = opts.jit ?? { enabled: false };
     this.jitImports = {
-      env: { memory: this.memory, exec: this.exports.jitExec, miss: this.exports.jitExecMiss, next: this.buildDispatcher() },
+      env: {
+        memory: this.memory, exec: this.exports.jitExec, miss: this.exports.jitExecMiss, next: this.buildDispatcher(),
+        flags: this.exports.jitFlags,
+      },
     };
     this.jitEnabled = jit.enabled;
     this.jitBackground = (jit.background ?? false) && !jit.eager;

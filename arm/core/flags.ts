@@ -60,3 +60,33 @@ export function setLogicalFlags(sf: u32, r: u64): void {
   const z: u32 = (sf ? r : r & 0xffffffff) == 0 ? 1 : 0;
   setNZCV((n << 31) | (z << 30));
 }
+
+// Kinds of flags translated code leaves pending (arm/core/jit/flags.ts): the operation, and
+// FLAGS_WIDE for 64-bit operands.
+export const FLAGS_ADD: u32 = 1;
+export const FLAGS_SUB: u32 = 2;
+export const FLAGS_LOGIC: u32 = 3;
+export const FLAGS_WIDE: u32 = 4;
+
+/**
+ * NZCV (bits 31:28) of pending flags: a + b = r (FLAGS_ADD), a - b = r (FLAGS_SUB) or the
+ * logical result r (FLAGS_LOGIC); 32-bit values come zero-extended.
+ */
+export function pendingNZCV(kind: u32, a: u64, b: u64, r: u64): u32 {
+  const wide = (kind & FLAGS_WIDE) != 0;
+  const top: u64 = wide ? 63 : 31;
+  const n = <u32>(r >> top) & 1;
+  const z: u32 = r == 0 ? 1 : 0;
+  const op = kind & ~FLAGS_WIDE;
+  if (op == FLAGS_LOGIC) return (n << 31) | (z << 30);
+  let c: u32;
+  let v: u32;
+  if (op == FLAGS_SUB) {
+    c = a >= b ? 1 : 0;
+    v = <u32>(((a ^ b) & (a ^ r)) >> top) & 1;
+  } else {
+    c = r < a ? 1 : 0;
+    v = <u32>((~(a ^ b) & (a ^ r)) >> top) & 1;
+  }
+  return (n << 31) | (z << 30) | (c << 29) | (v << 28);
+}

@@ -11,6 +11,7 @@ import { configure, invalidatePhysRange } from "./jit/cache";
 export { run, jitExec, jitExecMiss } from "./cpu";
 export { jitBuild, jitCommit } from "./jit/translate";
 export { jitBuildDispatcher } from "./jit/dispatch";
+export { pendingNZCV as jitFlags } from "./flags";
 export { setTrapResult } from "./sysregs";
 export { timerDeadline, timerOutputs } from "./timer";
 

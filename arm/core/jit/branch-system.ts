@@ -7,7 +7,7 @@ import { ACTIVE_STATE, SYSREGS, NZCV, PSTATE_DAIF, PSTATE_SPSEL, SP_EL0, EXCL_ST
 import { enc, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "../sysregs";
 import {
   W64, pushPc, pushReg, pushX, beginSet, endSetX, beginSetPc, endSetPc, returnRetired,
-  pushCondition, emitFallback, emitDispatch, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
+  emitFallback, emitDispatch, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
   pushHost, pushNZCV, emitWriteback, L_T, L_VA,
 } from "./emit-util";
 import {
@@ -15,6 +15,7 @@ import {
   OP_I64_SHR_S, OP_I64_SHR_U, OP_I64_ADD, OP_I64_AND, OP_I32_WRAP_I64, OP_I32_AND, OP_I32_EQZ,
   OP_I32_STORE, OP_I32_LOAD, OP_I64_LOAD, OP_I64_LOAD32_U, OP_ELSE, OP_I64_EXTEND_I32_U,
 } from "./wasm-encoder";
+import { pushCondition, settleFlags } from "./flags";
 
 const OP_I64_LE_U: u32 = 0x58;
 
@@ -159,6 +160,7 @@ export function emit_MRS(encoding: u32, rt: u32): bool {
   } else if (el1 && encoding == enc(3, 0, 4, 1, 0)) {
     // SP_EL0: banked while SPSel = 1 (at EL1 with SPSel = 0 it is the current SP, and reading
     // it is UNDEFINED: the handler).
+    settleFlags(); // the handler's arm forgets pending flags: the other arm must too
     i32Const(0);
     memOp(OP_I32_LOAD, 2, ACTIVE_STATE + PSTATE_SPSEL);
     ifVoid();

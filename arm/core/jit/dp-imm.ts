@@ -4,9 +4,10 @@
 
 import {
   W64, Width, la, lb, lr, pushPc, pushReg, pushRegSP, beginSet, endSetReg, endSetRegSP, endSetX,
-  tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, emitAddSubFlags, emitLogicFlags,
+  tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr,
 } from "./emit-util";
 import { i64Const, localGet, localSet, localTee, op, OP_I64_AND, OP_I64_ADD } from "./wasm-encoder";
+import { emitAddSubFlags, emitLogicFlags } from "./flags";
 
 export function emit_ADR(opc: u32, imm: i64, rd: u32): bool {
   beginSet();

@@ -5,7 +5,7 @@
 import {
   W32, W64, Width, la, lb, lr, pushReg, pushRegSP, pushShifted, beginSet, endSetReg, endSetRegSP,
   tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, tMul, tEqz, tEq, tOp,
-  emitAddSubFlags, emitLogicFlags, pushCondition, pushNZCV, beginSetNZCV, endSetNZCV, L_T,
+  pushNZCV, beginSetNZCV, endSetNZCV, L_T,
 } from "./emit-util";
 import {
   byte, i32Const, i64Const, localGet, localSet, localTee, op, ifVoid, end,
@@ -13,6 +13,7 @@ import {
   OP_I64_EXTEND_I32_S, OP_I32_WRAP_I64, OP_I64_EXTEND8_S, OP_I64_EXTEND16_S, OP_I64_EXTEND32_S,
   OP_I64_AND, OP_I64_SHR_U, OP_I32_CLZ, OP_I64_CLZ,
 } from "./wasm-encoder";
+import { emitAddSubFlags, emitAddSubFlagsNow, emitLogicFlags, pushCondition } from "./flags";
 
 const OP_I32_DIV_S: u32 = 0x6d;
 const OP_I32_DIV_U: u32 = 0x6e;
@@ -195,7 +196,7 @@ function condCompare(sf: u32, opc: u32, isImm: bool, second: u32, cond: u32, rn:
   if (opc) tSub(w);
   else tAdd(w);
   localSet(lr(w));
-  emitAddSubFlags(w, opc != 0);
+  emitAddSubFlagsNow(w, opc != 0);
   byte(OP_ELSE);
   beginSetNZCV();
   i32Const(<i32>(nzcv << 28));

@@ -20,6 +20,7 @@ import {
 import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
 import { resolveTarget, addPatch, patchCount, targetEntry, targetVersion, TARGET_NONE, TARGET_LOCAL } from "./chain";
 import { B_VERSION, B_LEN } from "./cache";
+import { materializeFlags, flagsWritten } from "./flags";
 
 // ---- imports of a generated module (function indices) ----
 /** jitExec(op, insn, pc) -> i32: runs one instruction in the interpreter; 1 = leave the block. */
@@ -28,31 +29,37 @@ export const F_EXEC: u32 = 0;
 export const F_MISS: u32 = 1;
 /** next(pc, modeBits) -> i32: the dispatcher (dispatch.ts), tail-called to leave for pc. */
 export const F_NEXT: u32 = 2;
-export const IMPORTED_FUNCS: u32 = 3;
+/** flags(kind, a, b, r) -> i32: NZCV of pending flags (flags.ts), for the paths that leave. */
+export const F_FLAGS: u32 = 3;
+export const IMPORTED_FUNCS: u32 = 4;
 
 // ---- locals of a block function ----
 /** The parameter: the virtual address of the block's first instruction. */
 export const L_PC: u32 = 0;
 export const L_I64_FIRST: u32 = 1;
-export const L_I64_COUNT: u32 = 6;
+export const L_I64_COUNT: u32 = 9;
 export const L_I32_FIRST: u32 = L_I64_FIRST + L_I64_COUNT;
 export const L_I32_COUNT: u32 = 7;
-// Their uses: i64 operands and result, the address of a memory access, scratch; i32 ones for
-// 32-bit operands (W registers), the TLB entry, and scratch.
+// Their uses: i64 operands and result, the address of a memory access, scratch, the operands
+// and result of the pending flags (flags.ts); i32 ones for 32-bit operands (W registers), the
+// TLB entry, and scratch.
 export const L_A: u32 = 1;
 export const L_B: u32 = 2;
 export const L_R: u32 = 3;
 export const L_VA: u32 = 4;
 export const L_T: u32 = 5;
 export const L_U: u32 = 6;
-export const L_A32: u32 = 7;
-export const L_B32: u32 = 8;
-export const L_R32: u32 = 9;
-export const L_E: u32 = 10;
-export const L_F: u32 = 11;
-export const L_N: u32 = 12;
+export const L_FA: u32 = 7;
+export const L_FB: u32 = 8;
+export const L_FR: u32 = 9;
+export const L_A32: u32 = 10;
+export const L_B32: u32 = 11;
+export const L_R32: u32 = 12;
+export const L_E: u32 = 13;
+export const L_F: u32 = 14;
+export const L_N: u32 = 15;
 /** In a looping block: instructions retired by the iterations before this one. */
-export const L_COUNT: u32 = 13;
+export const L_COUNT: u32 = 16;
 
 /** Operand width: W (32-bit, computed in i32) or X (64-bit, in i64). */
 export type Width = u32;
@@ -158,6 +165,8 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       // Another iteration may run to the block's end (the back-edge need not be its last
       // instruction): it must fit whole.
       const len = curIndex + 1;
+      // The loop's head expects NZCV current: the one hot place flags are computed in full.
+      materializeFlags(true);
       localGet(L_COUNT);
       i32Const(<i32>len);
       op(OP_I32_ADD);
@@ -267,7 +276,9 @@ export function endSetPc(): void {
 
 /**
  * Code for an instruction without an emitter (or one its emitter declined): the interpreter's
- * handler through jitExec, leaving the block when it says so.
+ * handler through jitExec, leaving the block when it says so. It forgets pending flags (the
+ * handler may set NZCV), so an emitter that puts it on one arm of an `if` must call
+ * settleFlags() (flags.ts) before the `if`.
  */
 export function emitFallback(): void {
   emitWriteback();
@@ -279,6 +290,7 @@ export function emitFallback(): void {
   returnRetired();
   end();
   emitReload();
+  flagsWritten(); // the handler may have set NZCV: the state area has it now
 }
 
 // ---- guest registers: wasm locals within a block (docs/jit.md) ----
@@ -352,8 +364,12 @@ export function emitPrologue(): void {
   loadRegs(regsLoaded);
 }
 
-/** Makes the state area current: the registers the block writes, from their locals. */
+/**
+ * Makes the state area current: pending flags into NZCV, and the registers the block writes,
+ * from their locals. Every path that leaves the block or calls the core goes through here.
+ */
 export function emitWriteback(): void {
+  materializeFlags(false);
   for (let b: u32 = 0; b <= SP_BIT; b++) {
     if ((regsDirty & (<u64>1 << b)) == 0) continue;
     i32Const(0);
@@ -470,6 +486,7 @@ export function endSetWSP(n: u32): void {
 
 /** Pushes (i32) NZCV in bits 31:28. */
 export function pushNZCV(): void {
+  materializeFlags(false);
   noteRead(NZCV_BIT);
   if (regsInLocals) {
     localGet(L_NZCV);
@@ -486,9 +503,20 @@ export function beginSetNZCV(): void {
 
 /** Writes the i32 on the stack (flags in bits 31:28, the rest zero) to NZCV. */
 export function endSetNZCV(): void {
+  storeNZCV();
+  flagsWritten();
+}
+
+/** endSetNZCV without touching the pending flags (flags.ts materializes them with it). */
+export function storeNZCV(): void {
   noteWrite(NZCV_BIT);
   if (regsInLocals) localSet(L_NZCV);
   else memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
+}
+
+/** Notes that the block writes NZCV (pending flags count: a write-back stores them). */
+export function noteNZCVWritten(): void {
+  noteWrite(NZCV_BIT);
 }
 
 // ---- typed operations: one helper per operation, the width picks the i32 or i64 opcode ----
@@ -551,60 +579,6 @@ export function pushShifted(w: Width, n: u32, shift: u32, amount: u32): void {
 }
 
 // ---- NZCV ----
-
-/** Stores NZCV for the add (sub = false) or subtract of locals a and b with result r. */
-export function emitAddSubFlags(w: Width, sub: bool): void {
-  const a = la(w);
-  const b = lb(w);
-  const r = lr(w);
-  beginSetNZCV();
-  localGet(r); tConst(w, 0); tLtS(w); i32Const(31); op(OP_I32_SHL); // N
-  localGet(r); tEqz(w); i32Const(30); op(OP_I32_SHL); op(OP_I32_OR); // Z
-  if (sub) { localGet(a); localGet(b); tGeU(w); } // C: no borrow
-  else { localGet(r); localGet(a); tLtU(w); } // C: carry out
-  i32Const(29); op(OP_I32_SHL); op(OP_I32_OR);
-  // V: the operands' signs agree (add) or differ (sub), and the result's differs from a's.
-  localGet(a); localGet(b); tXor(w);
-  if (!sub) { tConst(w, -1); tXor(w); }
-  localGet(a); localGet(r); tXor(w); tAnd(w);
-  tConst(w, 0); tLtS(w); i32Const(28); op(OP_I32_SHL); op(OP_I32_OR);
-  endSetNZCV();
-}
-
-/** Stores NZCV for a logical result in local r: N and Z from it, C = V = 0. */
-export function emitLogicFlags(w: Width): void {
-  const r = lr(w);
-  beginSetNZCV();
-  localGet(r); tConst(w, 0); tLtS(w); i32Const(31); op(OP_I32_SHL);
-  localGet(r); tEqz(w); i32Const(30); op(OP_I32_SHL); op(OP_I32_OR);
-  endSetNZCV();
-}
-
-/** Pushes (i32, 0 or 1) ConditionHolds(cond) on the current NZCV. */
-export function pushCondition(cond: u32): void {
-  const base = cond >> 1;
-  if (base == 7) {
-    i32Const(1);
-    return;
-  }
-  pushNZCV();
-  switch (base) {
-    case 0: i32Const(30); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // EQ: Z
-    case 1: i32Const(29); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // CS: C
-    case 2: i32Const(31); op(OP_I32_SHR_U); break; // MI: N
-    case 3: i32Const(28); op(OP_I32_SHR_U); i32Const(1); op(OP_I32_AND); break; // VS: V
-    case 4: i32Const(29); op(OP_I32_SHR_U); i32Const(3); op(OP_I32_AND); i32Const(1); op(OP_I32_EQ); break; // HI: C && !Z
-    case 5: // GE: N == V
-      localTee(L_N); i32Const(31); op(OP_I32_SHR_U);
-      localGet(L_N); i32Const(28); op(OP_I32_SHR_U); op(OP_I32_XOR); i32Const(1); op(OP_I32_AND); op(OP_I32_EQZ);
-      break;
-    default: // GT: N == V && !Z
-      localTee(L_N); i32Const(31); op(OP_I32_SHR_U);
-      localGet(L_N); i32Const(28); op(OP_I32_SHR_U); op(OP_I32_XOR);
-      localGet(L_N); i32Const(30); op(OP_I32_SHR_U); op(OP_I32_OR); i32Const(1); op(OP_I32_AND); op(OP_I32_EQZ);
-  }
-  if ((cond & 1) != 0) op(OP_I32_EQZ);
-}
 
 // ---- memory: the inline TLB probe (docs/jit.md) ----
 

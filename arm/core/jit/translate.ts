@@ -34,6 +34,7 @@ import {
   emitPrologue, emitWriteback,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
+import { resetFlags } from "./flags";
 import { decodeCached } from "../decode-cache";
 
 /** Longest block, in instructions. */
@@ -97,23 +98,26 @@ export function jitBuild(): u32 {
   encoderStart(JIT_MODULE, JIT_MODULE_SIZE / 2);
   header();
   // Types: 0 = block (i64) -> i32; 1 = jitExec (i32, i32, i64) -> i32;
-  // 2 = jitExecMiss (i32, i32, i64, i64) -> i32; 3 = next (i64, i32) -> i32.
+  // 2 = jitExecMiss (i32, i32, i64, i64) -> i32; 3 = next (i64, i32) -> i32;
+  // 4 = flags (i32, i64, i64, i64) -> i32.
   byte(SEC_TYPE);
   let size = reserveSize();
-  u32leb(4);
+  u32leb(5);
   byte(T_FUNC); u32leb(1); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(3); byte(T_I32); byte(T_I32); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I32); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(2); byte(T_I64); byte(T_I32); u32leb(1); byte(T_I32);
+  byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I64); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
   patchSize(size);
-  // Imports: env.exec, env.miss, env.next (functions 0-2), the blocks this module calls that
-  // were translated before (env.c0, env.c1, …: functions 3, 4, …), env.memory.
+  // Imports: env.exec, env.miss, env.next, env.flags (functions 0-3), the blocks this module
+  // calls that were translated before (env.c0, env.c1, …: functions 4, 5, …), env.memory.
   byte(SEC_IMPORT);
   size = reserveSize();
-  u32leb(4 + imports);
+  u32leb(5 + imports);
   name("env"); name("exec"); byte(IMPORT_FUNC); u32leb(1);
   name("env"); name("miss"); byte(IMPORT_FUNC); u32leb(2);
   name("env"); name("next"); byte(IMPORT_FUNC); u32leb(3);
+  name("env"); name("flags"); byte(IMPORT_FUNC); u32leb(4);
   for (let k: u32 = 0; k < imports; k++) {
     name("env");
     u32leb(0); // the name "c" + k, written by hand: "c" then the digits
@@ -232,6 +236,7 @@ function translateBlock(key: u32): u32 {
 function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   const host = <usize>(key & ~3);
   setBlockContext(key, loop, blockLen);
+  resetFlags();
   const size = reserveSize();
   // Locals: L_I64_COUNT i64 temporaries, L_I32_COUNT i32 ones; in a loop block, the register
   // file and NZCV (Liftoff zeroes every declared local on entry, so others declare none).
