@@ -70,9 +70,11 @@ export const FLAGS_WIDE: u32 = 4;
 
 /**
  * NZCV (bits 31:28) of pending flags: a + b = r (FLAGS_ADD), a - b = r (FLAGS_SUB) or the
- * logical result r (FLAGS_LOGIC); 32-bit values come zero-extended.
+ * logical result r (FLAGS_LOGIC); 32-bit values come zero-extended. Kind 0: nothing is
+ * pending, NZCV is `current`.
  */
-export function pendingNZCV(kind: u32, a: u64, b: u64, r: u64): u32 {
+export function pendingNZCV(kind: u32, a: u64, b: u64, r: u64, current: u32): u32 {
+  if (kind == 0) return current;
   const wide = (kind & FLAGS_WIDE) != 0;
   const top: u64 = wide ? 63 : 31;
   const n = <u32>(r >> top) & 1;

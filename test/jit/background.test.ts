@@ -15,7 +15,7 @@ async function compiled(m: TestMachine): Promise<void> {
 }
 
 function machine(): TestMachine {
-  return new TestMachine(true, { enabled: true, threshold: 2, background: true });
+  return new TestMachine(true, { enabled: true, threshold: 2, background: true, syncCompileBytes: 0 });
 }
 
 /** main: x0 = 0; 100 times: x0 += F(); HVC #1. F: movz x1, #1; add x0... returns 1 in x1. */

@@ -59,3 +59,33 @@ describe("lazy flags", () => {
     }
   }
 });
+
+describe("lazy flags around a loop", () => {
+  for (const sf of [0, 1]) {
+    it(`a loop block reads the flags its previous iteration left pending (${sf ? "X" : "W"})`, () => {
+      // loop: x7 += NZCV; x9 += HI; x10 += GE; a load (its first run takes the slow path, with
+      // the flags still the previous iteration's); adds x3, x3, x4; x2 -= 1; cbnz x2, loop.
+      const adds = u(0x2b040063 | (sf << 31));
+      const body = [
+        mrsNzcv(6), A.addr(7, 7, 6),
+        cset(8, 8), A.addr(9, 9, 8),
+        cset(8, 10), A.addr(10, 10, 8),
+        A.ldrx(11, 12),
+        adds,
+        A.subi(2, 2, 1),
+      ];
+      const program = [...A.mov64(12, OUT), A.movz(2, 200), ...body, A.cbnz(2, -4 * body.length), A.hvc(1)];
+      const machines = both((m) => {
+        m.code(CODE, program);
+        m.core.setX(3, 0x7fff_fff0_0000_0000n);
+        m.core.setX(4, 0x0000_0003_8000_0001n);
+      });
+      const states = machines.map((m) => {
+        expect(m.runToHvc(CODE)).toBe(1);
+        return m.state();
+      });
+      expect(states[1]).toEqual(states[0]);
+      expect(machines[1].core.jitStats().insnsJit).toBeGreaterThan(1000n);
+    });
+  }
+});

@@ -20,7 +20,7 @@ import {
 import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
 import { resolveTarget, addPatch, patchCount, targetEntry, targetVersion, TARGET_NONE, TARGET_LOCAL } from "./chain";
 import { B_VERSION, B_LEN } from "./cache";
-import { materializeFlags, flagsWritten } from "./flags";
+import { materializeFlags, flagsWritten, carryFlagsAround } from "./flags";
 
 // ---- imports of a generated module (function indices) ----
 /** jitExec(op, insn, pc) -> i32: runs one instruction in the interpreter; 1 = leave the block. */
@@ -29,7 +29,7 @@ export const F_EXEC: u32 = 0;
 export const F_MISS: u32 = 1;
 /** next(pc, modeBits) -> i32: the dispatcher (dispatch.ts), tail-called to leave for pc. */
 export const F_NEXT: u32 = 2;
-/** flags(kind, a, b, r) -> i32: NZCV of pending flags (flags.ts), for the paths that leave. */
+/** flags(kind, a, b, r, nzcv) -> i32: NZCV of pending flags (flags.ts; kind 0: nzcv), for the paths that leave. */
 export const F_FLAGS: u32 = 3;
 export const IMPORTED_FUNCS: u32 = 4;
 
@@ -39,7 +39,7 @@ export const L_PC: u32 = 0;
 export const L_I64_FIRST: u32 = 1;
 export const L_I64_COUNT: u32 = 9;
 export const L_I32_FIRST: u32 = L_I64_FIRST + L_I64_COUNT;
-export const L_I32_COUNT: u32 = 7;
+export const L_I32_COUNT: u32 = 8;
 // Their uses: i64 operands and result, the address of a memory access, scratch, the operands
 // and result of the pending flags (flags.ts); i32 ones for 32-bit operands (W registers), the
 // TLB entry, and scratch.
@@ -60,6 +60,8 @@ export const L_F: u32 = 14;
 export const L_N: u32 = 15;
 /** In a looping block: instructions retired by the iterations before this one. */
 export const L_COUNT: u32 = 16;
+/** In a looping block: the kind of the pending flags carried around the loop (flags.ts). */
+export const L_FKIND: u32 = 17;
 
 /** Operand width: W (32-bit, computed in i32) or X (64-bit, in i64). */
 export type Width = u32;
@@ -165,8 +167,8 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       // Another iteration may run to the block's end (the back-edge need not be its last
       // instruction): it must fit whole.
       const len = curIndex + 1;
-      // The loop's head expects NZCV current: the one hot place flags are computed in full.
-      materializeFlags(true);
+      // The loop's head takes the pending flags as they are (flags.ts).
+      carryFlagsAround();
       localGet(L_COUNT);
       i32Const(<i32>len);
       op(OP_I32_ADD);

@@ -11,9 +11,15 @@
 // Materializing never changes it (it may happen on a side path, and the storage is only a
 // copy); a new flag-setter replaces it, and a write of NZCV itself (CCMP, a fallback to the
 // interpreter's handler) clears it.
+//
+// A loop block carries pending flags around its back-edge instead of computing them there:
+// every setter also records its kind in the local L_FKIND, and at the loop's head the
+// translator knows only that (`DYNAMIC`): until the body's first setter, the paths that need
+// NZCV pass L_FKIND to the core's pendingNZCV (kind 0: NZCV is current), and conditions are
+// read from NZCV.
 
 import {
-  Width, la, lb, lr, L_FA, L_FB, L_FR, L_N, F_FLAGS, regsInLocals, noteNZCVWritten, storeNZCV, pushNZCV,
+  Width, la, lb, lr, L_FA, L_FB, L_FR, L_FKIND, L_NZCV, L_N, F_FLAGS, regsInLocals, noteNZCVWritten, storeNZCV, pushNZCV,
   tConst, tLtS, tXor, tAnd,
 } from "./emit-util";
 import {
@@ -25,6 +31,21 @@ import { FLAGS_ADD, FLAGS_SUB, FLAGS_LOGIC, FLAGS_WIDE } from "../flags";
 
 /** The pending flag-setter: FLAGS_ADD / FLAGS_SUB / FLAGS_LOGIC, | FLAGS_WIDE for X registers; 0: none. */
 let pending: u32 = 0;
+/** `pending` at a loop's head: the kind is in L_FKIND (and may be 0). */
+const DYNAMIC: u32 = 0xff;
+
+/** The head of a loop block's body: pending flags are whatever the back-edge carried. */
+export function loopHeadFlags(): void {
+  pending = DYNAMIC;
+}
+
+/** At a loop block's back-edge: makes L_FKIND say what is pending (the setters keep it). */
+export function carryFlagsAround(): void {
+  if (pending == 0) {
+    i32Const(0);
+    localSet(L_FKIND);
+  }
+}
 
 /** A block starts with NZCV current in its storage. */
 export function resetFlags(): void {
@@ -50,8 +71,17 @@ export function emitAddSubFlags(w: Width, sub: bool): void {
   keep(la(w), L_FA, w);
   keep(lb(w), L_FB, w);
   keep(lr(w), L_FR, w);
-  pending = (sub ? FLAGS_SUB : FLAGS_ADD) | (w ? FLAGS_WIDE : 0);
+  setPending((sub ? FLAGS_SUB : FLAGS_ADD) | (w ? FLAGS_WIDE : 0));
+}
+
+function setPending(kind: u32): void {
+  pending = kind;
   noteNZCVWritten();
+  if (regsInLocals) {
+    // A loop block: the kind goes around the back-edge.
+    i32Const(<i32>kind);
+    localSet(L_FKIND);
+  }
 }
 
 /**
@@ -68,8 +98,7 @@ export function emitAddSubFlagsNow(w: Width, sub: bool): void {
 /** ANDS/BICS (TST): N and Z of lr(w), C = V = 0, become pending. */
 export function emitLogicFlags(w: Width): void {
   keep(lr(w), L_FR, w);
-  pending = FLAGS_LOGIC | (w ? FLAGS_WIDE : 0);
-  noteNZCVWritten();
+  setPending(FLAGS_LOGIC | (w ? FLAGS_WIDE : 0));
 }
 
 /** Copies a width-w local into an i64 flags local (W values zero-extended). */
@@ -85,12 +114,15 @@ function keep(from: u32, to: u32, w: Width): void {
  */
 export function materializeFlags(inline: bool): void {
   if (pending == 0) return;
-  if (!inline) {
+  if (!inline || pending == DYNAMIC) {
     beginStore();
-    i32Const(<i32>pending);
+    if (pending == DYNAMIC) localGet(L_FKIND);
+    else i32Const(<i32>pending);
     localGet(L_FA);
     localGet(L_FB);
     localGet(L_FR);
+    if (pending == DYNAMIC) localGet(L_NZCV);
+    else i32Const(0);
     call(F_FLAGS);
     storeNZCV();
     return;
@@ -155,7 +187,7 @@ export function pushCondition(cond: u32): void {
     i32Const(1);
     return;
   }
-  if (pending == 0 || !pushPendingCondition(base)) pushStoredCondition(base);
+  if (pending == 0 || pending == DYNAMIC || !pushPendingCondition(base)) pushStoredCondition(base);
   if ((cond & 1) != 0) op(OP_I32_EQZ);
 }
 

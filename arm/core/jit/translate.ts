@@ -34,7 +34,7 @@ import {
   emitPrologue, emitWriteback,
 } from "./emit-util";
 import { emitOp, endsBlock } from "../gen/emit";
-import { resetFlags } from "./flags";
+import { resetFlags, loopHeadFlags } from "./flags";
 import { decodeCached } from "../decode-cache";
 
 /** Longest block, in instructions. */
@@ -99,7 +99,7 @@ export function jitBuild(): u32 {
   header();
   // Types: 0 = block (i64) -> i32; 1 = jitExec (i32, i32, i64) -> i32;
   // 2 = jitExecMiss (i32, i32, i64, i64) -> i32; 3 = next (i64, i32) -> i32;
-  // 4 = flags (i32, i64, i64, i64) -> i32.
+  // 4 = flags (i32, i64, i64, i64, i32) -> i32.
   byte(SEC_TYPE);
   let size = reserveSize();
   u32leb(5);
@@ -107,7 +107,7 @@ export function jitBuild(): u32 {
   byte(T_FUNC); u32leb(3); byte(T_I32); byte(T_I32); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I32); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
   byte(T_FUNC); u32leb(2); byte(T_I64); byte(T_I32); u32leb(1); byte(T_I32);
-  byte(T_FUNC); u32leb(4); byte(T_I32); byte(T_I64); byte(T_I64); byte(T_I64); u32leb(1); byte(T_I32);
+  byte(T_FUNC); u32leb(5); byte(T_I32); byte(T_I64); byte(T_I64); byte(T_I64); byte(T_I32); u32leb(1); byte(T_I32);
   patchSize(size);
   // Imports: env.exec, env.miss, env.next, env.flags (functions 0-3), the blocks this module
   // calls that were translated before (env.c0, env.c1, …: functions 4, 5, …), env.memory.
@@ -255,6 +255,7 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   if (loop) {
     byte(OP_LOOP);
     byte(T_VOID);
+    loopHeadFlags();
   }
   while (n < maxLen) {
     const insn = load<u32>(host + (<usize>n << 2));
