@@ -111,6 +111,7 @@ export const JI_LIMIT = 0x50; // u32: instructions the block being called may re
 export const JI_MODULE_IMPORTS = 0x54; // u32: blocks the module jitBuild() wrote imports (JIT_IMPORT_SLOTS)
 export const JI_CHAINS = 0x58; // u32: block exits translated as direct calls of the next block
 export const JI_DISPATCHES = 0x60; // u64: blocks entered from another block through the dispatcher (jit/dispatch.ts)
+export const JI_MODULE_LOOPS = 0x68; // u32: loop blocks in the module jitBuild() wrote
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -11,7 +11,7 @@
 
 import {
   JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULE_IMPORTS, JI_MODULES,
-  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JIT_COMMIT, JIT_COMMIT_BYTES,
+  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JIT_COMMIT, JIT_COMMIT_BYTES,
 } from "../../abi";
 import {
   pos, encoderStart, rewind, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize, OP_LOOP, T_VOID,
@@ -52,9 +52,13 @@ const BLOCK_BYTES_MAX: usize = CODE_AREA_SIZE / MAX_MODULE_BLOCKS;
 const pendingLens = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 const pendingSlots = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 
+/** Loop blocks in the module being built. */
+let loopBlocks: u32 = 0;
+
 /** Translates queued blocks into a module at JIT_MODULE; returns its length (0: nothing to do). */
 export function jitBuild(): u32 {
   beginModule();
+  loopBlocks = 0;
   store<u32>(JIT_INFO + JI_MODULE_LEN, 0);
   if (queueLength() == 0) return 0;
   if (!cacheHasRoom(MAX_MODULE_BLOCKS)) flushAll();
@@ -158,6 +162,7 @@ export function jitBuild(): u32 {
   store<u32>(JIT_INFO + JI_MODULE_LEN, length);
   store<u32>(JIT_INFO + JI_MODULE_FUNCS, count);
   store<u32>(JIT_INFO + JI_MODULE_IMPORTS, imports);
+  store<u32>(JIT_INFO + JI_MODULE_LOOPS, loopBlocks);
   store<u32>(JIT_INFO + JI_BYTES, load<u32>(JIT_INFO + JI_BYTES) + length);
   store<u32>(JIT_INFO + JI_EMITTED, load<u32>(JIT_INFO + JI_EMITTED) + emitted);
   store<u32>(JIT_INFO + JI_FALLBACK, load<u32>(JIT_INFO + JI_FALLBACK) + fallback);
@@ -225,6 +230,7 @@ function translateBlock(key: u32): u32 {
   beginRegisterEmission(false, 0, 0);
   const counts = emitBlock(key, false, 0);
   if (!selfLoopSeen) return counts;
+  loopBlocks++;
   const used = regsRead | regsWritten;
   const written = regsWritten;
   rewind(start);
