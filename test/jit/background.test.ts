@@ -2,7 +2,7 @@
 // interpreted while V8 compiles, and what it wrote meanwhile wins over what was translated.
 
 import { describe, expect, it } from "vitest";
-import { A, COND, RAM_BASE, TestMachine } from "./machine.ts";
+import { A, RAM_BASE, TestMachine, callLoop } from "./machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;
@@ -18,19 +18,10 @@ function machine(): TestMachine {
   return new TestMachine(true, { enabled: true, threshold: 2, background: true, syncCompileBytes: 0 });
 }
 
-/** main: x0 = 0; 100 times: x0 += F(); HVC #1. F: movz x1, #1; add x0... returns 1 in x1. */
+/** x0 = 100 calls of F, which returns 1 in x1. */
 function program(m: TestMachine): void {
   m.code(FUNC, [A.movz(1, 1), A.ret()]);
-  m.code(MAIN, [
-    ...A.mov64(20, FUNC),
-    A.movz(0, 0),
-    A.movz(2, 100),
-    A.blr(20), // loop:
-    A.addr(0, 0, 1),
-    A.subsi(2, 2, 1),
-    A.bcond(COND.NE, -12),
-    A.hvc(1),
-  ]);
+  m.code(MAIN, callLoop(100, FUNC));
 }
 
 describe("background compilation", () => {
@@ -92,7 +83,7 @@ describe("background compilation", () => {
     const main2 = RAM_BASE + 0x5000;
     const func2 = RAM_BASE + 0x7000;
     m.code(func2, [A.movz(1, 7), A.ret()]);
-    m.code(main2, [...A.mov64(20, func2), A.movz(0, 0), A.movz(2, 100), A.blr(20), A.addr(0, 0, 1), A.subsi(2, 2, 1), A.bcond(COND.NE, -12), A.hvc(1)]);
+    m.code(main2, callLoop(100, func2));
     expect(m.runToHvc(MAIN)).toBe(1); // module 1 compiling
     m.code(RAM_BASE, [A.icIallu(), A.hvc(2)]);
     expect(m.runToHvc(RAM_BASE)).toBe(2); // the cache is dropped

@@ -4,7 +4,7 @@
 // end in the same state.
 
 import { describe, expect, it } from "vitest";
-import { A, COND, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
+import { A, RAM_BASE, SR, both, callLoop, type TestMachine } from "./machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;
@@ -18,19 +18,10 @@ function vectors(m: TestMachine): void {
   m.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
 }
 
-/** main: 1000 times x0 += f(x0) through `blr x20`, where f returns x0 + 1; then HVC #1. */
+/** main: 1000 calls through `blr x20` of a function returning x0 + 1 in x1 (callLoop). */
 function calls(m: TestMachine, target: number): void {
   m.code(FUNC, [A.addi(1, 0, 1), A.ret()]);
-  m.code(MAIN, [
-    ...A.mov64(20, target),
-    A.movz(0, 0),
-    A.movz(2, 1000),
-    A.blr(20), // loop:
-    A.addr(0, 0, 1),
-    A.subsi(2, 2, 1),
-    A.bcond(COND.NE, -12),
-    A.hvc(1),
-  ]);
+  m.code(MAIN, callLoop(1000, target));
 }
 
 describe("the dispatcher", () => {

@@ -192,6 +192,23 @@ export class TestMachine {
   }
 }
 
+/**
+ * A program at `main` that calls the function at `target` through `blr x20` `count` times,
+ * adding the x1 it returns to x0 (from 0), then stops with HVC #1.
+ */
+export function callLoop(count: number, target: number): number[] {
+  return [
+    ...A.mov64(20, target),
+    A.movz(0, 0),
+    A.movz(2, count),
+    A.blr(20), // loop:
+    A.addr(0, 0, 1),
+    A.subsi(2, 2, 1),
+    A.bcond(COND.NE, -12),
+    A.hvc(1),
+  ];
+}
+
 /** Builds the same scenario on an interpreted and a translated machine. */
 export function both(setup: (m: TestMachine) => void): [TestMachine, TestMachine] {
   const interp = new TestMachine(false);
