@@ -8,7 +8,7 @@
 
 import { ACTIVE_STATE, X_REGS, SP_SLOT, PC, NZCV, TLB_BASE, JIT_INFO, JI_ASID, JI_LIMIT } from "../../abi";
 import {
-  pos, reserveSize, byte, u32leb, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF,
+  pos, reserveSize, byte, u32leb, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, ifI32, end, op, OP_BR_IF,
   OP_I64_LOAD, OP_I32_LOAD, OP_I64_STORE, OP_I32_STORE, OP_I64_ADD, OP_RETURN, OP_DROP,
   OP_I64_EXTEND_I32_U, OP_I32_ADD, OP_I32_SUB, OP_I64_SUB, OP_I32_AND, OP_I64_AND, OP_I32_OR,
   OP_I64_OR, OP_I32_XOR, OP_I64_XOR, OP_I32_SHL, OP_I64_SHL, OP_I32_SHR_U, OP_I64_SHR_U,
@@ -310,6 +310,18 @@ export const L_REG: u32 = L_I32_FIRST + L_I32_COUNT;
 export const L_REG_COUNT: u32 = 33;
 /** NZCV (i32, bits 31:28). */
 export const L_NZCV: u32 = L_REG + L_REG_COUNT;
+/**
+ * In a loop block: per memory access site, the page its last access hit and that page's
+ * addend (two i64 locals from here; see beginFastAccess).
+ */
+export const L_SITES: u32 = L_NZCV + 1;
+/** Most access sites with a page cache in one block (further ones probe the TLB every time). */
+export const MAX_SITES: u32 = 16;
+
+/** Memory access sites emitted so far in this emission (the dry one counts them). */
+export let accessSites: u32 = 0;
+/** Sites with a page cache in this emission (loop mode; from the dry emission's count). */
+let cachedSites: u32 = 0;
 /** Register-set bits: 0..30 Xn, 32 SP, 33 NZCV. */
 const SP_BIT: u32 = 32;
 const NZCV_BIT: u32 = 33;
@@ -328,9 +340,14 @@ let regsDirty: u64 = 0;
  */
 export let regsInLocals: bool = false;
 
-/** Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one. */
-export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64): void {
+/**
+ * Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one;
+ * `sites`: the access sites that get a page cache (loop mode).
+ */
+export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64, sites: u32): void {
   regsInLocals = inLocals;
+  accessSites = 0;
+  cachedSites = inLocals ? min<u32>(sites, MAX_SITES) : 0;
   regsRead = 0;
   regsWritten = 0;
   regsLoaded = inLocals ? loaded : 0;
@@ -361,9 +378,18 @@ function loadRegs(set: u64): void {
   }
 }
 
-/** The block's prologue: its registers into locals. */
+/** The block's prologue: its registers into locals, and no page cached for any access site. */
 export function emitPrologue(): void {
   loadRegs(regsLoaded);
+  for (let i: u32 = 0; i < cachedSites; i++) {
+    i64Const(-1); // matches no address: masked addresses have bits 11:1 clear
+    localSet(L_SITES + 2 * i);
+  }
+}
+
+/** Locals a loop block declares for its access sites' page caches (i64). */
+export function siteLocals(): u32 {
+  return 2 * cachedSites;
 }
 
 /**
@@ -596,6 +622,50 @@ export function pushShifted(w: Width, n: u32, shift: u32, amount: u32): void {
  */
 export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
   if (curBigEndian) return false;
+  const site = accessSites++;
+  if (site < cachedSites && !extraCond) return beginCachedAccess(site, size, count, isWrite);
+  pushProbe(size, count, isWrite, extraCond);
+  ifVoid();
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localSet(L_T);
+  return true;
+}
+
+/**
+ * beginFastAccess for access site `site` of a loop block: the page the site's last access
+ * probed, and its addend, stay in two locals, so while the site stays in that page an access
+ * costs a compare instead of a TLB probe. The locals live for one call of the block; nothing
+ * that could make the cached entry wrong (TLB maintenance, a new translation regime, a page
+ * becoming code) happens without the block returning first (jitStop).
+ */
+function beginCachedAccess(site: u32, size: u32, count: u32, isWrite: bool): bool {
+  const page = L_SITES + 2 * site;
+  const addend = page + 1;
+  // Same page, aligned (the mask keeps the low bits alignment needs), and for pairs in the page.
+  localGet(L_VA); i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); localGet(page); op(OP_I64_EQ);
+  if (count > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
+    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+  }
+  ifI32();
+  localGet(addend); localSet(L_T);
+  i32Const(1);
+  byte(OP_ELSE);
+  // Another page: the full probe, remembered when it passes.
+  pushProbe(size, count, isWrite, false);
+  ifI32();
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localTee(L_T); localSet(addend);
+  localGet(L_VA); i64Const(~<i64>0xfff); op(OP_I64_AND); localSet(page);
+  i32Const(1);
+  byte(OP_ELSE);
+  i32Const(0);
+  end();
+  end();
+  ifVoid();
+  return true;
+}
+
+/** Pushes (i32) whether the TLB allows the access at L_VA on the fast path (sets L_E, L_F). */
+function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void {
   const need: u32 = P_VALID | (curEl == 0 ? (isWrite ? P_R0 << 1 : P_R0) : (isWrite ? P_R1 << 1 : P_R1));
   const mask: u32 = need | P_RAM | P_DEVICE | (isWrite ? P_CODE : 0);
   // e = (va >> 12) & (TLB_ENTRIES - 1), scaled: the entry's offset from TLB_BASE.
@@ -620,9 +690,6 @@ export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond:
     i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
   }
   if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
-  ifVoid();
-  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localSet(L_T);
-  return true;
 }
 
 /** Closes beginFastAccess: the slow path re-runs the instruction. */

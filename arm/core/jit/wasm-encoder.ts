@@ -254,6 +254,12 @@ export function ifVoid(): void {
   byte(T_VOID);
 }
 
+/** `if` with an i32 result. */
+export function ifI32(): void {
+  byte(OP_IF);
+  byte(T_I32);
+}
+
 /** `block` with no result. */
 export function blockVoid(): void {
   byte(OP_BLOCK);

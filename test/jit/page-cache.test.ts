@@ -1,0 +1,97 @@
+// Loop blocks remember, per memory access site, the page its last access went to (docs/jit.md,
+// "What an instruction becomes"). Accesses that move to another page, become misaligned or
+// fault must still behave exactly as interpreted.
+
+import { describe, expect, it } from "vitest";
+import { A, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
+
+const CODE = RAM_BASE + 0x1000;
+const DATA = RAM_BASE + 0x20_0000;
+const VBAR = RAM_BASE + 0x8000;
+
+function vectors(m: TestMachine): void {
+  for (let i = 0; i < 16; i++) m.code(VBAR + i * 0x80, [A.hvc(0x100 + i)]);
+  m.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
+}
+
+/** x1 walks from DATA by `step` bytes, `count` times: x0 += [x1] (8 bytes); [x1 + 8] = x0. */
+function walk(step: number, count: number): number[] {
+  return [
+    ...A.mov64(1, DATA),
+    A.movz(0, 0),
+    A.movz(2, count),
+    A.ldrx(3, 1), // loop:
+    A.addr(0, 0, 3),
+    A.strx(0, 1, 8),
+    A.addi(1, 1, step),
+    A.subsi(2, 2, 1),
+    A.bcond(1, -20), // b.ne loop
+    A.hvc(1),
+  ];
+}
+
+/** x1 = DATA, advancing by 0, 4, 8, … bytes: x0 += [x1], `count` times (misaligned at the third). */
+function growing(count: number): number[] {
+  return [
+    ...A.mov64(1, DATA),
+    A.movz(0, 0),
+    A.movz(2, count),
+    A.movz(5, 0),
+    A.ldrx(3, 1), // loop:
+    A.addr(0, 0, 3),
+    A.addr(1, 1, 5),
+    A.addi(5, 5, 4),
+    A.subsi(2, 2, 1),
+    A.bcond(1, -20), // b.ne loop
+    A.hvc(1),
+  ];
+}
+
+function runBoth(setup: (m: TestMachine) => void, minTranslated = 100n): [TestMachine, TestMachine] {
+  const machines = both((m) => {
+    vectors(m);
+    for (let i = 0; i < 0x3000; i += 8) m.setU64(DATA + i, BigInt(i * 7 + 1));
+    setup(m);
+  });
+  const stops = machines.map((m) => m.runToHvc(CODE));
+  expect(stops[1]).toBe(stops[0]);
+  expect(machines[1].state()).toEqual(machines[0].state());
+  for (let i = 0; i < 0x3000; i += 8) expect(machines[1].u64(DATA + i)).toBe(machines[0].u64(DATA + i));
+  expect(machines[1].core.jitStats().insnsJit).toBeGreaterThan(minTranslated);
+  return machines;
+}
+
+describe("the page cache of loop blocks' memory accesses", () => {
+  it("follows an access across page boundaries", () => {
+    const [, jit] = runBoth((m) => {
+      m.mmuOn();
+      m.code(CODE, walk(0x100, 40)); // three pages
+    });
+    expect(jit.runToHvc(CODE)).toBe(1);
+  });
+
+  it("does not take a misaligned access in the cached page for an aligned one", () => {
+    for (const mmu of [true, false]) {
+      // MMU on: Normal memory, misaligned accesses are allowed (the handler does them); MMU
+      // off: Device memory, the first misaligned access takes an alignment fault.
+      // The first access fills the TLB, the second the site's page cache, the third is
+      // misaligned in the same page.
+      const [interp] = runBoth((m) => {
+        if (mmu) m.mmuOn();
+        m.code(CODE, growing(40));
+      }, mmu ? 100n : 0n);
+      expect(interp.core.x(2)).toBe(mmu ? 0n : 38n);
+    }
+  });
+
+  it("faults precisely when the access moves to an unmapped page", () => {
+    const [interp] = runBoth((m) => {
+      m.mmuOn();
+      // Unmap the third page: the walk faults there, after two pages' worth of iterations.
+      const l3 = RAM_BASE + 0x70_0000 + 0x3000 + ((DATA - RAM_BASE) >> 21) * 0x1000 + (((DATA + 0x2000 - RAM_BASE) >> 12) & 511) * 8;
+      m.setU64(l3, 0n);
+      m.code(CODE, walk(0x100, 40));
+    });
+    expect(interp.core.sysregSlot(SR.FAR)).toBe(BigInt(DATA + 0x2000));
+  });
+});
