@@ -7,7 +7,7 @@ import {
   tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr,
 } from "./emit-util";
 import { i64Const, localGet, localSet, localTee, op, OP_I64_AND, OP_I64_ADD } from "./wasm-encoder";
-import { emitAddSubFlags, emitLogicFlags } from "./flags";
+import { emitAddSubS, emitLogicFlags } from "./flags";
 
 export function emit_ADR(opc: u32, imm: i64, rd: u32): bool {
   beginSet();
@@ -45,14 +45,7 @@ export function emit_ADDSUB_imm(sf: u32, opc: u32, S: u32, sh: u32, imm12: u32, 
   localSet(la(w));
   tConst(w, imm);
   localSet(lb(w));
-  beginSet();
-  localGet(la(w));
-  localGet(lb(w));
-  if (opc) tSub(w);
-  else tAdd(w);
-  localTee(lr(w));
-  endSetReg(w, rd);
-  emitAddSubFlags(w, opc != 0);
+  emitAddSubS(w, opc != 0, rd);
   return true;
 }
 

@@ -13,7 +13,7 @@ import {
   OP_I64_EXTEND_I32_S, OP_I32_WRAP_I64, OP_I64_EXTEND8_S, OP_I64_EXTEND16_S, OP_I64_EXTEND32_S,
   OP_I64_AND, OP_I64_SHR_U, OP_I32_CLZ, OP_I64_CLZ,
 } from "./wasm-encoder";
-import { emitAddSubFlags, emitAddSubFlagsNow, emitLogicFlags, pushCondition } from "./flags";
+import { emitAddSubS, emitAddSubFlagsNow, emitLogicFlags, pushCondition } from "./flags";
 
 const OP_I32_DIV_S: u32 = 0x6d;
 const OP_I32_DIV_U: u32 = 0x6e;
@@ -87,14 +87,7 @@ export function emit_ADDSUBS_shift(sf: u32, opc: u32, shift: u32, rm: u32, imm6:
   localSet(la(w));
   pushShifted(w, rm, shift, imm6);
   localSet(lb(w));
-  beginSet();
-  localGet(la(w));
-  localGet(lb(w));
-  if (opc) tSub(w);
-  else tAdd(w);
-  localTee(lr(w));
-  endSetReg(w, rd);
-  emitAddSubFlags(w, opc != 0);
+  emitAddSubS(w, opc != 0, rd);
   return true;
 }
 
@@ -141,14 +134,7 @@ export function emit_ADDSUBS_ext(sf: u32, opc: u32, rm: u32, option: u32, imm3: 
   localSet(la(w));
   pushExtendedW(w, rm, option, imm3);
   localSet(lb(w));
-  beginSet();
-  localGet(la(w));
-  localGet(lb(w));
-  if (opc) tSub(w);
-  else tAdd(w);
-  localTee(lr(w));
-  endSetReg(w, rd);
-  emitAddSubFlags(w, opc != 0);
+  emitAddSubS(w, opc != 0, rd);
   return true;
 }
 

@@ -20,7 +20,7 @@
 
 import {
   Width, la, lb, lr, L_FA, L_FB, L_FR, L_FKIND, L_NZCV, L_N, F_FLAGS, regsInLocals, noteNZCVWritten, storeNZCV, pushNZCV,
-  tConst, tLtS, tXor, tAnd,
+  tConst, tLtS, tXor, tAnd, tAdd, tSub, beginSet, endSetReg,
 } from "./emit-util";
 import {
   i32Const, localGet, localSet, localTee, call, op, OP_I32_SHL, OP_I32_OR, OP_I32_SHR_U, OP_I32_AND,
@@ -82,6 +82,21 @@ function setPending(kind: u32): void {
     i32Const(<i32>kind);
     localSet(L_FKIND);
   }
+}
+
+/**
+ * ADDS/SUBS (CMN/CMP for rd = 31) with its operands in la(w) and lb(w): Rd = a + or - b (the
+ * result also in lr(w)), and its flags pending.
+ */
+export function emitAddSubS(w: Width, sub: bool, rd: u32): void {
+  beginSet();
+  localGet(la(w));
+  localGet(lb(w));
+  if (sub) tSub(w);
+  else tAdd(w);
+  localTee(lr(w));
+  endSetReg(w, rd);
+  emitAddSubFlags(w, sub);
 }
 
 /**
