@@ -10,13 +10,8 @@ const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;
 /** A second mapping of FUNC's physical page, not executable at EL1 (PXN). */
 const FUNC_NX = RAM_BASE + 0x4000;
-const VBAR = RAM_BASE + 0x8000;
 const PXN = 1n << 53n;
 
-function vectors(m: TestMachine): void {
-  for (let i = 0; i < 16; i++) m.code(VBAR + i * 0x80, [A.hvc(0x100 + i)]);
-  m.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
-}
 
 /** main: 1000 calls through `blr x20` of a function returning x0 + 1 in x1 (callLoop). */
 function calls(m: TestMachine, target: number): void {
@@ -27,7 +22,7 @@ function calls(m: TestMachine, target: number): void {
 describe("the dispatcher", () => {
   it("carries calls and returns between pages without the run loop", () => {
     const [interp, jit] = both((m) => {
-      vectors(m);
+      m.vectors();
       m.mmuOn();
       calls(m, FUNC);
     });
@@ -41,7 +36,7 @@ describe("the dispatcher", () => {
 
   it("retires exactly the budget it is given", () => {
     const [interp, jit] = both((m) => {
-      vectors(m);
+      m.vectors();
       m.mmuOn();
       calls(m, FUNC);
     });
@@ -56,7 +51,7 @@ describe("the dispatcher", () => {
 
   it("does not enter a translated block through a mapping that may not execute it", () => {
     const [interp, jit] = both((m) => {
-      vectors(m);
+      m.vectors();
       m.mmuOn();
       m.mapPage(FUNC_NX, FUNC, PXN);
       calls(m, FUNC);

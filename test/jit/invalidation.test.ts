@@ -5,18 +5,11 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { A, COND, CNTV_CTL, CNTV_CVAL, MMIO_BASE, MMIO_READ_BASE, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
+import { A, COND, CNTV_CTL, CNTV_CVAL, MMIO_BASE, MMIO_READ_BASE, RAM_BASE, SR, VBAR, both, type TestMachine } from "./machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;
-const VBAR = RAM_BASE + 0x8000;
 const DATA = RAM_BASE + 0x20_0000;
-
-/** Vectors: every entry is `HVC #(0x100 + entry index)`, so an unexpected exception shows. */
-function vectors(m: TestMachine): void {
-  for (let i = 0; i < 16; i++) m.code(VBAR + i * 0x80, [A.hvc(0x100 + i)]);
-  m.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
-}
 
 /** Runs both machines to their HVC and checks they stopped at the same one with the same state. */
 function runBoth(machines: [TestMachine, TestMachine], pc: number): number {
@@ -32,7 +25,7 @@ function runBoth(machines: [TestMachine, TestMachine], pc: number): number {
 describe("self-modifying code", () => {
   // main: x0 = F(); x21 = x0; F[0] = "movz x0, #2"; DSB; IC IVAU F; DSB; ISB; x0 = F(); HVC #1
   const program = (m: TestMachine, mmu: boolean) => {
-    vectors(m);
+    m.vectors();
     if (mmu) m.mmuOn();
     m.code(FUNC, [A.movz(0, 1), A.ret()]);
     m.code(MAIN, [
@@ -61,7 +54,7 @@ describe("self-modifying code", () => {
   it("a store to a later instruction of the running block takes effect", () => {
     // x2 = &insn[5]; w1 = "movz x0, #7"; str w1, [x2]; nop; (insn 5) movz x0, #1; hvc #1
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       const at = MAIN + 4 * 7;
       m.code(MAIN, [
         ...A.mov64(2, at).slice(0, 2),
@@ -80,7 +73,7 @@ describe("self-modifying code", () => {
   for (const ic of ["IC IVAU", "IC IALLU"] as const) {
     it(`${ic} drops a translation the core did not see being overwritten`, () => {
       const ms = both((m) => {
-        vectors(m);
+        m.vectors();
         m.code(FUNC, [A.movz(0, 1), A.ret()]);
         m.code(MAIN, [
           ...A.mov64(20, FUNC),
@@ -104,7 +97,7 @@ describe("self-modifying code", () => {
 
   it("without IC the stale translation survives such a write (which is why the IC hooks matter)", () => {
     const [, jit] = both((m) => {
-      vectors(m);
+      m.vectors();
       m.code(FUNC, [A.movz(0, 1), A.ret()]);
       m.code(MAIN, [...A.mov64(20, FUNC), A.blr(20), A.hvc(1), A.blr(20), A.hvc(2)]);
     });
@@ -116,7 +109,7 @@ describe("self-modifying code", () => {
 
   it("the VMM's writes through writePhys drop translations", () => {
     const [, jit] = both((m) => {
-      vectors(m);
+      m.vectors();
       m.code(FUNC, [A.movz(0, 1), A.ret()]);
       m.code(MAIN, [...A.mov64(20, FUNC), A.blr(20), A.hvc(1), A.blr(20), A.hvc(2)]);
     });
@@ -132,7 +125,7 @@ describe("remapping", () => {
     const VA = RAM_BASE + 0x10_000;
     const PA2 = RAM_BASE + 0x11_000;
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       m.mmuOn();
       m.code(VA, [A.movz(0, 1), A.ret()]); // flat: VA's page is PA1 = VA
       m.code(PA2, [A.movz(0, 2), A.ret()]);
@@ -161,7 +154,7 @@ describe("exceptions inside translated loops are precise", () => {
   it("a load that faults mid-loop reports its own PC, ESR and FAR, with the loop's registers as they were", () => {
     const HOLE = DATA + 0x3000; // unmapped page
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       m.mmuOn();
       // Unmap HOLE: an invalid L3 entry.
       m.setU64(RAM_BASE + 0x70_3000 + ((HOLE - RAM_BASE) >> 12) * 8, 0n);
@@ -195,7 +188,7 @@ describe("MMIO from translated code", () => {
   for (const mmu of [false, true]) {
     it(`reaches the device in program order with the values it returns (MMU ${mmu ? "on" : "off"})`, () => {
       const ms = both((m) => {
-        vectors(m);
+        m.vectors();
         if (mmu) m.mmuOn();
         m.code(MAIN, [
           ...A.mov64(1, MMIO_BASE),
@@ -224,7 +217,7 @@ describe("translated loops stay interruptible", () => {
   it("a timer interrupt ends a tight translated loop", () => {
     const CVAL = 50; // the counter moves one tick per read: fires about 50 polls in
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       // IRQ, current EL with SPx (entry 5): x9 = 1, disable the timer, ERET.
       m.code(VBAR + 0x280, [A.movz(9, 1), A.msr(...CNTV_CTL, 31), A.eret()]);
       m.code(MAIN, [
@@ -270,7 +263,7 @@ describe("translated loops stay interruptible", () => {
     // head runs "subs; b.ne loop" and then the code after the loop: one more iteration may
     // run the whole block, and must fit.
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       m.code(MAIN, [
         A.movz(0, 3000),
         A.subsi(0, 0, 1), // loop:
@@ -299,7 +292,7 @@ describe("translated loops stay interruptible", () => {
     // loop: add x0, x0, #1; b next; next: subs x1, x1, #1; b.ne loop: two blocks of one page,
     // each ending in a branch to the other, which become direct calls (docs/jit.md, Chaining).
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       m.code(MAIN, [A.movz(1, 5000), A.addi(0, 0, 1), A.b(4), A.subsi(1, 1, 1), A.bcond(COND.NE, -12), A.hvc(1)]);
     });
     for (const m of ms) {
@@ -317,7 +310,7 @@ describe("translated loops stay interruptible", () => {
 
   it("a run of a translated loop retires exactly its budget", () => {
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       // x0 counts down from 2^20: subs x0, x0, #1; b.ne
       m.code(MAIN, [A.movz(0, 16, 1), A.subsi(0, 0, 1), A.bcond(COND.NE, -4), A.hvc(1)]);
     });
@@ -335,7 +328,7 @@ describe("translated loops stay interruptible", () => {
 describe("loop blocks keep registers in wasm locals", () => {
   it("and stay exact around the handler, TLB misses, MMIO and the flags", () => {
     const ms = both((m) => {
-      vectors(m);
+      m.vectors();
       for (let i = 0; i < 0x800; i += 8) m.setU64(DATA + i, BigInt(i) * 0x9e3779b97f4a7c15n);
       m.code(MAIN, [
         ...A.mov64(1, DATA), // source, post-incremented

@@ -12,6 +12,8 @@ export const RAM_SIZE = 8 << 20;
 /** An MMIO window with a few registers: reads return MMIO_READ_BASE + offset. */
 export const MMIO_BASE = 0x0900_0000;
 export const MMIO_READ_BASE = 0x1000n;
+/** Where vectors() puts the exception vectors. */
+export const VBAR = RAM_BASE + 0x8000;
 const TABLES = RAM_BASE + 0x70_0000; // L0..L2 tables, then one L3 table per 2 MiB of RAM
 
 // Sysreg slots (arm/core/sysregs.ts).
@@ -113,6 +115,12 @@ export class TestMachine {
     const ram = this.core.ram();
     this.dv = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
     this.core.reset(0);
+  }
+
+  /** Vectors at VBAR where every entry is `HVC #(0x100 + entry index)`, so an exception shows. */
+  vectors(): void {
+    for (let i = 0; i < 16; i++) this.code(VBAR + i * 0x80, [A.hvc(0x100 + i)]);
+    this.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
   }
 
   /** Writes instruction words at a guest physical address (through writePhys: the VMM's path). */

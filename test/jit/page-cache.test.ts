@@ -7,12 +7,7 @@ import { A, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
 
 const CODE = RAM_BASE + 0x1000;
 const DATA = RAM_BASE + 0x20_0000;
-const VBAR = RAM_BASE + 0x8000;
 
-function vectors(m: TestMachine): void {
-  for (let i = 0; i < 16; i++) m.code(VBAR + i * 0x80, [A.hvc(0x100 + i)]);
-  m.core.setSysregSlot(SR.VBAR, BigInt(VBAR));
-}
 
 /** x1 walks from DATA by `step` bytes, `count` times: x0 += [x1] (8 bytes); [x1 + 8] = x0. */
 function walk(step: number, count: number): number[] {
@@ -49,7 +44,7 @@ function growing(count: number): number[] {
 
 function runBoth(setup: (m: TestMachine) => void, minTranslated = 100n): [TestMachine, TestMachine] {
   const machines = both((m) => {
-    vectors(m);
+    m.vectors();
     for (let i = 0; i < 0x3000; i += 8) m.setU64(DATA + i, BigInt(i * 7 + 1));
     setup(m);
   });
