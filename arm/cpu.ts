@@ -285,9 +285,9 @@ export class Core {
    * waits for the rest).
    */
   jitDrain(): void {
+    this.installCompiled(); // (times itself)
     const t0 = performance.now();
     this.releaseDroppedSlots();
-    this.installCompiled();
     while (this.jitU32(abi.JI_QUEUED) !== 0 && (!this.jitBackground || this.jitCompiling < MAX_COMPILING)) {
       const length = this.exports.jitBuild();
       this.releaseDroppedSlots();
