@@ -3,6 +3,7 @@
 // fault must still behave exactly as interpreted.
 
 import { describe, expect, it } from "vitest";
+import * as abi from "../../arm/abi.ts";
 import { A, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
 
 const CODE = RAM_BASE + 0x1000;
@@ -88,5 +89,35 @@ describe("the page cache of loop blocks' memory accesses", () => {
       m.code(CODE, walk(0x100, 40));
     });
     expect(interp.core.sysregSlot(SR.FAR)).toBe(BigInt(DATA + 0x2000));
+  });
+});
+
+describe("a loop block's slow path", () => {
+  it("leaves SP right when an access from EL0 faults into EL1 (SP is banked)", () => {
+    // EL0, MMU off (Device memory): the loop moves SP and loads at x1, which is misaligned at
+    // the second iteration; the alignment fault enters EL1, whose vector stops with HVC #0x108.
+    const machines = both((m) => {
+      m.vectors();
+      m.code(CODE, [
+        ...A.mov64(1, DATA),
+        A.movz(2, 40),
+        A.subi(31, 31, 16), // loop: sub sp, sp, #16
+        A.ldrx(3, 1),
+        A.addi(1, 1, 4),
+        A.subsi(2, 2, 1),
+        A.bcond(1, -16), // b.ne loop
+        A.hvc(1),
+      ]);
+      m.core.setStateU64(abi.SP_EL1, BigInt(RAM_BASE + 0x40_0000));
+      m.core.setStateU32(abi.PSTATE_EL, 0);
+      m.core.setStateU32(abi.PSTATE_SPSEL, 0);
+      m.core.sp = BigInt(RAM_BASE + 0x30_0000);
+    });
+    for (const m of machines) expect(m.runToHvc(CODE)).toBe(0x108);
+    const [interp, jit] = machines;
+    expect(jit.state()).toEqual(interp.state());
+    expect(jit.core.stateU64(abi.SP_EL0)).toBe(interp.core.stateU64(abi.SP_EL0));
+    expect(interp.core.stateU64(abi.SP_EL0)).toBe(BigInt(RAM_BASE + 0x30_0000 - 32));
+    expect(interp.core.sp).toBe(BigInt(RAM_BASE + 0x40_0000));
   });
 });

@@ -110,6 +110,8 @@ export function setInsnContext(index: u32, opNumber: u32, insn: u32): void {
   curOp = opNumber;
   curInsn = insn;
   insnEndsBlock = false;
+  insnRegs = 0;
+  insnRegsWritten = 0;
 }
 
 /**
@@ -398,13 +400,18 @@ export function siteLocals(): u32 {
  */
 export function emitWriteback(): void {
   materializeFlags(false);
+  storeRegs(regsDirty);
+}
+
+/** Stores the registers of `set` (register-set bits) from their locals to the state area. */
+function storeRegs(set: u64): void {
   for (let b: u32 = 0; b <= SP_BIT; b++) {
-    if ((regsDirty & (<u64>1 << b)) == 0) continue;
+    if ((set & (<u64>1 << b)) == 0) continue;
     i32Const(0);
     localGet(L_REG + b);
     memOp(OP_I64_STORE, 3, bitOffset(b));
   }
-  if (regsDirty & (<u64>1 << NZCV_BIT)) {
+  if (set & (<u64>1 << NZCV_BIT)) {
     i32Const(0);
     localGet(L_NZCV);
     memOp(OP_I32_STORE, 2, ACTIVE_STATE + NZCV);
@@ -420,8 +427,19 @@ export function emitReload(): void {
   return L_REG + (n == 31 ? SP_BIT : n);
 }
 
-@inline function noteRead(b: u32): void { regsRead |= <u64>1 << b; }
-@inline function noteWrite(b: u32): void { regsWritten |= <u64>1 << b; }
+@inline function noteRead(b: u32): void {
+  regsRead |= <u64>1 << b;
+  insnRegs |= <u64>1 << b;
+}
+@inline function noteWrite(b: u32): void {
+  regsWritten |= <u64>1 << b;
+  insnRegs |= <u64>1 << b;
+  insnRegsWritten |= <u64>1 << b;
+}
+
+/** The registers the current instruction's code reads or writes, and writes (register-set bits). */
+let insnRegs: u64 = 0;
+let insnRegsWritten: u64 = 0;
 
 /** Pushes (i64) Xn, with n = 31 reading as XZR. */
 export function pushX(n: u32): void {
@@ -695,16 +713,25 @@ function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void 
 /** Closes beginFastAccess: the slow path re-runs the instruction. */
 export function endFastAccess(): void {
   byte(OP_ELSE);
-  emitWriteback();
+  // The handler reads and writes only the registers this instruction's code does (noted while
+  // its fast path was emitted), and an exception it takes reads NZCV and banks SP (the current
+  // SP becomes another EL's): only those go to the state area first and come back after, so
+  // that the loop's other registers stay in locals untouched by the slow path (TurboFan then
+  // keeps them in machine registers). If the block must leave, the rest are written back then:
+  // X0-X30 are not banked, and the instruction has not changed them.
+  materializeFlags(false);
+  const touched = insnRegs | (<u64>1 << NZCV_BIT) | (<u64>1 << SP_BIT);
+  storeRegs(regsDirty & touched);
   i32Const(<i32>curOp);
   i32Const(<i32>curInsn);
   pushPc(0);
   localGet(L_VA);
   call(F_MISS);
   ifVoid();
+  storeRegs(regsDirty & ~touched);
   returnRetired();
   end();
-  emitReload();
+  loadRegs(regsLoaded & insnRegsWritten);
   end();
 }
 
