@@ -19,12 +19,12 @@ export function exec_ADDSUB_imm(sf: u32, op: u32, S: u32, sh: u32, imm12: u32, r
   else setRegSP(sf, rd, r);
 }
 
-// DecodeBitMasks results.
-let wmask: u64 = 0;
-let tmask: u64 = 0;
+// DecodeBitMasks results (the JIT's emitters use them too).
+export let wmask: u64 = 0;
+export let tmask: u64 = 0;
 
 /** DecodeBitMasks(N, imms, immr, immediate) from the ARM ARM; false for reserved values. */
-function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): bool {
+export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): bool {
   const combined = (n << 6) | (~imms & 0x3f);
   if (combined == 0) return false;
   const len: u32 = 31 - clz<u32>(combined);

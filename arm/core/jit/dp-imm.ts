@@ -8,6 +8,7 @@ import {
 } from "./emit-util";
 import { i64Const, localGet, localSet, localTee, op, OP_I64_AND, OP_I64_ADD } from "./wasm-encoder";
 import { emitAddSubS, emitLogicFlags } from "./flags";
+import { decodeBitMasks, wmask, tmask } from "../exec/dp-imm";
 
 export function emit_ADR(opc: u32, imm: i64, rd: u32): bool {
   beginSet();
@@ -46,39 +47,6 @@ export function emit_ADDSUB_imm(sf: u32, opc: u32, S: u32, sh: u32, imm12: u32, 
   tConst(w, imm);
   localSet(lb(w));
   emitAddSubS(w, opc != 0, rd);
-  return true;
-}
-
-// DecodeBitMasks results (ARM ARM shared pseudocode), for the translator.
-let wmask: u64 = 0;
-let tmask: u64 = 0;
-
-@inline function onesN(n: u32): u64 {
-  return n >= 64 ? <u64>-1 : (<u64>1 << n) - 1;
-}
-
-function replicateN(v: u64, esize: u32): u64 {
-  let out = v & onesN(esize);
-  for (let e = esize; e < 64; e <<= 1) out |= out << e;
-  return out;
-}
-
-/** DecodeBitMasks(N, imms, immr, immediate) for `datasize`; false for reserved values. */
-function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): bool {
-  const combined = (n << 6) | (~imms & 0x3f);
-  if (combined == 0) return false;
-  const len: u32 = 31 - clz<u32>(combined);
-  if (len < 1 || (<u32>1 << len) > datasize) return false;
-  const levels: u32 = (1 << len) - 1;
-  if (immediate && (imms & levels) == levels) return false;
-  const s = imms & levels;
-  const r = immr & levels;
-  const esize: u32 = 1 << len;
-  const d = (s - r) & levels;
-  const welem = onesN(s + 1);
-  const rotated = r == 0 ? welem : ((welem >> r) | (welem << (esize - r))) & onesN(esize);
-  wmask = replicateN(rotated, esize) & onesN(datasize);
-  tmask = replicateN(onesN(d + 1), esize) & onesN(datasize);
   return true;
 }
 
