@@ -58,12 +58,26 @@ export const JIT_BY_DEFAULT = true;
 
 const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
 
-/** kvmtool's size syntax: decimal digits with an optional B/K/M/G/T/P suffix; MiB by default. */
+/**
+ * kvmtool's size syntax: decimal digits with an optional B/K/M/G/T/P suffix, MiB when there is
+ * none. lkvm also takes 0x hexadecimal, as addresses are usually written: in bytes when there
+ * is no suffix (`-m 512@0x100000000`).
+ */
 export function parseSize(text: string, what: string): number {
-  const m = /^(\d+)([BKMGTP])?$/i.exec(text.trim());
-  if (!m) throw new ConfigError(`invalid ${what} '${text}': expected a decimal number with an optional B, K, M, G, T or P suffix`);
-  const n = Number(m[1]) * (m[2] ? SUFFIX[m[2].toUpperCase()]! : MiB);
+  const m = /^(0x[0-9a-f]+|\d+)([BKMGTP])?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`invalid ${what} '${text}': expected a number (decimal, or 0x hex) with an optional B, K, M, G, T or P suffix`);
+  const hex = /^0x/i.test(m[1]!);
+  const n = Number(m[1]) * (m[2] ? SUFFIX[m[2].toUpperCase()]! : hex ? 1 : MiB);
   if (!Number.isSafeInteger(n)) throw new ConfigError(`${what} '${text}' is too large`);
+  return n;
+}
+
+/** A whole number option (-c, --jit-threshold): decimal digits, reported as typed when not. */
+export function parseCount(value: unknown, what: string, min: number, max: number): number {
+  const text = String(value).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`invalid ${what} '${String(value)}': expected a whole number from ${min}`);
+  if (n > max) throw new ConfigError(`${what} ${n} is too large: at most ${max}`);
   return n;
 }
 
@@ -143,7 +157,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   for (const opt of runOptions) {
     if (!opt.unsupported || argv[opt.name] === undefined || argv[opt.name] === false) continue;
     // -n mode=none (no NIC) is what lkvm does anyway.
-    if (opt.name === "network" && /^mode=none$/.test(String(argv.network))) continue;
+    if (opt.name === "network" && ([] as unknown[]).concat(argv.network).every((n) => /^mode=none$/.test(String(n)))) continue;
     throw new ConfigError(opt.unsupported);
   }
   const kernel = argv.kernel as string | undefined;
@@ -171,10 +185,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     );
   }
 
-  const cpusArg = argv.cpus as number | undefined;
-  const cpus = cpusArg ?? Math.max(1, os.availableParallelism());
-  if (!Number.isInteger(cpus) || cpus < 1) throw new ConfigError(`invalid number of vCPUs '${argv.cpus}'`);
-  if (cpus > MAX_VCPUS) throw new ConfigError(`${cpus} vCPUs requested; lkvm supports at most ${MAX_VCPUS}`);
+  const cpus = argv.cpus === undefined ? Math.min(MAX_VCPUS, os.availableParallelism()) : parseCount(argv.cpus, "number of vCPUs", 1, MAX_VCPUS);
 
   let ramSizeBytes: number;
   let ramBase = DEFAULT_RAM_BASE;
@@ -220,13 +231,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     );
   }
 
-  let jitThreshold: number | undefined;
-  if (argv["jit-threshold"] !== undefined) {
-    jitThreshold = Number(argv["jit-threshold"]);
-    if (!Number.isInteger(jitThreshold) || jitThreshold < 0 || jitThreshold > 0xffff_ffff) {
-      throw new ConfigError(`invalid JIT threshold '${argv["jit-threshold"]}': expected an integer from 0`);
-    }
-  }
+  const jitThreshold = argv["jit-threshold"] === undefined ? undefined : parseCount(argv["jit-threshold"], "JIT threshold", 0, 0xffff_ffff);
 
   const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;

@@ -2,7 +2,9 @@
 // kvmtool's names, meanings and defaults. Options kvmtool has that lkvm does not support yet
 // are listed too, so that using one gives a clear refusal instead of being ignored.
 
-export type OptionType = "string" | "number" | "boolean";
+// Numbers are taken as strings and parsed by config.ts, so that a mistyped value is reported
+// as typed ("invalid number of vCPUs 'abc'"), not as yargs' NaN.
+export type OptionType = "string" | "boolean";
 
 export interface RunOption {
   name: string;
@@ -15,6 +17,9 @@ export interface RunOption {
   choices?: string[];
   /** Not supported yet: using it is refused with this reason. */
   unsupported?: string;
+  /** May be given more than once, each adding a device (kvmtool's -d, -n, --9p); any other
+   * repeated option keeps its last value, as in kvmtool. */
+  repeatable?: true;
 }
 
 const notYet = "is not supported by lkvm yet";
@@ -22,17 +27,17 @@ const notYet = "is not supported by lkvm yet";
 export const runOptions: RunOption[] = [
   // Basic options
   { name: "name", type: "string", group: "Basic options:", arg: "guest name", describe: "A name for the guest (default guest-<pid>)" },
-  { name: "cpus", alias: "c", type: "number", group: "Basic options:", arg: "n", describe: "Number of vCPUs (default: the host's CPU count)" },
+  { name: "cpus", alias: "c", type: "string", group: "Basic options:", arg: "n", describe: "Number of vCPUs (default: the host's CPU count)" },
   { name: "mem", alias: "m", type: "string", group: "Basic options:", arg: "size[BKMGTP][@addr[BKMGTP]]", describe: "Guest RAM size, in MiB unless a suffix is given; @addr moves the RAM base (>= 2G)" },
   { name: "console", type: "string", group: "Basic options:", arg: "serial|virtio|hv", describe: "Console device the guest's input and console= go to" },
   { name: "nodefaults", type: "boolean", group: "Basic options:", describe: "Do not amend the kernel command line: it is exactly --params" },
   { name: "loglevel", type: "string", group: "Basic options:", choices: ["error", "warning", "info", "debug"], describe: "How much lkvm itself prints (default info)" },
-  { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image[,ro]", describe: "Disk image as a virtio-blk device (up to 4; ,ro refuses guest writes); rootfs directories (9p) are not supported yet" },
+  { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image[,ro]", describe: "Disk image as a virtio-blk device (up to 4; ,ro refuses guest writes); rootfs directories (9p) are not supported yet", repeatable: true },
   { name: "balloon", type: "boolean", group: "Basic options:", describe: "Enable virtio balloon", unsupported: `--balloon ${notYet}` },
   { name: "rng", type: "boolean", group: "Basic options:", describe: "Enable virtio random number generator" },
-  { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", unsupported: `--9p ${notYet}` },
-  { name: "vsock", type: "number", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
-  { name: "tty", type: "number", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
+  { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", repeatable: true, unsupported: `--9p ${notYet}` },
+  { name: "vsock", type: "string", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
+  { name: "tty", type: "string", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
   { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport (lkvm: only mmio, its default until PCI exists; kvmtool defaults to pci)" },
   { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
   { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
@@ -49,7 +54,7 @@ export const runOptions: RunOption[] = [
   { name: "flash", alias: "F", type: "string", group: "Kernel options:", arg: "file", describe: "CFI flash image, at 0x2000000; guest writes persist" },
 
   // Networking options
-  { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device", unsupported: `--network ${notYet} (mode=none is accepted)` },
+  { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device", repeatable: true, unsupported: `--network ${notYet} (mode=none is accepted)` },
   { name: "no-dhcp", type: "boolean", group: "Networking options:", describe: "Disable kernel DHCP in rootfs mode", unsupported: `--no-dhcp ${notYet}` },
 
   // Debug options
@@ -57,10 +62,10 @@ export const runOptions: RunOption[] = [
   { name: "debug-mmio", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed MMIO addresses" },
   { name: "debug-ioport", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed I/O ports (0x0-0xffff)" },
   { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
-  { name: "debug-iodelay", type: "number", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
+  { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
-  { name: "jit-threshold", type: "number", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
+  { name: "jit-threshold", type: "string", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
 
   // ARM options
   { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },
@@ -73,6 +78,6 @@ export const runOptions: RunOption[] = [
   { name: "disable-mte", type: "boolean", group: "ARM options:", describe: "Disable MTE (never enabled by lkvm)" },
   { name: "vcpu-affinity", type: "string", group: "ARM options:", arg: "cpulist", describe: "Pin vCPU threads", unsupported: "--vcpu-affinity does not apply: vCPUs share one thread" },
   { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },
-  { name: "sve-max-vl", type: "number", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
+  { name: "sve-max-vl", type: "string", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
   { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci", unsupported: `--force-pci ${notYet}` },
 ];

@@ -94,15 +94,19 @@ export async function resumeCommand(args: InstanceArgs): Promise<void> {
 
 export interface DebugArgs extends InstanceArgs {
   dump?: boolean;
-  nmi?: number;
+  /** A vCPU number, as typed. */
+  nmi?: string;
   sysrq?: string;
 }
 
 export async function debugCommand(args: DebugArgs): Promise<void> {
   let dbgType = 0;
   if (args.dump) dbgType |= DEBUG_DUMP;
+  let nmiCpu = 0;
   if (args.nmi !== undefined) {
-    if (!Number.isInteger(args.nmi) || args.nmi < 0) throw new ConfigError(`invalid vCPU number '${args.nmi}' for --nmi`);
+    const nmi = String(args.nmi);
+    if (!/^\d+$/.test(nmi.trim())) throw new ConfigError(`invalid vCPU number '${nmi}' for --nmi`);
+    nmiCpu = Number(nmi);
     dbgType |= DEBUG_NMI;
   }
   if (args.sysrq !== undefined) {
@@ -110,7 +114,7 @@ export async function debugCommand(args: DebugArgs): Promise<void> {
     dbgType |= DEBUG_SYSRQ;
   }
   if (dbgType === 0) throw new ConfigError("nothing to do: give -d/--dump, -m/--nmi CPU or -s/--sysrq C");
-  const params = encodeDebugParams({ dbgType, cpu: args.nmi ?? 0, sysrq: args.sysrq?.charCodeAt(0) ?? 0 });
+  const params = encodeDebugParams({ dbgType, cpu: nmiCpu, sysrq: args.sysrq?.charCodeAt(0) ?? 0 });
   await eachTarget(args, async (conn) => {
     conn.send(IPC_DEBUG, params);
     if (dbgType & DEBUG_DUMP) out((await conn.readToEnd()).toString("latin1"));

@@ -1,0 +1,98 @@
+// Every `lkvm run` option with a missing, empty, repeated and garbage value: the parser users
+// get (src/cli/command-line.ts) either accepts the command line or refuses it with one line
+// that names the value as typed, never another exception. A sample of the same mistakes goes
+// through bin/lkvm too, to see the one line and the exit status a user sees.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseRunCommandLine } from "../../src/cli/command-line.ts";
+import { runOptions } from "../../src/cli/options.ts";
+import { ConfigError } from "../../src/errors.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "lkvm-walk-"));
+const kernel = join(dir, "Image");
+writeFileSync(kernel, new Uint8Array(4096));
+
+/** Accepted, or refused with a ConfigError of one readable line. */
+async function outcome(args: string[]): Promise<string> {
+  try {
+    await parseRunCommandLine(args);
+    return "accepted";
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw new Error(`${JSON.stringify(args)} threw ${(e as Error).name}: ${(e as Error).message}`);
+    expect(e.message, JSON.stringify(args)).not.toMatch(/\n|NaN|undefined|\[object|ERR_[A-Z_]+/);
+    return e.message;
+  }
+}
+
+const spell = (o: (typeof runOptions)[number]) => [`--${o.name}`, ...(o.alias ? [`-${o.alias}`] : [])];
+
+describe("every run option with bad values", () => {
+  for (const opt of runOptions) {
+    it(`${spell(opt).join(", ")}: missing, empty, repeated and garbage values`, async () => {
+      for (const flag of spell(opt)) {
+        const base = opt.name === "kernel" ? [] : ["-k", kernel];
+        const missing = await outcome([...base, flag]);
+        if (opt.type !== "boolean") expect(missing).toMatch(/needs a value/);
+        await outcome([...base, `${flag.startsWith("--") ? `${flag}=` : flag}`, ...(flag.startsWith("--") ? [] : [""])]);
+        await outcome([...base, flag, "%%garbage%%", flag, "%%garbage%%"]);
+        await outcome([...base, `${flag}=%%garbage%%`]);
+      }
+    });
+  }
+});
+
+describe("repeated options: the last one wins, as in kvmtool", () => {
+  it("-m, -c, -k and -p take their last value", async () => {
+    const cfg = await parseRunCommandLine(["-k", join(dir, "missing"), "-k", kernel, "-m", "512", "-m", "256", "-c", "4", "-c", "1", "-p", "a", "-p", "b"]);
+    expect(cfg.kernel).toBe(kernel);
+    expect(cfg.ramSizeBytes).toBe(256 * 1024 * 1024);
+    expect(cfg.cpus).toBe(1);
+    expect(cfg.params).toBe("b");
+  });
+
+  it("-d accumulates, one disk per -d", async () => {
+    const a = join(dir, "a.img");
+    const b = join(dir, "b.img");
+    writeFileSync(a, new Uint8Array(512));
+    writeFileSync(b, new Uint8Array(512));
+    const cfg = await parseRunCommandLine(["-k", kernel, "-d", a, "-d", b]);
+    expect(cfg.disks.map((d) => d.path)).toEqual([a, b]);
+  });
+
+  it("numbers are reported as typed, flags refuse values", async () => {
+    expect(await outcome(["-k", kernel, "-c", "abc"])).toMatch(/invalid number of vCPUs 'abc'/);
+    expect(await outcome(["-k", kernel, "--jit-threshold", "1.5"])).toMatch(/invalid JIT threshold '1.5'/);
+    expect(await outcome(["-k", kernel, "--rng=garbage"])).toMatch(/--rng takes no value/);
+    expect(await outcome(["-k", kernel, "-m", "512@0x100000000"])).toBe("accepted");
+  });
+});
+
+function lkvm(...args: string[]) {
+  const r = spawnSync("bin/lkvm", args, { encoding: "utf8", timeout: 20_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe("bin/lkvm: one line and status 1 for command-line mistakes", () => {
+  const cases: [string[], RegExp][] = [
+    [["run", "-k", kernel, "-k"], /option -k needs a value/],
+    [["run", "-k", kernel, "-m"], /option -m needs a value/],
+    [["stop", "-n"], /option -n needs a value/],
+    [["run", "-k", kernel, "-c", "abc"], /invalid number of vCPUs 'abc'/],
+    [["run", "-k", kernel, "-k", kernel, "-m", "512", "-m", "garbage"], /invalid memory size 'garbage'/],
+    [["debug", "-a", "-m", "x"], /invalid vCPU number 'x'/],
+  ];
+  for (const [args, message] of cases) {
+    it(args.join(" "), () => {
+      const r = lkvm(...args);
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("# lkvm run"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^lkvm: error: /);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+});
