@@ -1,6 +1,12 @@
 // The guest console on the host terminal, as kvmtool's term.c does it: stdin in raw mode while
 // the guest runs (restored on every exit path), Ctrl-A x to quit, Ctrl-A Ctrl-A to send a
-// literal Ctrl-A. Unlike kvmtool, piped stdin reaches the guest too, so scripts can drive it.
+// literal Ctrl-A. Unlike kvmtool, piped stdin reaches the guest too, so scripts can drive it:
+// input is read only as fast as the guest takes it (Vm.input's backpressure), so a long script
+// piped in arrives whole.
+//
+// The host side can go away under us: a reader of our output that exits (`lkvm run | head`:
+// EPIPE) or a terminal that hangs up (its window closed: EIO on stdin, SIGHUP). Both end the
+// VM through the callbacks instead of an unhandled 'error' event.
 
 import type { Vm } from "../kvm/vm.ts";
 
@@ -11,10 +17,23 @@ export interface ConsoleHandle {
   close(): void;
 }
 
-export function attachConsole(vm: Vm, stdin: NodeJS.ReadStream = process.stdin, stdout: NodeJS.WriteStream = process.stdout): ConsoleHandle {
+export interface ConsoleOptions {
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  /** The terminal hung up (EIO on stdin or stdout). */
+  onHangup?: () => void;
+  /** Whoever read our output went away (EPIPE). */
+  onOutputClosed?: () => void;
+}
+
+export function attachConsole(vm: Vm, opts: ConsoleOptions = {}): ConsoleHandle {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
   const raw = stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
   let sawEscape = false;
+  let hungUp = false;
+  let outputClosed = false;
 
   const onData = (chunk: Buffer) => {
     const out: number[] = [];
@@ -33,7 +52,11 @@ export function attachConsole(vm: Vm, stdin: NodeJS.ReadStream = process.stdin, 
         out.push(c);
       }
     }
-    if (out.length) vm.input(Uint8Array.from(out));
+    // The guest is behind: stop reading until it has taken most of what is queued.
+    if (out.length && !vm.input(Uint8Array.from(out))) stdin.pause();
+  };
+  const onInputRoom = () => {
+    if (!closed) stdin.resume();
   };
 
   // Guest output is batched: the run loop yields to Node every few milliseconds, and one
@@ -43,7 +66,7 @@ export function attachConsole(vm: Vm, stdin: NodeJS.ReadStream = process.stdin, 
   const flush = () => {
     scheduled = false;
     if (pending.length === 0) return;
-    stdout.write(Buffer.concat(pending));
+    if (!outputClosed && !hungUp) stdout.write(Buffer.concat(pending));
     pending = [];
   };
   const onOutput = (bytes: Uint8Array) => {
@@ -54,11 +77,37 @@ export function attachConsole(vm: Vm, stdin: NodeJS.ReadStream = process.stdin, 
     }
   };
 
+  const hangUp = () => {
+    if (hungUp) return;
+    hungUp = true;
+    opts.onHangup?.();
+  };
+  const onInputError = () => hangUp();
+  // Stays attached after close(): a write queued before it may still fail.
+  const onOutputError = (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") {
+      if (!outputClosed) {
+        outputClosed = true;
+        opts.onOutputClosed?.();
+      }
+    } else {
+      hangUp();
+    }
+  };
+
   const restore = () => {
-    if (raw && stdin.isTTY) stdin.setRawMode(false);
+    if (!raw || hungUp || !stdin.isTTY) return;
+    try {
+      stdin.setRawMode(false);
+    } catch {
+      hungUp = true; // the terminal is gone after all
+    }
   };
   stdin.on("data", onData);
+  stdin.on("error", onInputError);
+  stdout.on("error", onOutputError);
   vm.on("output", onOutput);
+  vm.on("inputRoom", onInputRoom);
   process.on("exit", restore);
   let closed = false;
   return {
@@ -67,6 +116,7 @@ export function attachConsole(vm: Vm, stdin: NodeJS.ReadStream = process.stdin, 
       closed = true;
       flush();
       vm.off("output", onOutput);
+      vm.off("inputRoom", onInputRoom);
       stdin.off("data", onData);
       stdin.pause();
       restore();

@@ -1,53 +1,63 @@
 // The lkvm command line: kvmtool's commands and `run` options (src/cli/options.ts).
 
-import yargs, { type Argv } from "yargs";
+import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
+import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../errors.ts";
-import { runOptions } from "./options.ts";
-import { describeRun, validateConfig } from "./config.ts";
+import { addRunOptions, checkFlagValues, instanceOptions, lastOptionWins, runConfigFromArgv, yargsMessage } from "./command-line.ts";
+import { describeRun } from "./config.ts";
 import { attachConsole } from "./console.ts";
 import { Vm } from "../kvm/vm.ts";
 import { IpcServer } from "../ipc/server.ts";
 import { debugCommand, listCommand, pauseCommand, resumeCommand, stopCommand } from "../ipc/commands.ts";
 import pkg from "../../package.json" with { type: "json" };
 
-function fail(message: string): never {
-  process.stderr.write(`lkvm: error: ${message}\n`);
-  process.exit(1);
-}
+/**
+ * Signals that end a VM, as kvmtool's term.c handles them: restore the terminal, clean up (the
+ * control socket), say so, and exit with the shell's status for death by that signal.
+ */
+const ENDING_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as const;
+/** The status of a writer killed by SIGPIPE, which Node ignores in favour of EPIPE errors. */
+const EPIPE_STATUS = 128 + 13;
 
-function addRunOptions(y: Argv): Argv {
-  for (const opt of runOptions) {
-    y.option(opt.name, {
-      alias: opt.alias,
-      type: opt.type,
-      group: opt.group,
-      describe: opt.unsupported ? `${opt.describe} (not supported yet)` : opt.describe,
-      requiresArg: opt.type !== "boolean",
-      choices: opt.choices,
-    });
+/**
+ * Leaves the process: one line on stderr, then exit. The terminal has been restored already
+ * (ConsoleHandle.close). Node would restore it once more at exit, and aborts (a failed
+ * assertion in ResetStdio) when that fails because the terminal hung up; so standard streams
+ * that are character devices (terminals, even hung-up ones, which isatty no longer
+ * recognises) are pointed at /dev/null first, which Node then leaves alone.
+ */
+function leave(status: number, line?: string): never {
+  if (line !== undefined) {
+    try {
+      writeSync(2, `${line}\n`);
+    } catch {
+      // stderr is gone too
+    }
   }
-  return y
-    .positional("kernel-image", { type: "string", describe: "Kernel to boot (same as -k)" })
-    .example("$0 run -k Image -i initrd.img -p \"quiet\" -m 512 -c 2", "Boot a kernel with an initramfs")
-    .example("$0 run --kernel test.flat --nodefaults --params \"…\"", "Run a bare-metal test payload");
+  for (const fd of [0, 1, 2]) {
+    try {
+      if (!fstatSync(fd).isCharacterDevice()) continue;
+      closeSync(fd);
+    } catch {
+      continue; // closed already
+    }
+    openSync("/dev/null", "r+"); // takes the lowest free descriptor: fd
+  }
+  process.exit(status);
 }
 
-/** -a/--all and -n/--name, the way kvmtool's stop, pause, resume and debug pick a VM. */
-function instanceOptions(allDescription: string) {
-  return (y: Argv) =>
-    y
-      .option("all", { alias: "a", type: "boolean", group: "Instance options:", describe: allDescription })
-      .option("name", { alias: "n", type: "string", group: "Instance options:", requiresArg: true, describe: "Instance name" });
+function fail(message: string): never {
+  leave(1, `lkvm: error: ${message}`);
 }
+
+// SIGUSR1 would open Node's inspector on 127.0.0.1:9229 to anyone on this machine who can
+// send lkvm a signal or connect to that port; a listener of our own keeps it closed.
+// Debugging lkvm itself: `node --inspect bin/lkvm run ...` (docs/architecture.md).
+process.on("SIGUSR1", () => {});
 
 async function runCommand(argv: Record<string, unknown>): Promise<void> {
-  const positional = argv["kernel-image"];
-  if (positional !== undefined) {
-    if (argv.kernel !== undefined) throw new ConfigError("give the kernel once: either -k FILE or a plain argument");
-    argv.kernel = positional;
-  }
-  const cfg = validateConfig(argv);
+  const cfg = runConfigFromArgv(argv);
   const info = cfg.loglevel === "info" || cfg.loglevel === "debug";
   if (info) process.stderr.write(`${describeRun(cfg)}\n`);
   const vm = new Vm(cfg);
@@ -55,23 +65,37 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
     if (cfg.loglevel !== "error") process.stderr.write(`${line}\n`);
   });
   const ipc = await IpcServer.start(vm, cfg.name, (line) => vm.emit("log", line));
-  const terminal = attachConsole(vm);
-  const stopOnSignal = () => vm.stop();
-  process.once("SIGTERM", stopOnSignal);
-  process.once("SIGHUP", stopOnSignal);
+
+  // Why the VM ended, when the host ended it rather than the guest.
+  let ending: { status: number; line?: string } | undefined;
+  const endWith = (status: number, line?: string) => {
+    ending ??= { status, line };
+    vm.stop();
+  };
+  const terminal = attachConsole(vm, {
+    onHangup: () => endWith(128 + ENDING_SIGNALS.SIGHUP, "lkvm: the terminal hung up; VM stopped"),
+    onOutputClosed: () => endWith(EPIPE_STATUS),
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    const number = ENDING_SIGNALS[signal as keyof typeof ENDING_SIGNALS];
+    endWith(128 + number, `lkvm: ${signal} received; VM stopped`);
+  };
+  for (const signal of Object.keys(ENDING_SIGNALS)) process.on(signal, onSignal);
   let exit;
   try {
     exit = await vm.run();
   } finally {
     terminal.close();
     ipc.close();
-    process.off("SIGTERM", stopOnSignal);
-    process.off("SIGHUP", stopOnSignal);
   }
+  if (ending) leave(ending.status, ending.line);
   if (exit.reason === "error") fail(exit.message ?? "the VM stopped on an error");
   if (info) process.stderr.write("\n  # KVM session ended normally.\n");
-  process.exit(0);
+  leave(0);
 }
+
+/** The instance commands' options never repeat: the last of each wins. */
+const lastOnly = <T extends Record<string, unknown>>(argv: T): T => lastOptionWins(argv, new Set());
 
 export async function main(args: string[]): Promise<void> {
   const cli = yargs(args)
@@ -96,20 +120,20 @@ export async function main(args: string[]): Promise<void> {
         y
           .option("run", { alias: "i", type: "boolean", describe: "List running instances" })
           .option("rootfs", { alias: "r", type: "boolean", describe: "List rootfs instances (lkvm has none)" }),
-      (argv) => listCommand(argv),
+      (argv) => listCommand(lastOnly(argv)),
     )
-    .command("stop", "Stop a running instance", instanceOptions("Stop all instances"), (argv) => stopCommand(argv))
-    .command("pause", "Pause the virtual machine", instanceOptions("Pause all instances"), (argv) => pauseCommand(argv))
-    .command("resume", "Resume the virtual machine", instanceOptions("Resume all instances"), (argv) => resumeCommand(argv))
+    .command("stop", "Stop a running instance", instanceOptions("Stop all instances"), (argv) => stopCommand(lastOnly(argv)))
+    .command("pause", "Pause the virtual machine", instanceOptions("Pause all instances"), (argv) => pauseCommand(lastOnly(argv)))
+    .command("resume", "Resume the virtual machine", instanceOptions("Resume all instances"), (argv) => resumeCommand(lastOnly(argv)))
     .command(
       "debug",
       "Print debug information from a running instance",
       (y) =>
         instanceOptions("Debug all instances")(y)
           .option("dump", { alias: "d", type: "boolean", group: "General options:", describe: "Generate a debug dump from guest" })
-          .option("nmi", { alias: "m", type: "number", group: "General options:", requiresArg: true, describe: "Generate NMI on VCPU (does nothing on arm64, as in kvmtool)" })
+          .option("nmi", { alias: "m", type: "string", group: "General options:", requiresArg: true, describe: "Generate NMI on VCPU (does nothing on arm64, as in kvmtool)" })
           .option("sysrq", { alias: "s", type: "string", group: "General options:", requiresArg: true, describe: "Inject a sysrq" }),
-      (argv) => debugCommand(argv),
+      (argv) => debugCommand(lastOnly(argv)),
     )
     .command("version", "Print the version of lkvm", {}, () => {
       process.stdout.write(`lkvm version ${pkg.version}\n`);
@@ -125,15 +149,18 @@ export async function main(args: string[]): Promise<void> {
     .alias("help", "h")
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err instanceof ConfigError) fail(err.message);
-      if (err) throw err;
-      fail(msg);
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(yargsMessage(msg, err));
     });
   try {
+    checkFlagValues(args);
     await cli.parseAsync();
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
-    throw e;
+    // Our bug, not the user's: still one line, with the stack on request.
+    const err = e as Error;
+    if (process.env.LKVM_DEBUG) process.stderr.write(`${err.stack}\n`);
+    fail(`internal error: ${err.message} (LKVM_DEBUG=1 shows where)`);
   }
 }
 

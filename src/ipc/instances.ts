@@ -1,7 +1,7 @@
 // Where VMs' control sockets live, and the client side of the socket: kvmtool's
 // `$HOME/.lkvm/<name>.sock`, ghost-socket cleanup, and instance enumeration (kvm-ipc.c).
 
-import { lstatSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
@@ -12,14 +12,25 @@ export const SOCKET_SUFFIX = ".sock";
 /** sizeof(sockaddr_un.sun_path) on Linux, including the terminating NUL. */
 const SUN_PATH_BYTES = 108;
 
-/** `$HOME/.lkvm`, created (mode 0777 less the umask, not recursively) as kvmtool's main.c does for every command. */
+/**
+ * `$HOME/.lkvm`, created as kvmtool's main.c does for every command, but owner-only: whoever
+ * can reach a control socket can stop the VM or inject sysrqs into it, and whoever can write
+ * the directory can plant a socket of their own. A directory that others may write, or that
+ * belongs to someone else, is refused.
+ */
 export function lkvmDir(): string {
   const dir = join(process.env.HOME ?? os.homedir(), ".lkvm");
   try {
-    mkdirSync(dir, { mode: 0o777 });
+    mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EEXIST") throw new ConfigError(`cannot create the lkvm state directory '${dir}': ${code}`);
+  }
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new ConfigError(`the lkvm state directory '${dir}' is not a directory`);
+  if (process.getuid && st.uid !== process.getuid()) throw new ConfigError(`the lkvm state directory '${dir}' belongs to another user (uid ${st.uid})`);
+  if (st.mode & 0o022) {
+    throw new ConfigError(`the lkvm state directory '${dir}' is writable by others (mode ${(st.mode & 0o777).toString(8)}): run 'chmod go-w ${dir}'`);
   }
   return dir;
 }

@@ -190,10 +190,17 @@ function listen(path: string): Promise<net.Server | string> {
     const server = net.createServer();
     const onError = (e: NodeJS.ErrnoException) => resolve(e.code ?? "EIO");
     server.once("error", onError);
-    server.listen({ path, backlog: 5 }, () => {
-      server.off("error", onError);
-      resolve(server);
-    });
+    // The socket file is born owner-only (bind happens inside listen()): no window in which
+    // the umask's wider mode applies.
+    const umask = process.umask(0o177);
+    try {
+      server.listen({ path, backlog: 5 }, () => {
+        server.off("error", onError);
+        resolve(server);
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
 }
 
