@@ -4,7 +4,17 @@
 //
 // Output: the device is an EventEmitter; every byte the guest transmits is emitted at once as
 // `"output"` with a fresh Uint8Array (listeners may keep it). Input: `pushInput(bytes)` queues
-// host bytes; they enter the receive FIFO, up to 64 at a time, only when it is empty.
+// host bytes; they enter the receive FIFO, up to 64 at a time, only when it is empty and only
+// once the guest listens (below). `"inputRoom"` tells the host side when a large queue has
+// drained, so it can stop reading its input meanwhile (backpressure).
+//
+// When is the guest listening? Host input that reaches the FIFO before a driver is up is lost:
+// Linux's probe and startup clear the FIFO and read RX to discard what is there, so bytes
+// piped in at boot vanished. A real UART cannot help that, but we can simply hold the bytes
+// until the guest shows it will read them: it enabled the receive interrupt (IER.RDI: Linux
+// once the port is open, after its FIFO clears), or it polls LSR for data many times in a row
+// without transmitting (U-Boot, bare-metal programs). A console driver waiting for THRE reads
+// LSR once per byte it sends, so it never counts as polling.
 //
 // Differences from kvmtool, on purpose:
 // - FCR's clear-RX/clear-TX bits act on FCR writes. kvmtool tests them against LCR, which
@@ -66,6 +76,12 @@ export const UART_MSR_DCD = 0x80;
 
 export const UART_FIFO_BYTES = 64;
 
+/** LSR reads that find no data, with no transmit in between, that make a guest a poller. */
+export const RX_POLLS_TO_LISTEN = 32;
+/** Host bytes queued above which the host should stop reading input, and below which resume. */
+export const HOST_INPUT_HIGH_BYTES = 16 * 1024;
+const HOST_INPUT_LOW_BYTES = 4 * 1024;
+
 const RESET_IIR = UART_IIR_NO_INT;
 const RESET_LSR = UART_LSR_TEMT | UART_LSR_THRE;
 const RESET_MSR = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
@@ -91,6 +107,8 @@ export interface Serial8250State {
   breakPending: boolean;
   /** Last level driven on the interrupt line. */
   irqLevel: boolean;
+  /** LSR reads that found no data since the last transmit (see "listening" above). */
+  emptyLsrPolls: number;
 }
 
 export function serial8250ResetState(): Serial8250State {
@@ -109,6 +127,7 @@ export function serial8250ResetState(): Serial8250State {
     txFifo: [],
     breakPending: false,
     irqLevel: false,
+    emptyLsrPolls: 0,
   };
 }
 
@@ -124,6 +143,8 @@ export interface Serial8250Options {
 
 interface Serial8250Events {
   output: (bytes: Uint8Array) => void;
+  /** The host input queue fell below its low-water mark after passing HOST_INPUT_HIGH_BYTES. */
+  inputRoom: () => void;
 }
 
 /** DT interrupt flags (include/dt-bindings/interrupt-controller/irq.h). */
@@ -146,6 +167,8 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
   private state: Serial8250State = serial8250ResetState();
   /** Host bytes not yet in the receive FIFO (the terminal's side, not the guest's). */
   private hostInput: number[] = [];
+  /** The queue passed HOST_INPUT_HIGH_BYTES and has not yet drained below the low mark. */
+  private inputBackedUp = false;
 
   constructor({ base, intid, irq, name }: Serial8250Options) {
     super();
@@ -181,11 +204,17 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
     });
   }
 
-  /** Queues bytes typed on the host; they reach the guest when its receive FIFO is empty. */
+  /** Queues bytes typed on the host; they reach the guest when it listens and its FIFO is empty. */
   pushInput(bytes: Uint8Array | readonly number[]): void {
     for (const b of bytes) this.hostInput.push(b & 0xff);
+    if (this.hostInput.length > HOST_INPUT_HIGH_BYTES) this.inputBackedUp = true;
     this.refillRx();
     this.updateIrq();
+  }
+
+  /** Host bytes waiting for the guest. */
+  get queuedInputBytes(): number {
+    return this.hostInput.length;
   }
 
   /** A break condition (sysrq): delivered as a 0 byte with LSR.BI set. */
@@ -220,6 +249,7 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
       case UART_MCR:
         return s.mcr;
       case UART_LSR:
+        if ((s.lsr & UART_LSR_DR) === 0 && s.emptyLsrPolls < RX_POLLS_TO_LISTEN) s.emptyLsrPolls++;
         return s.lsr;
       case UART_MSR:
         return this.modemStatus();
@@ -272,6 +302,7 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
 
   private transmit(byte: number): void {
     const s = this.state;
+    s.emptyLsrPolls = 0;
     if ((s.mcr & UART_MCR_LOOP) !== 0) {
       // Loopback: the byte comes back on the receive side and never leaves the chip.
       if (s.rxFifo.length < UART_FIFO_BYTES) {
@@ -320,10 +351,16 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
     );
   }
 
-  /** Moves host input into the receive FIFO, but only once the guest has emptied it. */
+  /** Whether the guest will read what enters the FIFO (see "listening" at the top). */
+  private listening(): boolean {
+    const s = this.state;
+    return (s.ier & UART_IER_RDI) !== 0 || s.emptyLsrPolls >= RX_POLLS_TO_LISTEN;
+  }
+
+  /** Moves host input into the receive FIFO, but only once the guest listens and has emptied it. */
   private refillRx(): void {
     const s = this.state;
-    if ((s.mcr & UART_MCR_LOOP) !== 0) return;
+    if ((s.mcr & UART_MCR_LOOP) !== 0 || !this.listening()) return;
     if ((s.lsr & UART_LSR_DR) !== 0 || s.rxFifo.length !== 0) return;
     if (s.breakPending) {
       s.breakPending = false;
@@ -335,6 +372,10 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
     const take = this.hostInput.splice(0, UART_FIFO_BYTES);
     for (const b of take) s.rxFifo.push(b);
     s.lsr |= UART_LSR_DR;
+    if (this.inputBackedUp && this.hostInput.length < HOST_INPUT_LOW_BYTES) {
+      this.inputBackedUp = false;
+      this.emit("inputRoom");
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/fdt.ts";
 import * as map from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus } from "../iotrap/bus.ts";
-import { Serial8250 } from "../../hw/serial8250.ts";
+import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
@@ -50,6 +50,8 @@ export interface VmEvents {
   output: (bytes: Uint8Array) => void;
   /** Diagnostic lines from lkvm itself (unclaimed accesses, warnings). */
   log: (line: string) => void;
+  /** The guest caught up with queued console input after input() returned false. */
+  inputRoom: () => void;
 }
 
 interface Vcpu {
@@ -139,6 +141,7 @@ export class Vm extends EventEmitter<VmEvents> {
       return uart;
     });
     this.uarts[0]!.on("output", (bytes) => this.emit("output", bytes));
+    this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
     this.rtc = new Mc146818Rtc({ base: map.RTC_BASE });
     this.rtc.register(this.bus);
     devices.push(this.rtc);
@@ -225,10 +228,15 @@ export class Vm extends EventEmitter<VmEvents> {
     return Math.floor((performance.now() - this.startMs) * TICKS_PER_MS);
   }
 
-  /** Host input for the guest console (ttyS0). */
-  input(bytes: Uint8Array): void {
-    this.uarts[0]!.pushInput(bytes);
+  /**
+   * Host input for the guest console (ttyS0). Nothing is dropped; false means the guest is
+   * behind, and the caller should stop reading its source until "inputRoom".
+   */
+  input(bytes: Uint8Array): boolean {
+    const uart = this.uarts[0]!;
+    uart.pushInput(bytes);
     this.wake?.();
+    return uart.queuedInputBytes <= HOST_INPUT_HIGH_BYTES;
   }
 
   /** Ends the VM (Ctrl-A x, `lkvm stop`): run() resolves with reason "stopped". */

@@ -26,6 +26,8 @@ import {
   UART_RX,
   UART_SCR,
   UART_TX,
+  RX_POLLS_TO_LISTEN,
+  HOST_INPUT_HIGH_BYTES,
 } from "../../hw/serial8250.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
@@ -179,7 +181,8 @@ describe("Serial8250 receive", () => {
   });
 
   it("moves host input into the FIFO at most 64 bytes at a time, only once it is empty", () => {
-    const { uart, inb } = setup();
+    const { uart, inb, outb } = setup();
+    outb(UART_IER, UART_IER_RDI);
     const typed = Array.from({ length: 100 }, (_, i) => i);
     uart.pushInput(typed);
     expect(uart.getState().rxFifo).toHaveLength(64);
@@ -191,8 +194,9 @@ describe("Serial8250 receive", () => {
     expect(got).toEqual([...typed.slice(1), 200]);
   });
 
-  it("drops received bytes when the guest clears RX with FCR, as Linux does on open", () => {
+  it("drops received bytes when the guest clears RX with FCR while it listens", () => {
     const { uart, inb, outb } = setup();
+    outb(UART_IER, UART_IER_RDI);
     uart.pushInput([1, 2, 3]);
     outb(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT);
     outb(UART_FCR, 0);
@@ -203,11 +207,68 @@ describe("Serial8250 receive", () => {
   });
 
   it("delivers a break as a 0 byte with LSR.BI, which reading it clears", () => {
-    const { uart, inb } = setup();
+    const { uart, inb, outb } = setup();
+    outb(UART_IER, UART_IER_RDI);
     uart.pushBreak();
     expect(inb(UART_LSR) & (UART_LSR_BI | UART_LSR_DR)).toBe(UART_LSR_BI | UART_LSR_DR);
     expect(inb(UART_RX)).toBe(0);
     expect(inb(UART_LSR) & UART_LSR_BI).toBe(0);
+  });
+});
+
+describe("Serial8250 input before the guest listens", () => {
+  it("holds host input through a driver's probe and startup (FIFO clears, RX drains), until IER.RDI", () => {
+    const { uart, inb, outb } = setup();
+    const typed = Array.from({ length: 200 }, (_, i) => i & 0xff);
+    uart.pushInput(typed);
+    // What Linux's 8250 probe and startup do before enabling the receive interrupt.
+    outb(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR | UART_FCR_CLEAR_XMIT);
+    outb(UART_FCR, 0);
+    for (let i = 0; i < 4; i++) {
+      inb(UART_LSR);
+      inb(UART_RX);
+      inb(UART_IIR);
+      inb(UART_MSR);
+    }
+    outb(UART_IER, UART_IER_RDI);
+    const got: number[] = [];
+    while (inb(UART_LSR) & UART_LSR_DR) got.push(inb(UART_RX));
+    expect(got).toEqual(typed);
+  });
+
+  it("serves a guest that polls LSR for data, once it has polled a while", () => {
+    const { uart, inb } = setup();
+    uart.pushInput([0x61, 0x62]);
+    for (let i = 0; i < RX_POLLS_TO_LISTEN - 1; i++) expect(inb(UART_LSR) & UART_LSR_DR).toBe(0);
+    inb(UART_LSR); // the poll that makes it a listener: data arrives after it
+    expect(inb(UART_LSR) & UART_LSR_DR).toBe(UART_LSR_DR);
+    expect([inb(UART_RX), inb(UART_RX)]).toEqual([0x61, 0x62]);
+  });
+
+  it("does not take a console driver waiting for THRE between bytes for a listener", () => {
+    const { uart, inb, outb } = setup();
+    uart.pushInput([0x61]);
+    for (let i = 0; i < 10 * RX_POLLS_TO_LISTEN; i++) {
+      inb(UART_LSR);
+      outb(UART_TX, 0x2e);
+    }
+    expect(inb(UART_LSR) & UART_LSR_DR).toBe(0);
+    expect(uart.queuedInputBytes).toBe(1);
+  });
+
+  it("says when a large queue has drained, so the host can read more", () => {
+    const { uart, inb, outb } = setup();
+    let room = 0;
+    uart.on("inputRoom", () => room++);
+    uart.pushInput(new Uint8Array(HOST_INPUT_HIGH_BYTES + 100));
+    outb(UART_IER, UART_IER_RDI);
+    let read = 0;
+    while (inb(UART_LSR) & UART_LSR_DR) {
+      inb(UART_RX);
+      read++;
+    }
+    expect(read).toBe(HOST_INPUT_HIGH_BYTES + 100);
+    expect(room).toBe(1);
   });
 });
 

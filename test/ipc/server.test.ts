@@ -147,7 +147,9 @@ describe("the control socket server", () => {
       vm.bus.access(0, UART_BASE + offset, data, 1, false);
       return data[0]!;
     };
-    // Drain what earlier tests left (the dump ends with kvmtool's sysrq 'p').
+    // Listen as a driver with the port open does (IER.RDI), so input reaches the FIFO, and
+    // drain what earlier tests left (the dump ends with kvmtool's sysrq 'p').
+    vm.bus.access(0, UART_BASE + 1, Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0), 1, true);
     for (let i = 0; i < 100 && read(5) & UART_LSR_DR; i++) read(0);
     expect(read(5) & UART_LSR_DR).toBe(0);
     const c = await RawClient.connect(server.path);
