@@ -9,6 +9,7 @@ export const FDT_MAX_SIZE = 0x1_0000;
 /** DTB and initrd must lie in the first 256 MiB of RAM ("lowmem"). */
 const LOWMEM_LIMIT_BYTES = 256 * MiB;
 const IMAGE_MAGIC = 0x644d5241; // "ARM\x64" at offset 0x38
+const IMAGE_HEADER_BYTES = 64;
 export const DEFAULT_TEXT_OFFSET = 0x80000;
 
 export interface RamLayout {
@@ -26,22 +27,46 @@ export interface BootLayout {
 
 const alignUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
-/** text_offset from an arm64 Image header, or 0x80000 for a flat binary (or a pre-3.17 Image). */
-export function imageTextOffset(image: Uint8Array): number {
-  if (image.length < 64) return DEFAULT_TEXT_OFFSET;
+/** The fields of an arm64 Image header (Documentation/arch/arm64/booting.rst), all little-endian. */
+export interface ImageHeader {
+  textOffset: number;
+  /** Bytes the kernel needs from its load address: the file plus its BSS. */
+  imageSizeBytes: number;
+  /** flags bit 0: the kernel's data endianness. */
+  bigEndian: boolean;
+}
+
+/**
+ * The Image header, or undefined for a flat binary or a pre-3.17 Image (image_size 0), which
+ * kvmtool loads at text_offset 0x80000 and sizes by the file.
+ */
+export function imageHeader(image: Uint8Array): ImageHeader | undefined {
+  if (image.length < IMAGE_HEADER_BYTES) return undefined;
   const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const magic = v.getUint32(0x38, true);
   const textOffset = v.getBigUint64(0x08, true);
   const imageSize = v.getBigUint64(0x10, true);
-  if (magic !== IMAGE_MAGIC || imageSize === 0n) return DEFAULT_TEXT_OFFSET;
+  if (magic !== IMAGE_MAGIC || imageSize === 0n) return undefined;
   if (textOffset >= BigInt(LOWMEM_LIMIT_BYTES)) throw new ConfigError(`kernel Image header has an implausible text_offset 0x${textOffset.toString(16)}`);
-  return Number(textOffset);
+  if (imageSize > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(`kernel Image header has an implausible image_size 0x${imageSize.toString(16)}`);
+  return { textOffset: Number(textOffset), imageSizeBytes: Number(imageSize), bigEndian: (v.getBigUint64(0x18, true) & 1n) !== 0n };
 }
 
+/** text_offset from an arm64 Image header, or 0x80000 for a flat binary (or a pre-3.17 Image). */
+export function imageTextOffset(image: Uint8Array): number {
+  return imageHeader(image)?.textOffset ?? DEFAULT_TEXT_OFFSET;
+}
+
+/** ELF e_machine values worth naming. */
+const ELF_MACHINES: Record<number, string> = { 3: "x86 (i386)", 40: "32-bit Arm", 62: "x86-64", 183: "AArch64", 243: "RISC-V" };
+
 /**
- * Refuses kernels that cannot boot, with a message saying why: compressed kernels (arm64 loads
- * only a raw Image, as kvmtool does) and an Image much shorter than its header's image_size
- * (which also counts the BSS, so a complete file is only somewhat shorter).
+ * Refuses kernels that cannot boot, with a message saying what to give instead: compressed
+ * kernels and EFI zboot images (arm64 loads only a raw Image, as kvmtool does) and ELF files
+ * (vmlinux, or a linked bare-metal program). A file shorter than its header's image_size is
+ * fine: image_size counts the BSS, which is not in the file. Big-endian kernels (flags bit 0)
+ * need nothing from the loader: the header is little-endian whatever the kernel's data
+ * endianness, instructions always are, and the kernel sets SCTLR_EL1.EE itself.
  */
 export function checkKernelImage(image: Uint8Array, path: string): void {
   if (image.length === 0) throw new FileError(`kernel '${path}' is empty`);
@@ -52,20 +77,29 @@ export function checkKernelImage(image: Uint8Array, path: string): void {
   if (image.length >= 8 && image[0] === 0x4d && image[1] === 0x5a && v.getUint32(4, true) === 0x676d697a) {
     throw new FileError(`kernel '${path}' is an EFI zboot image: give the uncompressed Image inside it`);
   }
-  if (image.length >= 64 && v.getUint32(0x38, true) === IMAGE_MAGIC) {
-    const imageSize = Number(v.getBigUint64(0x10, true));
-    if (imageSize !== 0 && image.length < imageSize / 2) {
-      throw new FileError(`kernel '${path}' looks truncated: its header says ${imageSize} bytes, the file has ${image.length}`);
-    }
+  if (image.length >= 20 && v.getUint32(0, false) === 0x7f454c46 /* "\x7fELF" */) {
+    const machine = v.getUint16(18, image[5] !== 2 /* EI_DATA: 2 = big-endian */);
+    const arch = ELF_MACHINES[machine] ?? `machine ${machine}`;
+    if (machine !== 183) throw new FileError(`kernel '${path}' is an ${arch} ELF file: lkvm boots arm64 (AArch64) guests only`);
+    throw new FileError(
+      `kernel '${path}' is an ELF file: give a raw image (for Linux, arch/arm64/boot/Image rather than vmlinux; ` +
+        `for a bare-metal program, 'aarch64-linux-gnu-objcopy -O binary ${path} ${path.replace(/\.elf$/, "")}.bin')`,
+    );
   }
 }
 
 /** Places a kernel image and optional initrd as kvmtool does; throws ConfigError if they do not fit. */
 export function layoutKernel(ram: RamLayout, kernel: Uint8Array, initrdSizeBytes?: number): BootLayout {
-  const imageAddress = ram.ramBase + imageTextOffset(kernel);
+  const header = imageHeader(kernel);
+  const imageAddress = ram.ramBase + (header?.textOffset ?? DEFAULT_TEXT_OFFSET);
+  const ramEnd = ram.ramBase + ram.ramSizeBytes;
+  // The kernel owns image_size bytes from its load address (its BSS too): nothing may go there.
+  const kernelEnd = imageAddress + Math.max(kernel.length, header?.imageSizeBytes ?? 0);
+  if (header && kernelEnd > ramEnd) {
+    throw new ConfigError(`kernel image too big: its header's image_size (${header.imageSizeBytes} bytes, BSS included) does not fit in ${Math.round(ram.ramSizeBytes / MiB)} MiB of RAM`);
+  }
   const limit = ram.ramBase + Math.min(ram.ramSizeBytes, LOWMEM_LIMIT_BYTES) - 1;
-  const kernelEnd = imageAddress + kernel.length;
-  if (kernelEnd > limit) {
+  if (imageAddress + kernel.length > limit) {
     throw new ConfigError(`kernel image too big: ${kernel.length} bytes do not fit in the first ${Math.round((limit + 1 - ram.ramBase) / MiB)} MiB of RAM`);
   }
   const dtbAddress = alignUp(limit - (FDT_MAX_SIZE + 2 * MiB), 2 * MiB);

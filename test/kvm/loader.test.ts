@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.ts";
 import { FileError } from "../../src/errors.ts";
-import { DEFAULT_TEXT_OFFSET, checkKernelImage, imageTextOffset, kernelCommandLine, layoutFirmware, layoutKernel } from "../../src/kvm/loader.ts";
+import { DEFAULT_TEXT_OFFSET, checkKernelImage, imageHeader, imageTextOffset, kernelCommandLine, layoutFirmware, layoutKernel } from "../../src/kvm/loader.ts";
 
 const MiB = 1024 * 1024;
 const ram = (sizeMiB: number, base = 0x8000_0000) => ({ ramBase: base, ramSizeBytes: sizeMiB * MiB });
@@ -63,12 +63,36 @@ describe("kernel loading, by kvmtool's rules", () => {
     expect(kernelCommandLine("a b", { nodefaults: true, console: "serial" })).toBe("a b");
   });
 
-  it("refuses a truncated Image, a gzip-compressed kernel and an empty file, naming the problem", () => {
-    expect(() => checkKernelImage(imageWithHeader(0n, 0x200_0000n, 4096), "Image")).toThrow(/looks truncated/);
+  it("refuses a gzip-compressed kernel, an ELF file and an empty file, naming the problem", () => {
     expect(() => checkKernelImage(Uint8Array.from([0x1f, 0x8b, 8, 0]), "vmlinuz")).toThrow(/gzip-compressed/);
     expect(() => checkKernelImage(new Uint8Array(0), "empty")).toThrow(FileError);
-    // A complete Image is shorter than image_size only by its BSS; a flat binary has no header.
-    expect(() => checkKernelImage(imageWithHeader(0n, 0x2000n, 0x1800), "Image")).not.toThrow();
+    const elf = (machine: number) => {
+      const b = new Uint8Array(64);
+      b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1]); // ELF64, little-endian
+      new DataView(b.buffer).setUint16(18, machine, true);
+      return b;
+    };
+    expect(() => checkKernelImage(elf(183), "vmlinux")).toThrow(/ELF file: give a raw image .*objcopy -O binary/);
+    expect(() => checkKernelImage(elf(62), "bzImage.elf")).toThrow(/x86-64 ELF file: lkvm boots arm64/);
     expect(() => checkKernelImage(new Uint8Array(100), "test.flat")).not.toThrow();
+  });
+
+  it("takes image_size as the file plus its BSS: a short file loads, and nothing is placed over the BSS", () => {
+    // 4 KiB of file, 32 MiB with BSS: fine, the boot protocol's image_size includes the BSS.
+    const image = imageWithHeader(0x80000n, 0x200_0000n, 4096);
+    expect(() => checkKernelImage(image, "Image")).not.toThrow();
+    const l = layoutKernel(ram(128), image, 1000);
+    expect(l.initrd!.start).toBeGreaterThanOrEqual(l.imageAddress + 0x200_0000);
+    // The DTB and initrd would land in the BSS with 34 MiB of RAM; more than RAM is refused.
+    expect(() => layoutKernel(ram(34), image)).toThrow(/overlap the kernel/);
+    expect(() => layoutKernel(ram(16), image)).toThrow(/image_size .* does not fit/);
+  });
+
+  it("reads the header's big-endian flag (flags bit 0)", () => {
+    const image = imageWithHeader(0x80000n, 0x2000n);
+    expect(imageHeader(image)!.bigEndian).toBe(false);
+    new DataView(image.buffer).setBigUint64(0x18, 0xbn, true);
+    expect(imageHeader(image)!.bigEndian).toBe(true);
+    expect(() => checkKernelImage(image, "Image.be")).not.toThrow();
   });
 });
