@@ -86,8 +86,19 @@ fi
 hostname lkvm
 echo "lkvm: Linux $kver is up; exit the shell to power off"
 cd /root
+# busybox's poweroff, reboot and halt signal PID 1 (USR2, TERM, USR1) and leave the rest to
+# it: this script is PID 1, so it does what busybox init would. halt powers off too: a halted
+# VM can only be killed from the host. The shell runs in the background so that the traps
+# run at once (a shell runs traps only between commands, and wait is interruptible); its
+# input is the console (fd 3), not the /dev/null a background job gets.
+trap '$bb poweroff -f' USR2 USR1
+trap '$bb reboot -f' TERM
+exec 3<&0
 # setsid+cttyhack give the shell a controlling tty, so job control and ^C work.
-setsid cttyhack sh -l
+setsid cttyhack sh -l <&3 3<&- &
+shell=$!
+exec 3<&-
+while kill -0 $shell 2>/dev/null; do wait $shell; done
 poweroff -f
 `;
 

@@ -118,6 +118,11 @@ export class GuestSession {
     if (!this.exit) this.child.stdin.write(Buffer.from(text, "latin1"));
   }
 
+  /** Ends the console input, as the end of a file piped into `lkvm run` does. */
+  endInput(): void {
+    this.child.stdin.end();
+  }
+
   /** Resolves when lkvm exits; kills it (SIGKILL) and rejects after timeoutMs. */
   exited(timeoutMs: number): Promise<SessionExit> {
     return new Promise((resolve, reject) => {
@@ -132,8 +137,9 @@ export class GuestSession {
     });
   }
 
-  kill(): void {
-    if (!this.exit) this.child.kill("SIGKILL");
+  /** Kills lkvm (SIGKILL unless another signal is named), as a crash or `kill -9` would. */
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (!this.exit) this.child.kill(signal);
   }
 
   private tail(): string {
