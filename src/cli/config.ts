@@ -153,6 +153,24 @@ export function parseDisk(text: string): DiskConfig {
   return { path, readOnly };
 }
 
+/**
+ * Two virtio-blk devices on one file each cache and write it on their own: the guest sees two
+ * disks and corrupts both. The same file (by device and inode, so links and other spellings
+ * count) may appear more than once only if every use is read-only.
+ */
+function refuseSharedWritableDisks(disks: DiskConfig[]): void {
+  const seen = new Map<string, DiskConfig>();
+  for (const disk of disks) {
+    const st = statSync(disk.path);
+    const key = `${st.dev}:${st.ino}`;
+    const first = seen.get(key);
+    if (first && !(first.readOnly && disk.readOnly)) {
+      throw new ConfigError(`disk image '${disk.path}' is given twice (also as '${first.path}'): two writable devices on one file would corrupt it; add ,ro to both`);
+    }
+    seen.set(key, disk);
+  }
+}
+
 export function validateConfig(argv: Record<string, unknown>): RunConfig {
   for (const opt of runOptions) {
     if (!opt.unsupported || argv[opt.name] === undefined || argv[opt.name] === false) continue;
@@ -176,6 +194,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   const diskArgs = argv.disk === undefined ? [] : ([] as unknown[]).concat(argv.disk).map(String);
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
   const disks = diskArgs.map(parseDisk);
+  refuseSharedWritableDisks(disks);
   const transport = String(argv["virtio-transport"] ?? "mmio");
   if (transport !== "mmio") {
     throw new ConfigError(

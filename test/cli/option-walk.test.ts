@@ -63,6 +63,14 @@ describe("repeated options: the last one wins, as in kvmtool", () => {
     expect(cfg.disks.map((d) => d.path)).toEqual([a, b]);
   });
 
+  it("the same disk twice is refused unless both are read-only", async () => {
+    const a = join(dir, "shared.img");
+    writeFileSync(a, new Uint8Array(512));
+    expect(await outcome(["-k", kernel, "-d", a, "-d", join(dir, ".", "shared.img")])).toMatch(/is given twice .*add ,ro to both/);
+    expect(await outcome(["-k", kernel, "-d", a, "-d", `${a},ro`])).toMatch(/is given twice/);
+    expect(await outcome(["-k", kernel, "-d", `${a},ro`, "-d", `${a},ro`])).toBe("accepted");
+  });
+
   it("numbers are reported as typed, flags refuse values", async () => {
     expect(await outcome(["-k", kernel, "-c", "abc"])).toMatch(/invalid number of vCPUs 'abc'/);
     expect(await outcome(["-k", kernel, "--jit-threshold", "1.5"])).toMatch(/invalid JIT threshold '1.5'/);
