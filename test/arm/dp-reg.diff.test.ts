@@ -14,11 +14,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dataProcessingImmediate } from "../../arm/decode/dp-imm.ts";
 import { dataProcessingRegister } from "../../arm/decode/dp-reg.ts";
 import { parsePattern, type Group, type ParsedField, type ParsedPattern } from "../../arm/decode/table.ts";
-import { makeCase, SIG, type Case, type Result } from "../diff/case.ts";
-import { resultDifferences } from "../diff/compare.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { Rng, randomState } from "../diff/random.ts";
-import { runReference } from "../diff/reference.ts";
+import { makeCase, SIG, type Case, type Result } from "../support/diff/case.ts";
+import { resultDifferences } from "../support/diff/compare.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { Rng, randomState } from "../support/diff/random.ts";
+import { runReference } from "../support/diff/reference.ts";
 
 const CASES_PER_ROW = 400;
 const NEAR_MISSES_PER_ROW = 100;

@@ -3,8 +3,8 @@
 // FEAT_FP16 11 (both UNDEFINED on an ARMv8.0 core).
 
 import { scalarFloatingPoint, fpConversions } from "../../arm/decode/fp.ts";
-import { type Case, type V128, FPCR, makeCase } from "../diff/case.ts";
-import { describeCases, describeRows, encode, type Fields, type RowTest, type Width } from "./fp-diff.ts";
+import { type Case, type V128, FPCR, makeCase } from "../support/diff/case.ts";
+import { describeCases, describeRows, encode, type Fields, type RowTest, type Width } from "../support/diff/fp.ts";
 
 const arith = (f: Fields): Width => (f.ftype === 1 ? 64 : 32);
 const conv = (t: number): Width => (t === 1 ? 64 : t === 3 ? 16 : 32);

@@ -3,9 +3,9 @@
 // would give another answer, and against an exact BigInt model for random normal operands.
 
 import { describe, expect, it } from "vitest";
-import { FPSR, makeCase, type V128 } from "../diff/case.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { Rng } from "../diff/random.ts";
+import { FPSR, makeCase, type V128 } from "../support/diff/case.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { Rng } from "../support/diff/random.ts";
 
 const FMADD_D0_D1_D2_D3 = 0x1f420c20; // fmadd d0, d1, d2, d3  (d1 * d2 + d3)
 const M64 = (1n << 64n) - 1n;

@@ -4,10 +4,10 @@
 // aarch64-linux-gnu-as -march=armv8.5-a+fp16.
 
 import { describe, expect, it } from "vitest";
-import { SIG, makeCase } from "../diff/case.ts";
-import { runReference } from "../diff/reference.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { resultDifferences } from "../diff/compare.ts";
+import { SIG, makeCase } from "../support/diff/case.ts";
+import { runReference } from "../support/diff/reference.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { resultDifferences } from "../support/diff/compare.ts";
 
 const LATER: [number, string][] = [
   [0x1ee22820, "fadd h0, h1, h2"],

@@ -8,7 +8,7 @@ import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { FdtNode } from "../../src/fdt/tree.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 // ---- the architecture, as the guest knows it ----
 

@@ -20,9 +20,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { simdLoadsStores } from "../../arm/decode/ldst-simd.ts";
 import { parsePattern, type Row } from "../../arm/decode/table.ts";
-import { type Case, CODE_VA, DATA_END, DATA_VA, SIG, makeCase } from "../diff/case.ts";
-import { Rng, dataPointer } from "../diff/random.ts";
-import { compareAll, field, getField, randomWord, setField, simdState } from "./simd-diff.ts";
+import { type Case, CODE_VA, DATA_END, DATA_VA, SIG, makeCase } from "../support/diff/case.ts";
+import { Rng, dataPointer } from "../support/diff/random.ts";
+import { compareAll, field, getField, randomWord, setField, simdState } from "../support/diff/simd.ts";
 
 const MEM_SIZE = 0x2000;
 const CASES_PER_ROW = 300;

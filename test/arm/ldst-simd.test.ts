@@ -6,10 +6,10 @@
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
 import { Core, type CoreHost } from "../../arm/cpu.ts";
-import { DATA_END, SIG, makeCase } from "../diff/case.ts";
-import { Rng } from "../diff/random.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { simdState } from "./simd-diff.ts";
+import { DATA_END, SIG, makeCase } from "../support/diff/case.ts";
+import { Rng } from "../support/diff/random.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { simdState } from "../support/diff/simd.ts";
 
 const MEM_SIZE = 0x2000;
 

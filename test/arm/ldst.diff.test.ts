@@ -21,12 +21,12 @@
 import { describe, expect, it } from "vitest";
 import { loadsAndStores } from "../../arm/decode/ldst.ts";
 import { parsePattern, type ParsedField, type ParsedPattern, type Row } from "../../arm/decode/table.ts";
-import { type Case, type Result, CODE_VA, DATA_END, DATA_VA, SIG, makeCase } from "../diff/case.ts";
-import { Rng, dataPointer, randomState } from "../diff/random.ts";
-import { runReference } from "../diff/reference.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { resultDifferences } from "../diff/compare.ts";
-import { UNALLOCATED_LDST, asm1 } from "./ldst-util.ts";
+import { type Case, type Result, CODE_VA, DATA_END, DATA_VA, SIG, makeCase } from "../support/diff/case.ts";
+import { Rng, dataPointer, randomState } from "../support/diff/random.ts";
+import { runReference } from "../support/diff/reference.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { resultDifferences } from "../support/diff/compare.ts";
+import { UNALLOCATED_LDST, asm1 } from "../support/ldst.ts";
 
 /** An ARMv8.0 CPU without LSE, LOR, RCpc, PAuth or MTE: their encodings are unallocated in both. */
 const CPU = "cortex-a57";

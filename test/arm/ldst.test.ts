@@ -8,8 +8,8 @@ import * as abi from "../../arm/abi.ts";
 import { Core, type CoreHost } from "../../arm/cpu.ts";
 import { allRows } from "../../arm/decode/index.ts";
 import { parsePattern } from "../../arm/decode/table.ts";
-import { Rng } from "../diff/random.ts";
-import { UNALLOCATED_LDST, assemble } from "./ldst-util.ts";
+import { Rng } from "../support/diff/random.ts";
+import { UNALLOCATED_LDST, assemble } from "../support/ldst.ts";
 
 const RAM_BASE = 0x8000_0000;
 const RAM_SIZE = 16 << 20;

@@ -3,7 +3,7 @@
 // simdFloatingPointIndexed in arm/decode/simd-fp.ts.
 
 import { simdFloatingPointIndexed } from "../../arm/decode/simd-fp.ts";
-import { describeRows, type Fields, type RowTest, type Width } from "./fp-diff.ts";
+import { describeRows, type Fields, type RowTest, type Width } from "../support/diff/fp.ts";
 
 const bySz = (f: Fields): Width => (f.sz ? 64 : 32);
 const Q_SZ = { Q: [0, 1, 1], sz: [0, 0, 1] };

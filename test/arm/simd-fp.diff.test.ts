@@ -3,8 +3,8 @@
 // arrangements (Q, sz; sz = 1 with Q = 0 is reserved and must be UNDEFINED on both sides).
 
 import { simdFloatingPoint } from "../../arm/decode/simd-fp.ts";
-import { type Case, type V128, makeCase } from "../diff/case.ts";
-import { describeCases, describeRows, type Fields, type RowTest, type Width } from "./fp-diff.ts";
+import { type Case, type V128, makeCase } from "../support/diff/case.ts";
+import { describeCases, describeRows, type Fields, type RowTest, type Width } from "../support/diff/fp.ts";
 
 const bySz = (f: Fields): Width => (f.sz ? 64 : 32);
 const Q_SZ = { Q: [0, 1, 1], sz: [0, 0, 1] };

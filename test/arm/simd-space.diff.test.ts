@@ -11,9 +11,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { allRows } from "../../arm/decode/index.ts";
 import { matches, parsePattern, popcount } from "../../arm/decode/table.ts";
-import { type Case, SIG } from "../diff/case.ts";
-import { Rng } from "../diff/random.ts";
-import { compareAll, randomWord, simdCase } from "./simd-diff.ts";
+import { type Case, SIG } from "../support/diff/case.ts";
+import { Rng } from "../support/diff/random.ts";
+import { compareAll, randomWord, simdCase } from "../support/diff/simd.ts";
 
 const MINE = new Set(["simd-int", "simd-perm", "simd-shift", "simd-elem"]);
 const CASES_PER_GROUP = 400;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { makeCase, DATA_VA, DATA_END, SIG } from "./case.ts";
-import { runReference } from "./reference.ts";
-import { runOnCore } from "./core-runner.ts";
-import { resultDifferences } from "./compare.ts";
-import { Rng, randomCase } from "./random.ts";
+import { makeCase, DATA_VA, DATA_END, SIG } from "../support/diff/case.ts";
+import { runReference } from "../support/diff/reference.ts";
+import { runOnCore } from "../support/diff/core-runner.ts";
+import { resultDifferences } from "../support/diff/compare.ts";
+import { Rng, randomCase } from "../support/diff/random.ts";
 
 // The runner itself: a few cases whose outcome covers each way a case can end.
 describe("core runner agrees with the qemu-aarch64 reference on how a case ends", () => {

@@ -1,5 +1,5 @@
 // Self-test of the differential-test oracle: hand-written cases whose outcome follows from the
-// architecture, run on qemu-aarch64 through test/diff/harness. If these fail, the reference
+// architecture, run on qemu-aarch64 through test/support/diff/harness. If these fail, the reference
 // (not our core) is wrong.
 
 import { beforeAll, describe, expect, test } from "vitest";
@@ -31,9 +31,9 @@ import {
   isSvc,
   makeCase,
   validateCase,
-} from "./case.ts";
-import { Rng, INTERESTING_64, randomCase, randomState, splitmix64 } from "./random.ts";
-import { buildHarness, runReference as runOn, MAX_CPU, type ReferenceOptions } from "./reference.ts";
+} from "../support/diff/case.ts";
+import { Rng, INTERESTING_64, randomCase, randomState, splitmix64 } from "../support/diff/random.ts";
+import { buildHarness, runReference as runOn, MAX_CPU, type ReferenceOptions } from "../support/diff/reference.ts";
 
 // The harness's self-tests pin qemu's behaviour with every feature on (the quirks below are
 // those of `-cpu max`); the differential suites use DEFAULT_CPU, the core's own model.

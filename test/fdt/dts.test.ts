@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { fdtToDts } from "../../src/fdt/dts.ts";
 import { FdtNode } from "../../src/fdt/tree.ts";
 import { writeFdt } from "../../src/fdt/writer.ts";
-import { dtsToDtb } from "./dtc.ts";
-import { kvmtoolTree } from "./kvmtool-tree.ts";
+import { dtsToDtb } from "../support/dtc.ts";
+import { kvmtoolTree } from "../support/kvmtool-tree.ts";
 
 describe("fdtToDts", () => {
   it("prints source that dtc compiles to our exact blob", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { FdtError } from "../../src/fdt/errors.ts";
 import { readFdt } from "../../src/fdt/reader.ts";
 import { writeFdt } from "../../src/fdt/writer.ts";
-import { kvmtoolTree } from "./kvmtool-tree.ts";
+import { kvmtoolTree } from "../support/kvmtool-tree.ts";
 
 const BEGIN_NODE = 1;
 const END_NODE = 2;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFdt } from "../../src/fdt/reader.ts";
 import { writeFdt } from "../../src/fdt/writer.ts";
-import { dtbToDts, dtsToDtb } from "./dtc.ts";
+import { dtbToDts, dtsToDtb } from "../support/dtc.ts";
 
 // Written the way a person writes dts, not the way dtc prints it: labels, references,
 // /bits/ 64, mixed values, a /memreserve/, property names that are tails of others.

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { FdtError } from "../../src/fdt/errors.ts";
 import { FdtNode } from "../../src/fdt/tree.ts";
 import { writeFdt } from "../../src/fdt/writer.ts";
-import { dtbToDts, dtsToDtb, parseDts, warnings } from "./dtc.ts";
-import { BOOTARGS, INITRD_END, INITRD_START, KASLR_SEED, RAM_BASE, RAM_SIZE, kvmtoolTree } from "./kvmtool-tree.ts";
+import { dtbToDts, dtsToDtb, parseDts, warnings } from "../support/dtc.ts";
+import { BOOTARGS, INITRD_END, INITRD_START, KASLR_SEED, RAM_BASE, RAM_SIZE, kvmtoolTree } from "../support/kvmtool-tree.ts";
 
 function header(blob: Uint8Array) {
   const v = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);

@@ -24,7 +24,7 @@ import {
 } from "../../hw/cfi-flash.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 const FLASH = 0x200_0000;
 const KiB = 1024;

@@ -18,7 +18,7 @@ import {
   RTC_YEAR,
 } from "../../hw/rtc.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 const RTC_BASE = 0x101_0000;
 

@@ -31,7 +31,7 @@ import {
 } from "../../hw/serial8250.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 const UART0 = 0x100_0000;
 const INTID = 32;

@@ -7,7 +7,7 @@ import {
   WrapError,
   ZeroSizeError,
 } from "../../src/iotrap/errors.ts";
-import { GuestCpu } from "./guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 interface Seen {
   vcpu: number;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
-import { guestArgs } from "../machine/run-guest.ts";
+import { guestArgs } from "../support/run-guest.ts";
 
 interface Result {
   status: number | null;

@@ -29,7 +29,7 @@ import { IpcServer } from "../../src/ipc/server.ts";
 import { Vm, type VmExit } from "../../src/kvm/vm.ts";
 import { UART_BASE } from "../../arm/machine/memory-map.ts";
 import { UART_LSR_BI, UART_LSR_DR } from "../../hw/serial8250.ts";
-import { guestPath } from "../machine/run-guest.ts";
+import { guestPath } from "../support/run-guest.ts";
 
 /** A raw client: everything the VM writes back, and whether it closed the connection. */
 class RawClient {

@@ -2,7 +2,7 @@
 // interpreted while V8 compiles, and what it wrote meanwhile wins over what was translated.
 
 import { describe, expect, it } from "vitest";
-import { A, RAM_BASE, TestMachine, callLoop } from "./machine.ts";
+import { A, RAM_BASE, TestMachine, callLoop } from "../support/jit-machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;

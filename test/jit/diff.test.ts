@@ -14,11 +14,11 @@
 import { describe, expect, it } from "vitest";
 import { allRows, type NumberedRow } from "../../arm/decode/index.ts";
 import type { ParsedField } from "../../arm/decode/table.ts";
-import { makeCase, type Case, type Result } from "../diff/case.ts";
-import { resultDifferences } from "../diff/compare.ts";
-import { runOnCore, runnerCore } from "../diff/core-runner.ts";
-import { Rng, randomState } from "../diff/random.ts";
-import { runReference } from "../diff/reference.ts";
+import { makeCase, type Case, type Result } from "../support/diff/case.ts";
+import { resultDifferences } from "../support/diff/compare.ts";
+import { runOnCore, runnerCore } from "../support/diff/core-runner.ts";
+import { Rng, randomState } from "../support/diff/random.ts";
+import { runReference } from "../support/diff/reference.ts";
 
 const REGISTER_FIELDS = new Set(["rd", "rn", "rm", "ra", "rt", "rt2", "rs"]);
 

@@ -4,7 +4,7 @@
 // end in the same state.
 
 import { describe, expect, it } from "vitest";
-import { A, RAM_BASE, SR, both, callLoop, type TestMachine } from "./machine.ts";
+import { A, RAM_BASE, SR, both, callLoop, type TestMachine } from "../support/jit-machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;

@@ -3,7 +3,7 @@
 // interpreter gives, for every condition, both widths and the edge values of each operation.
 
 import { describe, expect, it } from "vitest";
-import { A, RAM_BASE, both } from "./machine.ts";
+import { A, RAM_BASE, both } from "../support/jit-machine.ts";
 
 const CODE = RAM_BASE + 0x1000;
 const OUT = RAM_BASE + 0x10_0000;

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { GUEST_DIR, runGuest, type GuestRun } from "../machine/run-guest.ts";
+import { GUEST_DIR, runGuest, type GuestRun } from "../support/run-guest.ts";
 import { GuestSession } from "../../src/testing/guest-session.ts";
 
 const SOURCE_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
@@ -41,7 +41,7 @@ describe("the integer benchmark guest runs translated", () => {
     return [...exit.output.matchAll(/bench (\w+) .*check=(0x[0-9a-f]+)/g)].map((m) => `${m[1]} ${m[2]}`);
   }
 
-  it.skipIf(!existsSync(image))("with the same results", async () => {
+  it.skipIf(!existsSync(image))("with the same results (needs build/bench/int.bin: make guests)", async () => {
     const interpreted = await checks(["--no-jit"]);
     expect(interpreted.length).toBeGreaterThanOrEqual(6);
     expect(await checks(["--jit"])).toEqual(interpreted);

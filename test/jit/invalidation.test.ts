@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { A, COND, CNTV_CTL, CNTV_CVAL, MMIO_BASE, MMIO_READ_BASE, RAM_BASE, SR, VBAR, both, type TestMachine } from "./machine.ts";
+import { A, COND, CNTV_CTL, CNTV_CVAL, MMIO_BASE, MMIO_READ_BASE, RAM_BASE, SR, VBAR, both, type TestMachine } from "../support/jit-machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const FUNC = RAM_BASE + 0x3000;

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { A, RAM_BASE, SR, both, type TestMachine } from "./machine.ts";
+import { A, RAM_BASE, SR, both, type TestMachine } from "../support/jit-machine.ts";
 
 const CODE = RAM_BASE + 0x1000;
 const DATA = RAM_BASE + 0x20_0000;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
-import { expectPassed, guestArgs, report, runGuest } from "./run-guest.ts";
+import { expectPassed, guestArgs, report, runGuest } from "../support/run-guest.ts";
 
 describe("the 8250 UART, from guests", () => {
   it("reset values, scratch register, divisor latch, loopback, THRE and RX interrupts", async () => {

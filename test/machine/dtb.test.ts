@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
-import { expectPassed, guestPath, runGuest } from "./run-guest.ts";
+import { expectPassed, guestPath, runGuest } from "../support/run-guest.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lkvm-dtb-"));
 const initrdPath = join(dir, "initrd.img");

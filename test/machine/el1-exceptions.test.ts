@@ -3,7 +3,7 @@
 // accesses. Each guest checks the ARM ARM's values and reports "ok"/"not ok" lines.
 
 import { describe, it } from "vitest";
-import { expectPassed, runGuest } from "./run-guest.ts";
+import { expectPassed, runGuest } from "../support/run-guest.ts";
 
 describe("EL1 exceptions, from guests", () => {
   it("UNDEFINED, SVC, BRK, HVC, PC and SP alignment, illegal return: syndromes, ELR, vectors", async () => {

@@ -2,7 +2,7 @@
 // permissions and AT, ASIDs and TLB maintenance, and big-endian data accesses.
 
 import { describe, expect, it } from "vitest";
-import { expectPassed, runGuest } from "./run-guest.ts";
+import { expectPassed, runGuest } from "../support/run-guest.ts";
 
 describe("the MMU, from guests", () => {
   it("4K, 16K and 64K granules with 39- and 48-bit VAs, blocks, TTBR1, fault levels", async () => {

@@ -2,7 +2,7 @@
 // two vCPUs.
 
 import { describe, it } from "vitest";
-import { expectPassed, runGuest } from "./run-guest.ts";
+import { expectPassed, runGuest } from "../support/run-guest.ts";
 
 describe("the GICv3, from guests", () => {
   it("one vCPU: discovery, SGI to self, SPI, IAR/EOIR and active state, PMR, preemption, EOImode, Group 0", async () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
-import { expectPassed, guestArgs, runGuest } from "./run-guest.ts";
+import { expectPassed, guestArgs, runGuest } from "../support/run-guest.ts";
 
 describe("PSCI, from guests", () => {
   it("CPU_ON a secondary with a context id, AFFINITY_INFO, CPU_OFF, errors, CPU_SUSPEND; SYSTEM_OFF exits 0", async () => {

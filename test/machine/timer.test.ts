@@ -2,7 +2,7 @@
 // physical timer interrupts through the GIC, including WFI.
 
 import { describe, it } from "vitest";
-import { expectPassed, runGuest } from "./run-guest.ts";
+import { expectPassed, runGuest } from "../support/run-guest.ts";
 
 describe("the generic timer, from a guest", () => {
   it("counts at 62.5 MHz and interrupts through PPIs 27 and 30", async () => {

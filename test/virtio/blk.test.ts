@@ -32,8 +32,8 @@ import {
 } from "../../virtio/blk.ts";
 import { VIRTIO_ID_BLOCK, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC, featureBit } from "../../virtio/device.ts";
 import type { Descriptor } from "../../virtio/queue.ts";
-import { Rng } from "../diff/random.ts";
-import { DriverQueue, MMIO_BASE, RAM_BASE, VERSION_1, guestRam, mmioRig, type Buffer as GuestBuffer } from "./driver.ts";
+import { Rng } from "../support/diff/random.ts";
+import { DriverQueue, MMIO_BASE, RAM_BASE, VERSION_1, guestRam, mmioRig, type Buffer as GuestBuffer } from "../support/virtio-driver.ts";
 
 const HDR = RAM_BASE + 0x10_0000;
 const DATA = RAM_BASE + 0x11_0000;

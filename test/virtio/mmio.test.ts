@@ -16,7 +16,7 @@ import {
 } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VENDOR_ID, virtioMmioRegisterName } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
-import { DriverQueue, INTID, MMIO_BASE, RAM_BASE, VERSION_1, mmioRig } from "./driver.ts";
+import { DriverQueue, INTID, MMIO_BASE, RAM_BASE, VERSION_1, mmioRig } from "../support/virtio-driver.ts";
 
 const BUF = RAM_BASE + 0x10_0000;
 const RUNNING = ACK | DRIVER | FEATURES_OK | DRIVER_OK;

@@ -16,7 +16,7 @@ import {
   VRING_DESC_F_WRITE,
   Virtqueue,
 } from "../../virtio/queue.ts";
-import { DriverQueue, RAM_BASE, RAM_BYTES, guestRam } from "./driver.ts";
+import { DriverQueue, RAM_BASE, RAM_BYTES, guestRam } from "../support/virtio-driver.ts";
 
 const BUF = RAM_BASE + 0x10_0000;
 

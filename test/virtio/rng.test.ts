@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RNG_MAX_REQUEST_BYTES, RNG_QUEUE_SIZE, VirtioRng } from "../../virtio/rng.ts";
 import { VIRTIO_ID_RNG } from "../../virtio/device.ts";
-import { DriverQueue, RAM_BASE, VERSION_1, mmioRig } from "./driver.ts";
+import { DriverQueue, RAM_BASE, VERSION_1, mmioRig } from "../support/virtio-driver.ts";
 
 const BUF = RAM_BASE + 0x10_0000;
 

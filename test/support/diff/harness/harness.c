@@ -1,7 +1,7 @@
 /*
  * lkvm differential-test reference harness (runs under qemu-aarch64).
  *
- * Reads test cases (binary records, format in test/diff/case.ts) from stdin, runs each one
+ * Reads test cases (binary records, format in test/support/diff/case.ts) from stdin, runs each one
  * at CODE_VA with the requested register, flag, FP and memory state, and writes one result
  * record per case to stdout.
  *

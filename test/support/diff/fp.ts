@@ -7,12 +7,12 @@
 // FPSR preset at random.
 
 import { describe, expect, it, beforeAll } from "vitest";
-import { type Case, type V128, DATA_VA, FPCR, FPSR, makeCase } from "../diff/case.ts";
-import { Rng, FP16_SPECIALS, FP32_SPECIALS, FP64_SPECIALS, interesting64 } from "../diff/random.ts";
-import { runReference } from "../diff/reference.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { resultDifferences } from "../diff/compare.ts";
-import { parsePattern, type Group } from "../../arm/decode/table.ts";
+import { type Case, type V128, DATA_VA, FPCR, FPSR, makeCase } from "./case.ts";
+import { Rng, FP16_SPECIALS, FP32_SPECIALS, FP64_SPECIALS, interesting64 } from "./random.ts";
+import { runReference } from "./reference.ts";
+import { runOnCore } from "./core-runner.ts";
+import { resultDifferences } from "./compare.ts";
+import { parsePattern, type Group } from "../../../arm/decode/table.ts";
 
 export type Width = 16 | 32 | 64;
 export type Fields = Record<string, number>;

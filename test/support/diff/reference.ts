@@ -1,5 +1,5 @@
 // The reference side of the differential tests: runs cases under qemu-aarch64 (user mode) in
-// the static harness test/diff/harness/harness.c and decodes what it reports.
+// the static harness test/support/diff/harness/harness.c and decodes what it reports.
 
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { type Case, type Result, END_MAGIC, decodeResult, encodeCases, validateCase } from "./case.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, "..", "..");
+const ROOT = join(HERE, "..", "..", "..");
 const HARNESS_SRC_DIR = join(HERE, "harness");
 export const HARNESS_PATH = join(ROOT, "build", "diff", "harness");
 

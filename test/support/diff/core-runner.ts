@@ -7,8 +7,8 @@
 // environment) the case runs as translated code: threshold 0 and eager translation, so every
 // block is translated before it first runs (docs/jit.md, Measuring).
 
-import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import * as abi from "../../../arm/abi.ts";
+import { Core, type CoreHost } from "../../../arm/cpu.ts";
 import {
   CODE_VA, CODE_SIZE, DATA_VA, DATA_SIZE, END_BRK, SIG, initialData, diffMem, makeResult,
   type Case, type Result, type V128,

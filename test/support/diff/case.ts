@@ -1,5 +1,5 @@
 // Differential-test case and result formats, shared by the reference side (qemu-aarch64 running
-// test/diff/harness) and the core side (our AArch64 core).
+// test/support/diff/harness) and the core side (our AArch64 core).
 //
 // A case runs its instructions from CODE_VA at EL0-like user state. The CODE region
 // [CODE_VA, CODE_VA + CODE_SIZE) holds the instructions, then END_BRK, then zeros; the DATA

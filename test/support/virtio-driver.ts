@@ -22,7 +22,7 @@ import {
   VRING_DESC_F_WRITE,
   VRING_USED_ELEM_BYTES,
 } from "../../virtio/queue.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "./guest-cpu.ts";
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_BYTES = 4 * 1024 * 1024;

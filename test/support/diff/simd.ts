@@ -4,12 +4,13 @@
 // minimum and maximum of each lane size, 0x80…, small numbers, random bits), FPSR with and
 // without QC preset, and one qemu-aarch64 run for a whole file's cases.
 
-import { parsePattern, type ParsedField, type ParsedPattern, type Row } from "../../arm/decode/table.ts";
-import { type Case, type Result, type V128, FPSR, makeCase } from "../diff/case.ts";
-import { Rng, randomState, randomFpcr } from "../diff/random.ts";
-import { runReference } from "../diff/reference.ts";
-import { runOnCore } from "../diff/core-runner.ts";
-import { resultDifferences } from "../diff/compare.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parsePattern, type Group, type ParsedField, type ParsedPattern, type Row } from "../../../arm/decode/table.ts";
+import { type Case, type Result, type V128, FPSR, SIG, makeCase } from "./case.ts";
+import { Rng, randomState, randomFpcr } from "./random.ts";
+import { runReference } from "./reference.ts";
+import { runOnCore } from "./core-runner.ts";
+import { resultDifferences } from "./compare.ts";
 
 /** An ARMv8.0 CPU: RDM, dot product, FP16 and the rest are UNDEFINED there, as in our core. */
 export const CPU = "cortex-a57";
@@ -135,4 +136,39 @@ export async function compareAll(byKey: Map<string, Case[]>): Promise<Map<string
     out.set(k, { problems, refs: rs });
   }
   return out;
+}
+
+export interface RowGroupSuite {
+  /** The describe() title: what agrees with qemu-aarch64. */
+  title: string;
+  /** Seeds each row's generator, with the row name. */
+  prefix: string;
+  group: Group;
+  /** Random words per row (default 250). */
+  perRow?: number;
+  /** Redraws words the suite must not test (see each suite's do-not-test list). */
+  tweak?: (rng: Rng, row: Row, word: number) => number;
+}
+
+/**
+ * One test per row of a decode group: random words of the row (every field random, reserved
+ * combinations included) on random AdvSIMD state, all run by one qemu-aarch64 process; each
+ * row must agree everywhere, and enough of its words must be defined (not UNDEFINED) for the
+ * comparison to mean something.
+ */
+export function describeRowGroup({ title, prefix, group, perRow = 250, tweak }: RowGroupSuite): void {
+  describe(title, () => {
+    const byRow = rowCases(prefix, group.rows, perRow, tweak);
+    let results: Awaited<ReturnType<typeof compareAll>>;
+    beforeAll(async () => {
+      results = await compareAll(byRow);
+    });
+    for (const row of group.rows) {
+      it(`${row.name}: ${row.title}`, () => {
+        const { problems, refs } = results.get(row.name)!;
+        expect(problems.slice(0, 30)).toEqual([]);
+        expect(refs.filter((r) => r.signal === SIG.NONE).length).toBeGreaterThan(perRow / 8);
+      });
+    }
+  });
 }
