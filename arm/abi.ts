@@ -132,10 +132,7 @@ export const EXIT_REASON = 0x00; // u32, one of EXIT_*
 export const EXIT_ESR = 0x04; // u32: for an MMIO access, its instruction syndrome as EL2 would
 // see it (ISS: ISV, SAS, SSE, SRT, SF, AR, WnR); ISV = 0 for forms KVM cannot emulate
 export const EXIT_IMM = 0x08; // u32: HVC/SMC immediate
-export const EXIT_ADDR = 0x10; // u64: guest physical address (MMIO, abort) or PC
 export const EXIT_DATA = 0x18; // u64: data of an MMIO access
-export const EXIT_LEN = 0x20; // u32: length of an MMIO access in bytes
-export const EXIT_IS_WRITE = 0x24; // u32
 export const EXIT_INSNS = 0x28; // u64: instructions run by this run() call
 
 // ---- exit reasons ----
@@ -144,10 +141,10 @@ export const EXIT_HVC = 2; // HVC: x0..x7 hold the call, EXIT_IMM the immediate
 export const EXIT_SMC = 3; // SMC at EL1 (conduit for firmware calls)
 export const EXIT_WFI = 4; // WFI or WFE with nothing pending: wait for an interrupt or timer
 export const EXIT_HALTED = 5; // the vCPU is powered off
-export const EXIT_MMIO_ABORT = 6; // an MMIO access the bus could not complete (strict mode)
-export const EXIT_INTERNAL = 7; // a core error; EXIT_ESR holds a code
+// An MMIO access the VMM refused (its mmio import returned false). lkvm's VM refuses none yet:
+// like kvmtool it ignores accesses no device claims; external aborts will use it.
+export const EXIT_MMIO_ABORT = 6;
 export const EXIT_TIMER = 9; // a timer output changed level: the VMM routes it to the GIC
-export const EXIT_BREAKPOINT = 8; // reserved for a debugger stub
 export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run
 // The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/cpu.ts
 // handles it and re-enters; the VMM never sees it.

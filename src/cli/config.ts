@@ -31,6 +31,8 @@ export interface RunConfig {
   kaslrSeed: bigint;
   debugMmio: boolean;
   debugIoport: boolean;
+  /** --trace-mmio: log every trapped access (TrapBus.onAccess). */
+  traceMmio: boolean;
   /** -d: virtio-blk disk images, in command-line order. */
   disks: DiskConfig[];
   /** --rng: a virtio-rng device. */
@@ -275,6 +277,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     kaslrSeed: argv["kaslr-seed"] !== undefined ? parseU64(String(argv["kaslr-seed"]), "kaslr seed") : 0n,
     debugMmio: Boolean(argv["debug-mmio"]),
     debugIoport: Boolean(argv["debug-ioport"]),
+    traceMmio: Boolean(argv["trace-mmio"]),
     disks,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",

@@ -47,6 +47,21 @@ function leave(status: number, line?: string): never {
   process.exit(status);
 }
 
+/**
+ * Waits until what we wrote to stdout and stderr has left the process: a pipe whose reader is
+ * slower than the guest fills, Node queues the rest, and process.exit() would drop it (the end
+ * of the guest's output, or of a --trace-mmio log). Gives up after a few seconds, in case the
+ * reader has stopped reading altogether.
+ */
+async function drainOutput(): Promise<void> {
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0 && !s.destroyed);
+  if (pending.length === 0) return;
+  await Promise.race([
+    Promise.all(pending.map((s) => new Promise((resolve) => s.once("drain", resolve).once("error", resolve)))),
+    new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+  ]);
+}
+
 function fail(message: string): never {
   leave(1, `lkvm: error: ${message}`);
 }
@@ -88,9 +103,11 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
     terminal.close();
     ipc.close();
   }
+  await drainOutput();
   if (ending) leave(ending.status, ending.line);
   if (exit.reason === "error") fail(exit.message ?? "the VM stopped on an error");
   if (info) process.stderr.write("\n  # KVM session ended normally.\n");
+  await drainOutput();
   leave(0);
 }
 

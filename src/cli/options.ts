@@ -61,6 +61,7 @@ export const runOptions: RunOption[] = [
   { name: "debug", type: "boolean", group: "Debug options:", describe: "Deprecated: same as --loglevel=debug" },
   { name: "debug-mmio", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed MMIO addresses" },
   { name: "debug-ioport", type: "boolean", group: "Debug options:", describe: "Report accesses to unclaimed I/O ports (0x0-0xffff)" },
+  { name: "trace-mmio", type: "boolean", group: "Debug options:", describe: "Print every MMIO and I/O-port access: vCPU, device, address, size, value (lkvm only)" },
   { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
   { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },

@@ -15,7 +15,7 @@ import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/fdt.ts";
 import * as map from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
-import { TrapBus } from "../iotrap/bus.ts";
+import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
@@ -99,6 +99,7 @@ export class Vm extends EventEmitter<VmEvents> {
       debugMmio: cfg.debugMmio,
       debugIoport: cfg.debugIoport,
       log: (line) => this.emit("log", line),
+      onAccess: cfg.traceMmio ? (e) => this.emit("log", describeAccess(e)) : undefined,
     });
     this.vcpus = Array.from({ length: cfg.cpus }, (_, id) => ({
       id, on: id === 0, waiting: false, timerDeadline: -1, irqLines: 0,
@@ -435,6 +436,12 @@ export class Vm extends EventEmitter<VmEvents> {
     },
     systemEvent: (kind) => this.stop(kind === "off" ? "poweroff" : "reset"),
   };
+}
+
+/** --trace-mmio: one access as a line, "mmio vcpu0 W4 0x3fff0000 = 0x1 serial8250@0x1000000". */
+export function describeAccess(e: TrapEvent): string {
+  const width = e.lengthBytes * 2;
+  return `${e.bus} vcpu${e.vcpu} ${e.isWrite ? "W" : "R"}${e.lengthBytes} 0x${e.gpa.toString(16)} = 0x${e.value.toString(16).padStart(width, "0")} ${e.device ?? "(unclaimed)"}`;
 }
 
 /** --debug-jit: what the JIT did, as a few log lines. */

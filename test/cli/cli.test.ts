@@ -87,6 +87,17 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "virtio-ccw"), /invalid virtio transport/);
   });
 
+  it("--trace-mmio logs every access: the UART writes spell what the guest printed", () => {
+    const r = spawnSync("bin/lkvm", ["run", "-k", "build/guests/hello.bin", "--nodefaults", "-m", "64", "-c", "1", "--trace-mmio"], { encoding: "latin1" });
+    expect(r.status).toBe(0);
+    const thr = [...r.stderr.matchAll(/^mmio vcpu0 W1 0x1000000 = 0x([0-9a-f]{2}) serial8250@0x1000000$/gm)];
+    const text = String.fromCharCode(...thr.map((m) => parseInt(m[1]!, 16)));
+    expect(text).toBe(r.stdout);
+    expect(text).toMatch(/^hello from a bare-metal guest/);
+    // The guest waits for THRE before each byte: a read of LSR (offset 5) precedes every write.
+    expect(r.stderr).toMatch(/^mmio vcpu0 R1 0x1000005 = 0x60 serial8250@0x1000000$/m);
+  });
+
   it("refuses an unknown option", () => {
     expectOneLineError(lkvm("run", "-k", image, "--frobnicate"), /frobnicate/);
   });
