@@ -1,5 +1,5 @@
 // The device tree lkvm hands the guest, node for node as kvmtool's arm/fdt.c builds it for
-// arm64 (reference §5.1): chosen, memory, cpus, intc, timer, the MMIO devices (each writes
+// arm64 (docs/kvmtool.md §5): chosen, memory, cpus, intc, timer, the MMIO devices (each writes
 // its own node), psci, aliases. kvmtool always adds a /pci host node; lkvm has no PCI yet, so it
 // leaves that node out rather than describe a bus that is not there.
 

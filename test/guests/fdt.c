@@ -2,7 +2,7 @@
    header, /memory, /cpus, /chosen (bootargs, initrd), and stdout-path through /aliases to the
    UART's reg. The guest prints what it found for the test to compare with what it passed to
    lkvm (-m, -c, -p, -i); it checks the initrd bytes in RAM itself.
-   Devicetree Specification v0.4, chapter 5 (flattened format); kvmtool reference §4.2, §5. */
+   Devicetree Specification v0.4, chapter 5 (flattened format); docs/kvmtool.md §4.2, §5. */
 #include "guest.h"
 
 static u32 be32(const void *p) {

@@ -1,7 +1,7 @@
 /* CFI flash (-F file, 1 MiB): two 16-bit Intel/Sharp chips (command set 0x0001) side by side on
    a 32-bit bus, so every command and status is the 16-bit value twice. The CFI query, JEDEC ID,
    word program, block erase, buffered program and block locking; the test then reads the file.
-   kvmtool hw/cfi_flash.c (reference §7.3); JEDEC JESD68 (CFI); Intel/Sharp command set. */
+   kvmtool hw/cfi_flash.c (docs/kvmtool.md §7.3); JEDEC JESD68 (CFI); Intel/Sharp command set. */
 #include "guest.h"
 
 #define FLASH_SIZE 0x100000UL

@@ -1,6 +1,6 @@
 /* The MC146818 RTC at 0x1010000 (index register, then data at +1): the time registers read the
    host's UTC time in BCD; registers C and D; CMOS RAM. The guest prints the time it read and
-   the test compares it with the host clock. kvmtool hw/rtc.c (reference §7.2). */
+   the test compares it with the host clock. kvmtool hw/rtc.c (docs/kvmtool.md §7.2). */
 #include "guest.h"
 
 static u8 cmos_read(u8 index) {

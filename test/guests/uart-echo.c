@@ -1,6 +1,6 @@
 /* Console input with interrupts: the test types a line into lkvm's stdin; the guest enables
    IER.RDI on ttyS0 and SPI 32 in the GIC, sleeps in WFI, reads the bytes in the IRQ handler and
-   echoes the line back. kvmtool hw/serial.c (reference §7.1), GIC spec 12.11. */
+   echoes the line back. kvmtool hw/serial.c (docs/kvmtool.md §7.1), GIC spec 12.11. */
 #include "guest.h"
 
 static volatile char line[128];

@@ -1,7 +1,7 @@
 /* The 8250/16550A UARTs as kvmtool presents them, probed on ttyS1 (0x1001000, SPI 33) so the
    console stays untouched: reset values, the scratch register (Linux's 8250 probe), the divisor
    latch, loopback, and the THRE and received-data interrupts routed through the GIC.
-   kvmtool hw/serial.c (reference §7.1); 16550A datasheet (register map). */
+   kvmtool hw/serial.c (docs/kvmtool.md §7.1); 16550A datasheet (register map). */
 #include "guest.h"
 
 #define U1 (UART0 + 0x1000)

@@ -1,6 +1,6 @@
 // The device tree lkvm generates, end to end: `lkvm run --dump-dtb` for -c 2 -m 256 with an
-// initrd, decompiled by dtc and checked against kvmtool's (reference §4.2, §5.1); and the same
-// tree as a guest finds it in x0 (test/guests/fdt.c).
+// initrd, decompiled by dtc and checked against kvmtool's (docs/kvmtool.md §4.2, §5); and the
+// same tree as a guest finds it in x0 (test/guests/fdt.c).
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -15,8 +15,8 @@ const initrdPath = join(dir, "initrd.img");
 const initrd = Buffer.concat([Buffer.from("lkvm-initrd-test-0123456789"), Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 13 + 5) & 0xff))]);
 writeFileSync(initrdPath, initrd);
 const BOOTARGS = "console=ttyS0 lkvm=dtb-test";
-// kvmtool §4.2: DTB at ALIGN_UP(RAM base + 256 MiB - 1 - (64 KiB + 2 MiB), 2 MiB); the initrd
-// right below it at ALIGN_UP(dtb - (size + 4), 4), and initrd-end exclusive.
+// docs/kvmtool.md §4.2: DTB at ALIGN_UP(RAM base + 256 MiB - 1 - (64 KiB + 2 MiB), 2 MiB);
+// the initrd right below it at ALIGN_UP(dtb - (size + 4), 4), and initrd-end exclusive.
 const DTB = 0x8fe0_0000;
 const INITRD_START = ((DTB - (initrd.length + 4) + 3) & ~3) >>> 0;
 const INITRD_END = INITRD_START + initrd.length;
@@ -106,7 +106,7 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     expect(dts).not.toMatch(/flash|memreserve/);
   });
 
-  // kvmtool always emits /pci (pci-host-ecam-generic at 0x40000000, reference §5.1 item 9);
+  // kvmtool always emits /pci (pci-host-ecam-generic at 0x40000000, docs/kvmtool.md §5 item 7);
   // lkvm has no PCI yet and leaves it out.
   it.fails("has kvmtool's /pci node (lkvm has no PCI yet)", () => {
     expect(node("pci")).toContain('compatible = "pci-host-ecam-generic";');

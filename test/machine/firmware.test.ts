@@ -1,5 +1,6 @@
 // --firmware: the image is loaded at --firmware-address (default: the RAM base) and entered
-// there with x0 = the DTB, placed at the next 2 MiB boundary after the image (kvmtool §4.5).
+// there with x0 = the DTB, placed at the next 2 MiB boundary after the image
+// (docs/kvmtool.md §4.3).
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";

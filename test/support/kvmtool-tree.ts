@@ -1,5 +1,5 @@
 // A tree shaped like the one kvmtool generates for
-// `lkvm run -k Image -c 2 -m 512 -i initrd --irqchip=gicv3` (reference §5), node for node.
+// `lkvm run -k Image -c 2 -m 512 -i initrd --irqchip=gicv3` (docs/kvmtool.md §5), node for node.
 
 import { FdtNode, u64Cells } from "../../src/fdt/tree.ts";
 
