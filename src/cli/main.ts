@@ -75,6 +75,9 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
   const cfg = runConfigFromArgv(argv);
   const info = cfg.loglevel === "info" || cfg.loglevel === "debug";
   if (info) process.stderr.write(`${describeRun(cfg)}\n`);
+  if (cfg.firmware !== undefined && argv.initrd !== undefined && cfg.loglevel !== "error") {
+    process.stderr.write("  Warning: --initrd is ignored with --firmware (the firmware loads what it needs)\n");
+  }
   const vm = new Vm(cfg);
   vm.on("log", (line) => {
     if (cfg.loglevel !== "error") process.stderr.write(`${line}\n`);

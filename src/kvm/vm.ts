@@ -46,7 +46,7 @@ export interface VmExit {
 }
 
 export interface VmEvents {
-  /** Bytes the guest wrote to its console (ttyS0). */
+  /** Bytes the guest wrote to a UART (ttyS0-3 all reach the console, as in kvmtool). */
   output: (bytes: Uint8Array) => void;
   /** Diagnostic lines from lkvm itself (unclaimed accesses, warnings). */
   log: (line: string) => void;
@@ -141,7 +141,8 @@ export class Vm extends EventEmitter<VmEvents> {
       devices.push(uart);
       return uart;
     });
-    this.uarts[0]!.on("output", (bytes) => this.emit("output", bytes));
+    // All four write to the console, as kvmtool's do; input goes to ttyS0 (input()).
+    for (const uart of this.uarts) uart.on("output", (bytes) => this.emit("output", bytes));
     this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
     this.rtc = new Mc146818Rtc({ base: map.RTC_BASE });
     this.rtc.register(this.bus);

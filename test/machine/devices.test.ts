@@ -19,6 +19,13 @@ describe("the 8250 UART, from guests", () => {
     ]);
   });
 
+  it("all four UARTs write to the console, as kvmtool's do", async () => {
+    const s = GuestSession.start(guestArgs("uarts"));
+    const { code, output } = await s.exited(20_000);
+    expect(code).toBe(0);
+    expect(output.match(/hello from ttyS\d/g)).toEqual(["hello from ttyS0", "hello from ttyS1", "hello from ttyS2", "hello from ttyS3"]);
+  });
+
   it("console input: a typed line arrives through RX interrupts, another by polling LSR.DR", async () => {
     const s = GuestSession.start(guestArgs("uart-echo"));
     await s.waitFor("uart-echo: ready", 20_000);
