@@ -7,11 +7,13 @@
 //
 // Cases run in chunks, chunk i with seed S + i, so the count is exact and a failure names the
 // seed (and fast-check's path) that replays it: `--target NAME --seed S --path P --runs 1`.
-// Exits 1 if any case failed.
+// A target stops at its third failing chunk. Exits 1 if any case failed.
 
 import fc from "fast-check";
 import { LONG_RUNS, runParameters, type FuzzTarget } from "../test/fuzz/harness.ts";
 import { FUZZ_TARGETS } from "../test/fuzz/targets.ts";
+
+const MAX_FAILURES = 3;
 
 interface Options {
   targets: FuzzTarget[];
@@ -72,7 +74,8 @@ function runTarget(target: FuzzTarget, opts: Options): Result {
   let failures = 0;
   let lastReport = start;
   try {
-    for (let chunkIndex = 0; cases < opts.runs; chunkIndex++) {
+    // A target that fails keeps failing the same way: three counterexamples are enough.
+    for (let chunkIndex = 0; cases < opts.runs && failures < MAX_FAILURES; chunkIndex++) {
       const seed = (opts.seed + chunkIndex) | 0;
       const numRuns = Math.min(opts.chunk, opts.runs - cases);
       const details = fc.check(property, runParameters(seed, numRuns, opts.path));
@@ -80,8 +83,10 @@ function runTarget(target: FuzzTarget, opts: Options): Result {
       cases += details.failed ? details.numRuns : numRuns;
       if (details.failed) {
         failures++;
+        const error = details.errorInstance as Error | undefined;
         console.log(`\n${target.name}: FAILED in chunk seed ${seed}\n${fc.defaultReportMessage(details)}`);
-        console.log(`replay: node build/tools/fuzz.mjs --target ${target.name} --seed ${seed} --path ${details.counterexamplePath} --runs 1`);
+        console.log(`error: ${error?.stack ?? String(error)}`);
+        console.log(`replay (with stack traces): node build/tools/fuzz.mjs --target ${target.name} --seed ${seed} --path ${details.counterexamplePath} --runs 1`);
       }
       if (opts.path !== undefined) break; // a replay is one case
       const now = performance.now();
@@ -98,6 +103,9 @@ function runTarget(target: FuzzTarget, opts: Options): Result {
 
 function main(): void {
   const opts = parseArgs(process.argv.slice(2));
+  // Devices answer bad guest input by throwing and catching GuestErrors, millions of times;
+  // capturing a stack for each is most of their cost. A replay (--path) keeps the stacks.
+  if (opts.path === undefined) Error.stackTraceLimit = 0;
   console.log(`fuzz: seed ${opts.seed}, ${opts.runs} cases per target, targets: ${opts.targets.map((t) => t.name).join(", ")}`);
   const results: Result[] = [];
   for (const target of opts.targets) {

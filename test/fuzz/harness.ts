@@ -52,9 +52,12 @@ export class PropertyViolation extends Error {
   override name = "PropertyViolation";
 }
 
-/** A failed check inside a property, with a message that says which. */
-export function check(ok: boolean, what: string): asserts ok {
-  if (!ok) throw new PropertyViolation(what);
+/**
+ * A failed check inside a property, with a message that says which. A message with values in
+ * it is passed as a function: checks run millions of times and fail almost never.
+ */
+export function check(ok: boolean, what: string | (() => string)): asserts ok {
+  if (!ok) throw new PropertyViolation(typeof what === "string" ? what : what());
 }
 
 // ---- guest RAM with guards ----
@@ -62,6 +65,7 @@ export function check(ok: boolean, what: string): asserts ok {
 export const RAM_BASE = 0x8000_0000;
 const GUARD_BYTES = 4096;
 const GUARD_FILL = 0xa5;
+const GUARD = new Uint8Array(GUARD_BYTES).fill(GUARD_FILL);
 
 /**
  * Guest RAM as a window into a larger buffer whose bytes on either side hold a pattern no
@@ -96,12 +100,11 @@ export class GuardedRam {
 
   /** Throws unless both guards still hold their pattern and every reported write lies in RAM. */
   checkIntact(): void {
-    for (let i = 0; i < GUARD_BYTES; i++) {
-      check(this.backing[i] === GUARD_FILL, `guard byte ${i - GUARD_BYTES} before RAM was overwritten`);
-      check(this.backing[GUARD_BYTES + this.sizeBytes + i] === GUARD_FILL, `guard byte ${i} past RAM was overwritten`);
-    }
+    const after = GUARD_BYTES + this.sizeBytes;
+    check(Buffer.compare(this.backing.subarray(0, GUARD_BYTES), GUARD) === 0, "the guard before RAM was overwritten");
+    check(Buffer.compare(this.backing.subarray(after), GUARD) === 0, "the guard past RAM was overwritten");
     for (const [gpa, n] of this.writes) {
-      check(this.mem.contains(gpa, n), `a write was reported at [0x${gpa.toString(16)}, +${n}), outside RAM`);
+      check(this.mem.contains(gpa, n), () => `a write was reported at [0x${gpa.toString(16)}, +${n}), outside RAM`);
     }
   }
 }
@@ -157,7 +160,15 @@ export function accessArb(windowBytes: number, registerOffsets: readonly number[
   return fc.record({ offset, width, write: fc.boolean(), value });
 }
 
+/**
+ * A sequence of operations of any length up to `maxLength`: fast-check's default size would
+ * keep sequences around ten long, too short to reach states several steps deep.
+ */
+export function sequenceArb<T>(op: fc.Arbitrary<T>, maxLength: number): fc.Arbitrary<T[]> {
+  return fc.array(op, { maxLength, size: "max" });
+}
+
 /** Builds the fast-check parameters for one run of a target. */
 export function runParameters(seed: number, numRuns: number, path?: string): fc.Parameters<unknown> {
-  return { seed, numRuns, path, endOnFailure: false, verbose: fc.VerbosityLevel.Verbose };
+  return { seed, numRuns, path };
 }

@@ -34,7 +34,7 @@ import {
 import { VIRTIO_MMIO_CONFIG_OFFSET, VIRTIO_MMIO_REGISTERS, VIRTIO_MMIO_WINDOW_BYTES } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { DriverQueue, MMIO_BASE, mmioRig } from "../virtio/driver.ts";
-import { GuardedRam, RAM_BASE, accessArb, check, perform, valueArb, type Access, type FuzzTarget } from "./harness.ts";
+import { GuardedRam, RAM_BASE, accessArb, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
 import {
   BUFFER_AREA,
   SANE_AVAIL,
@@ -106,7 +106,7 @@ function mmioTarget(name: string, description: string, makeModel: () => Model): 
       const ram = new GuardedRam(VIRTIO_RAM_BYTES);
       const offered = model.device.features | VERSION_1;
       const inputArb = fc.record({
-        ops: fc.array(opArb(offered), { maxLength: 40 }),
+        ops: sequenceArb(opArb(offered), 30),
         hostile: ringContentsArb(16),
         features: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((m) => (m & offered) | VERSION_1),
       });
@@ -158,7 +158,7 @@ function mmioTarget(name: string, description: string, makeModel: () => Model): 
               wr("Status", 0);
               break;
           }
-          check((rd("InterruptStatus") & ~3) === 0, `InterruptStatus ${rd("InterruptStatus")} has bits beyond used-buffer and config`);
+          check((rd("InterruptStatus") & ~3) === 0, () => `InterruptStatus ${rd("InterruptStatus")} has bits beyond used-buffer and config`);
         }
         ram.checkIntact();
 
@@ -166,13 +166,13 @@ function mmioTarget(name: string, description: string, makeModel: () => Model): 
         const sane: RingLayout = { size: 16, desc: SANE_DESC, avail: SANE_AVAIL, used: SANE_USED };
         ram.mem.write(SANE_DESC, new Uint8Array(BUFFER_AREA - SANE_DESC));
         bringUp(features, sane);
-        check(rd("Status") === RUNNING, `a proper bring-up left status 0x${rd("Status").toString(16)}`);
+        check(rd("Status") === RUNNING, () => `a proper bring-up left status 0x${rd("Status").toString(16)}`);
         layRing(ram.mem, sane, hostile, 0);
         wr("QueueNotify", 0);
         if ((rd("Status") & NEEDS_RESET) === 0) {
           const usedIdx = ram.mem.u16(SANE_USED + 2);
           const availNow = ram.mem.u16(SANE_AVAIL + 2);
-          check(usedIdx === availNow, `no DEVICE_NEEDS_RESET, yet used idx ${usedIdx} lags avail idx ${availNow}`);
+          check(usedIdx === availNow, () => `no DEVICE_NEEDS_RESET, yet used idx ${usedIdx} lags avail idx ${availNow}`);
         }
         ram.checkIntact();
 
@@ -180,7 +180,7 @@ function mmioTarget(name: string, description: string, makeModel: () => Model): 
         ram.mem.write(SANE_DESC, new Uint8Array(BUFFER_AREA - SANE_DESC));
         const q = new DriverQueue(ram.mem, 8, SANE_DESC, SANE_AVAIL, SANE_USED);
         bringUp(offered, { size: 8, desc: SANE_DESC, avail: SANE_AVAIL, used: SANE_USED });
-        check(rd("Status") === RUNNING, `after a reset, a proper bring-up left status 0x${rd("Status").toString(16)}`);
+        check(rd("Status") === RUNNING, () => `after a reset, a proper bring-up left status 0x${rd("Status").toString(16)}`);
         const verify = model.request(ram, q);
         const edges = rig.edges();
         wr("QueueNotify", 0);
@@ -225,8 +225,8 @@ function blkModel(): Model {
         { gpa: STATUS, lengthBytes: 1, writable: true },
       ]);
       return (used) => {
-        check(used.length === 1 && used[0]!.id === head && used[0]!.len === SECTOR_BYTES + 1, `IN request used as ${JSON.stringify(used)}`);
-        check(ram.mem.read(STATUS, 1)[0] === VIRTIO_BLK_S_OK, `IN request status ${ram.mem.read(STATUS, 1)[0]}`);
+        check(used.length === 1 && used[0]!.id === head && used[0]!.len === SECTOR_BYTES + 1, () => `IN request used as ${JSON.stringify(used)}`);
+        check(ram.mem.read(STATUS, 1)[0] === VIRTIO_BLK_S_OK, () => `IN request status ${ram.mem.read(STATUS, 1)[0]}`);
         const onDisk = Buffer.alloc(SECTOR_BYTES);
         fs.readSync(fd, onDisk, 0, SECTOR_BYTES, sector * SECTOR_BYTES);
         check(onDisk.equals(ram.mem.read(DATA, SECTOR_BYTES)), "IN request read the wrong bytes");
@@ -251,7 +251,7 @@ function rngModel(): Model {
       ram.mem.write(BUF, new Uint8Array(64));
       const head = q.add([{ gpa: BUF, lengthBytes: 64, writable: true }]);
       return (used) => {
-        check(used.length === 1 && used[0]!.id === head && used[0]!.len === 64, `rng request used as ${JSON.stringify(used)}`);
+        check(used.length === 1 && used[0]!.id === head && used[0]!.len === 64, () => `rng request used as ${JSON.stringify(used)}`);
         check(ram.mem.read(BUF, 64).every((b) => b === 0x5a), "rng request not filled");
       };
     },

@@ -70,21 +70,21 @@ export const virtioQueueTarget: FuzzTarget = {
           break;
         }
         const { head, descriptors } = popped.value;
-        check(descriptors.length <= q.size + maxSize, `a chain of ${descriptors.length} descriptors from a queue of ${q.size}`);
+        check(descriptors.length <= q.size + maxSize, () => `a chain of ${descriptors.length} descriptors from a queue of ${q.size}`);
         for (const d of descriptors) {
-          check(ram.mem.contains(d.gpa, d.lengthBytes), `buffer [0x${d.gpa.toString(16)}, +${d.lengthBytes}) handed out, not in RAM`);
+          check(ram.mem.contains(d.gpa, d.lengthBytes), () => `buffer [0x${d.gpa.toString(16)}, +${d.lengthBytes}) handed out, not in RAM`);
         }
         q.pushUsed(ram.mem, head, input.written);
         taken++;
       }
-      check(drained, `the device took more than ${q.size} chains without finding the ring empty`);
+      check(drained, () => `the device took more than ${q.size} chains without finding the ring empty`);
       q.needsInterrupt(ram.mem);
 
       const [usedStart, usedEnd] = usedArea(layout);
       for (let i = 0; i < before.length; i++) {
         if (before[i] === ram.bytes[i]) continue;
         const gpa = ram.base + i;
-        check(gpa >= usedStart && gpa < usedEnd, `the device wrote 0x${gpa.toString(16)}, outside its used ring`);
+        check(gpa >= usedStart && gpa < usedEnd, () => `the device wrote 0x${gpa.toString(16)}, outside its used ring`);
       }
       ram.checkIntact();
     });
