@@ -5,7 +5,7 @@
 // Must hold: no exception; each vCPU's IRQ and FIQ outputs are reported only when they change
 // and match irqLevel()/fiqLevel(); a raised IRQ (FIQ) has a Group 1 (Group 0) interrupt
 // behind it in ICC_HPPIR1 (ICC_HPPIR0). Responsive: from any state, the writes Linux makes at
-// boot get one SPI delivered, acknowledged, and retired.
+// boot get one SPI delivered, acknowledged, retired, and delivered again.
 
 import fc from "fast-check";
 import {
@@ -157,6 +157,8 @@ export const gicv3Target: FuzzTarget = {
       gic.setLevel(spi, false);
       msr(0, icc("ICC_EOIR1_EL1"), spi);
       check(!gic.irqLevel(0) && mrs(0, icc("ICC_RPR_EL1")) === 0xffn, "the SPI was not retired");
+      gic.setLevel(spi, true);
+      check(gic.irqLevel(0) && mrs(0, icc("ICC_IAR1_EL1")) === BigInt(spi), "a retired SPI could not be taken again");
       invariants();
     });
     return { property };

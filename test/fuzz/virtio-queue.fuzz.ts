@@ -70,7 +70,9 @@ export const virtioQueueTarget: FuzzTarget = {
           break;
         }
         const { head, descriptors } = popped.value;
-        check(descriptors.length <= q.size + maxSize, () => `a chain of ${descriptors.length} descriptors from a queue of ${q.size}`);
+        // At most `size` descriptors; with indirect tables, size - 1 before the table and its own.
+        const limit = q.indirect ? q.size - 1 + maxSize : q.size;
+        check(descriptors.length <= limit, () => `a chain of ${descriptors.length} descriptors from a queue of ${q.size}`);
         for (const d of descriptors) {
           check(ram.mem.contains(d.gpa, d.lengthBytes), () => `buffer [0x${d.gpa.toString(16)}, +${d.lengthBytes}) handed out, not in RAM`);
         }
