@@ -6,6 +6,7 @@ import { fdtTarget } from "./fdt.fuzz.ts";
 import { gicv3Target } from "./gicv3.fuzz.ts";
 import type { FuzzTarget } from "./harness.ts";
 import { ipcProtocolTarget } from "./ipc-protocol.fuzz.ts";
+import { psciTarget } from "./psci.fuzz.ts";
 import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
 import { virtioBlkTarget, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
@@ -19,6 +20,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   rtcTarget,
   cfiFlashTarget,
   gicv3Target,
+  psciTarget,
   fdtTarget,
   cpioTarget,
   ipcProtocolTarget,
