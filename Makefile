@@ -2,7 +2,7 @@
 #   make run    set up everything and boot the default guest to a shell
 #   make test   set up everything and run every test
 #
-# Other targets: build, deps, guest, guests, bench, check (type-check), clean.
+# Other targets: build, deps, guest, guests, bench, fuzz, check (type-check), clean.
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -25,7 +25,7 @@ DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
              qemu-system-aarch64:qemu-system-arm \
              /usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu
 
-.PHONY: all build deps guest guests run test bench check clean distclean
+.PHONY: all build deps guest guests run test bench fuzz check clean distclean
 
 all: build
 
@@ -138,6 +138,14 @@ build/tools/bench.mjs: tools/bench.ts $(ALL_TS) build/core.wasm node_modules/.st
 
 bench: build guests build/tools/bench.mjs
 	node build/tools/bench.mjs
+
+# The long fuzz run: every target in test/fuzz, 10^6 cases each (RELIABILITY.md). One target,
+# or a replay of a failing case: make fuzz FUZZ_ARGS="--target cpio --seed S --path P --runs 1".
+# The quick seed set of the same targets runs in `make test`.
+build/tools/fuzz.mjs: $(wildcard test/fuzz/*.ts) test/iotrap/guest-cpu.ts test/virtio/driver.ts
+
+fuzz: node_modules/.stamp build/tools/fuzz.mjs
+	node build/tools/fuzz.mjs $(FUZZ_ARGS)
 
 clean:
 	rm -rf build bin/lkvm arm/core/gen

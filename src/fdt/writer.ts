@@ -115,6 +115,8 @@ export function writeFdt(root: FdtNode, opts: WriteFdtOptions = {}): Uint8Array 
     if (address < 0n || address > U64_MAX || size < 0n || size > U64_MAX) {
       throw new RangeError(`memory reservation ${address}+${size} does not fit in 64 bits`);
     }
+    // An all-zero entry is the block's terminator: readers would stop there and lose the rest.
+    if (address === 0n && size === 0n) throw new RangeError("memory reservation 0+0 would read as the end of the list");
   }
 
   const struct = new ByteSink();

@@ -54,6 +54,8 @@ export interface CpioRecord {
 const MAGIC = "070701";
 const MAGIC_CRC = "070702"; // same layout plus a byte-sum checksum; the kernel accepts both
 const HEADER = 110;
+/** Longest name field, NUL included: the kernel's PATH_MAX, and what readCpio accepts. */
+export const CPIO_MAX_NAME_BYTES = 4096;
 const TRAILER = "TRAILER!!!";
 
 const S_IFMT = 0o170000;
@@ -143,6 +145,9 @@ export function writeCpio(entries: readonly CpioEntry[], opts: WriteOptions = {}
     } else data = new Uint8Array(0);
     if (e.data && e.type !== "file") throw new ConfigError(`cpio: ${e.type} ${path} cannot carry data`);
     const name = utf8.encode(path + "\0");
+    if (name.length > CPIO_MAX_NAME_BYTES) {
+      throw new ConfigError(`cpio: path ${path.slice(0, 40)}… is ${name.length - 1} bytes; the kernel takes at most ${CPIO_MAX_NAME_BYTES - 1}`);
+    }
     const isDev = e.type === "char" || e.type === "block";
     emit(
       [
@@ -227,7 +232,7 @@ export function readCpio(input: Uint8Array): CpioRecord[] {
     const [ino, mode, uid, gid, nlink, mtime, size, devMajor, devMinor, rdevMajor, rdevMinor, namesize, check] =
       f as [number, number, number, number, number, number, number, number, number, number, number, number, number];
     const nameStart = off + HEADER;
-    if (namesize < 2 || namesize > 4096) {
+    if (namesize < 2 || namesize > CPIO_MAX_NAME_BYTES) {
       throw new CpioFormatError(`cpio: bad name size ${namesize} at offset ${off}`);
     }
     if (nameStart + namesize > buf.length) throw new CpioFormatError(`cpio: truncated name at offset ${off}`);

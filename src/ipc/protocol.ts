@@ -60,6 +60,16 @@ export interface DebugParams {
 
 export class IpcProtocolError extends Error {
   override name = "IpcProtocolError";
+  /**
+   * From MessageDecoder.push: the whole messages that arrived before the refused header, so
+   * the caller can serve them before it closes the connection, as kvmtool would.
+   */
+  readonly messages: IpcMessage[];
+
+  constructor(message: string, messages: IpcMessage[] = []) {
+    super(message);
+    this.messages = messages;
+  }
 }
 
 export function encodeMessage(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
@@ -105,7 +115,10 @@ export function decodeInt(bytes: Uint8Array): number {
 export class MessageDecoder {
   private pending: Buffer = Buffer.alloc(0);
 
-  /** Adds received bytes; returns every message now complete. Throws IpcProtocolError on an oversized len. */
+  /**
+   * Adds received bytes; returns every message now complete. Throws IpcProtocolError on an
+   * oversized len, carrying the messages complete before it.
+   */
   push(chunk: Uint8Array): IpcMessage[] {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk);
     const messages: IpcMessage[] = [];
@@ -113,7 +126,7 @@ export class MessageDecoder {
       const type = this.pending.readUInt32LE(0);
       const lengthBytes = this.pending.readUInt32LE(4);
       if (lengthBytes > MAX_PAYLOAD_BYTES) {
-        throw new IpcProtocolError(`message type ${type} announces ${lengthBytes} payload bytes (at most ${MAX_PAYLOAD_BYTES})`);
+        throw new IpcProtocolError(`message type ${type} announces ${lengthBytes} payload bytes (at most ${MAX_PAYLOAD_BYTES})`, messages);
       }
       if (this.pending.length < HEADER_BYTES + lengthBytes) break;
       const payload = Uint8Array.from(this.pending.subarray(HEADER_BYTES, HEADER_BYTES + lengthBytes));

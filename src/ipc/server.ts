@@ -104,19 +104,27 @@ export class IpcServer {
   private serve(sock: net.Socket): void {
     this.connections.add(sock);
     const decoder = new MessageDecoder();
+    let refused = false;
     sock.on("data", (chunk: Buffer) => {
+      if (refused) return; // closing: nothing after the bad header is read
       let messages: IpcMessage[];
+      let error: IpcProtocolError | undefined;
       try {
         messages = decoder.push(chunk);
       } catch (e) {
         if (!(e instanceof IpcProtocolError)) throw e;
-        this.log(`ipc: ${e.message}; closing the connection`);
-        sock.destroy();
-        return;
+        // The requests before the bad header are served first; end() lets their replies out.
+        error = e;
+        messages = e.messages;
       }
       for (const m of messages) {
         if (sock.destroyed || sock.writableEnded) break;
         this.handle(sock, m);
+      }
+      if (error) {
+        refused = true;
+        this.log(`ipc: ${error.message}; closing the connection`);
+        sock.end();
       }
     });
     sock.on("error", () => undefined);

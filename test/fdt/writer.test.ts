@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FdtError } from "../../src/fdt/errors.ts";
 import { FdtNode } from "../../src/fdt/tree.ts";
+import { readFdt } from "../../src/fdt/reader.ts";
 import { writeFdt } from "../../src/fdt/writer.ts";
 import { dtbToDts, dtsToDtb, parseDts, warnings } from "../support/dtc.ts";
 import { BOOTARGS, INITRD_END, INITRD_START, KASLR_SEED, RAM_BASE, RAM_SIZE, kvmtoolTree } from "../support/kvmtool-tree.ts";
@@ -73,6 +74,13 @@ describe("writeFdt header and layout", () => {
     expect(() => writeFdt(new FdtNode("x"))).toThrow(Error);
     expect(() => writeFdt(new FdtNode(""), { bootCpuId: -1 })).toThrow(RangeError);
     expect(() => writeFdt(new FdtNode(""), { memReserve: [{ address: -1n, size: 0n }] })).toThrow(RangeError);
+  });
+
+  // Found by the fdt fuzz target: a 0+0 entry was written, and read back as the terminator.
+  it("refuses a 0+0 memory reservation, which readers take for the end of the list", () => {
+    const memReserve = [{ address: 0n, size: 0n }, { address: 0x8000_0000n, size: 0x1000n }];
+    expect(() => writeFdt(new FdtNode(""), { memReserve })).toThrow(RangeError);
+    expect(readFdt(writeFdt(new FdtNode(""), { memReserve: [{ address: 0n, size: 1n }] })).memReserve).toEqual([{ address: 0n, size: 1n }]);
   });
 });
 

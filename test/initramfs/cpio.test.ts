@@ -90,6 +90,14 @@ describe("newc cpio writer/reader", () => {
     expect(() => writeCpio([{ path: "f", type: "file", mode: 0o100644 }])).toThrow(ConfigError);
     expect(() => writeCpio([{ path: "TRAILER!!!", type: "file" }])).toThrow(ConfigError);
   });
+
+  // Found by the cpio fuzz target: the writer wrote names the reader (and the kernel) refuse.
+  it("writes paths up to 4095 bytes, the longest the reader and the kernel take, and refuses longer ones", () => {
+    const longest = "d/" + "x".repeat(4093);
+    expect(readCpio(writeCpio([{ path: longest, type: "file" }])).map((r) => r.path)).toEqual([longest]);
+    expect(() => writeCpio([{ path: longest + "x", type: "file" }])).toThrow(ConfigError);
+    expect(() => writeCpio([{ path: "é".repeat(2048), type: "dir" }])).toThrow(ConfigError); // 4096 bytes of UTF-8
+  });
 });
 
 describe("cpio reader on damaged archives", () => {

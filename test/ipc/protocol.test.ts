@@ -76,4 +76,24 @@ describe("IPC wire format", () => {
     header.writeUInt32LE(0xffffffff, 4);
     expect(() => new MessageDecoder().push(header)).toThrow(IpcProtocolError);
   });
+
+  // Found by the ipc-protocol fuzz target: messages before a bad header in the same read were lost.
+  it("hands over the messages that came before an oversized length, in the same read", () => {
+    const bad = Buffer.alloc(8);
+    bad.writeUInt32LE(IPC_STOP, 0);
+    bad.writeUInt32LE(MAX_PAYLOAD_BYTES + 1, 4);
+    const d = new MessageDecoder();
+    expect(d.push(encodeMessage(IPC_PID).subarray(0, 5))).toEqual([]);
+    let refusal: unknown;
+    try {
+      d.push(Buffer.concat([encodeMessage(IPC_PID).subarray(5), encodeMessage(IPC_VMSTATE, Uint8Array.of(9)), bad]));
+    } catch (e) {
+      refusal = e;
+    }
+    expect(refusal).toBeInstanceOf(IpcProtocolError);
+    expect((refusal as IpcProtocolError).messages.map((m) => [m.type, [...m.payload]])).toEqual([
+      [IPC_PID, []],
+      [IPC_VMSTATE, [9]],
+    ]);
+  });
 });

@@ -193,6 +193,17 @@ describe("the control socket server", () => {
     expect(c.received.length).toBe(0);
   });
 
+  it("answers the requests sent before an oversized payload in the same write, then closes", async () => {
+    const c = await RawClient.connect(server.path);
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(IPC_DEBUG, 0);
+    header.writeUInt32LE(MAX_PAYLOAD_BYTES + 1, 4);
+    await c.write(Buffer.concat([encodeMessage(IPC_PID), header]));
+    await c.until(() => c.closed, "the VM closing the connection");
+    expect(c.received.length).toBe(4);
+    expect(c.int(0)).toBe(process.pid);
+  });
+
   it("skips unknown message types and keeps the connection", async () => {
     const c = await RawClient.connect(server.path);
     await c.write(Buffer.concat([encodeMessage(9), encodeMessage(0), encodeMessage(IPC_VMSTATE)]));

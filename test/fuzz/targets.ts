@@ -1,0 +1,27 @@
+// Every fuzz target, in the order `make fuzz` runs them.
+
+import { cfiFlashTarget } from "./cfi-flash.fuzz.ts";
+import { cpioTarget } from "./cpio.fuzz.ts";
+import { fdtTarget } from "./fdt.fuzz.ts";
+import { gicv3Target } from "./gicv3.fuzz.ts";
+import type { FuzzTarget } from "./harness.ts";
+import { ipcProtocolTarget } from "./ipc-protocol.fuzz.ts";
+import { psciTarget } from "./psci.fuzz.ts";
+import { rtcTarget } from "./rtc.fuzz.ts";
+import { serial8250Target } from "./serial8250.fuzz.ts";
+import { virtioBlkTarget, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
+import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [
+  virtioQueueTarget,
+  virtioBlkTarget,
+  virtioRngTarget,
+  serial8250Target,
+  rtcTarget,
+  cfiFlashTarget,
+  gicv3Target,
+  psciTarget,
+  fdtTarget,
+  cpioTarget,
+  ipcProtocolTarget,
+];
