@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import { GuestMemory } from "../../src/kvm/guest-memory.ts";
-import { GuestCpu } from "../iotrap/guest-cpu.ts";
+import { GuestCpu } from "../support/guest-cpu.ts";
 
 /** A property plus whatever it holds open (temporary files), built once per run. */
 export interface FuzzProperty {

@@ -33,7 +33,7 @@ import {
 } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_CONFIG_OFFSET, VIRTIO_MMIO_REGISTERS, VIRTIO_MMIO_WINDOW_BYTES } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
-import { DriverQueue, MMIO_BASE, mmioRig } from "../virtio/driver.ts";
+import { DriverQueue, MMIO_BASE, mmioRig } from "../support/virtio-driver.ts";
 import { GuardedRam, RAM_BASE, accessArb, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
 import {
   BUFFER_AREA,
