@@ -29,6 +29,19 @@ export function assemble(...lines: string[]): number[] {
   }
 }
 
+/**
+ * Assembles many single-instruction lines in one run of the assembler and caches each, so that
+ * later asm1() calls for them cost no process: a test drawing hundreds of random sequences
+ * would otherwise start two processes per instruction.
+ */
+export function preassemble(lines: Iterable<string>): void {
+  const todo = [...new Set(lines)].filter((l) => !cache.has(l + "\n"));
+  if (todo.length === 0) return;
+  const words = assemble(...todo);
+  if (words.length !== todo.length) throw new Error(`${todo.length} lines assembled to ${words.length} words`);
+  todo.forEach((line, i) => cache.set(line + "\n", [words[i]!]));
+}
+
 /** One instruction's word. */
 export function asm1(line: string): number {
   const w = assemble(line);
