@@ -142,7 +142,7 @@ bench: build guests build/tools/bench.mjs
 # The long fuzz run: every target in test/fuzz, 10^6 cases each (RELIABILITY.md). One target,
 # or a replay of a failing case: make fuzz FUZZ_ARGS="--target cpio --seed S --path P --runs 1".
 # The quick seed set of the same targets runs in `make test`.
-build/tools/fuzz.mjs: $(wildcard test/fuzz/*.ts) test/iotrap/guest-cpu.ts test/virtio/driver.ts
+build/tools/fuzz.mjs: $(wildcard test/fuzz/*.ts test/support/*.ts)
 
 fuzz: node_modules/.stamp build/tools/fuzz.mjs
 	node build/tools/fuzz.mjs $(FUZZ_ARGS)
