@@ -146,6 +146,6 @@ export const EXIT_HALTED = 5; // the vCPU is powered off
 export const EXIT_MMIO_ABORT = 6;
 export const EXIT_TIMER = 9; // a timer output changed level: the VMM routes it to the GIC
 export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run
-// The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/cpu.ts
+// The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/host/core.ts
 // handles it and re-enters; the VMM never sees it.
 export const EXIT_JIT = 11;

@@ -20,7 +20,7 @@
 import * as fs from "node:fs";
 import { FileError } from "../src/errors.ts";
 import type { TrapBus } from "../src/iotrap/bus.ts";
-import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
+import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
 
 export const CFI_BANK_WIDTH_BYTES = 4; // the 32-bit bus
 export const CFI_CHIPS = 2; // 16-bit chips on that bus

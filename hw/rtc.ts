@@ -4,7 +4,7 @@
 // no update or periodic interrupts, and so no IRQ line.
 
 import type { TrapBus } from "../src/iotrap/bus.ts";
-import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
+import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
 
 // Offsets in the 2-byte register window.
 export const RTC_INDEX_PORT = 0; // write: bit 7 = NMI disabled, bits 0-6 = CMOS index

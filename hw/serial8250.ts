@@ -26,7 +26,7 @@
 import { EventEmitter } from "eventemitter3";
 import type { TrapBus } from "../src/iotrap/bus.ts";
 import type { IrqSink } from "../src/irq.ts";
-import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
+import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
 
 // Register offsets (several names share an offset: read/write or DLAB-selected views).
 export const UART_RX = 0; // read, DLAB = 0

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../src/errors.ts";
-import { buildInitramfs } from "../src/initramfs/initramfs.ts";
+import { buildInitramfs } from "../src/lib/initramfs/initramfs.ts";
 
 function main(): void {
   let values: { guest?: string; out?: string; init?: string };

@@ -26,7 +26,7 @@ import type { TrapBus } from "../src/iotrap/bus.ts";
 import type { IrqSink } from "../src/irq.ts";
 import { GuestError } from "../src/errors.ts";
 import type { GuestMemory } from "../src/kvm/guest-memory.ts";
-import { u64Cells, type FdtNode } from "../src/fdt/tree.ts";
+import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
 import {
   VIRTIO_F_VERSION_1,
   VIRTIO_STATUS_ACKNOWLEDGE as ACK,

@@ -1,4 +1,4 @@
-// The core's exports: what the VMM calls (see arm/cpu.ts for the TypeScript side).
+// The core's exports: what the VMM calls (see arm/host/core.ts for the TypeScript side).
 
 import { ACTIVE_STATE, VCPU_STATE_SIZE, VCPU_SAVE_BASE, VCPU_ID, PSTATE_DAIF, PSTATE_EL, PSTATE_SPSEL, HALTED } from "../abi";
 import { resetSysregs, sysregs, CNTFRQ_EL0, CNTFRQ_HZ } from "./sysregs";

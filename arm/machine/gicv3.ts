@@ -34,7 +34,7 @@
 // one place (`updateLines`) and reported through the callbacks only when it changes.
 
 import { ConfigError } from "../../src/errors.ts";
-import { type FdtNode, u64Cells } from "../../src/fdt/tree.ts";
+import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
 

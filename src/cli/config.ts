@@ -6,7 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
-import { MAX_RAM_BYTES } from "../../arm/cpu.ts";
+import { MAX_RAM_BYTES } from "../../arm/host/core.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;

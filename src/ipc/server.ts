@@ -14,7 +14,7 @@
 import net from "node:net";
 import { unlinkSync } from "node:fs";
 import * as abi from "../../arm/abi.ts";
-import type { Core } from "../../arm/cpu.ts";
+import type { Core } from "../../arm/host/core.ts";
 import { ConfigError } from "../errors.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { connectSocket, isSocketFile, socketPath } from "./instances.ts";

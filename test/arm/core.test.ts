@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../arm/host/core.ts";
 
 const RAM_BASE = 0x8000_0000;
 const LOAD = RAM_BASE + 0x80000;

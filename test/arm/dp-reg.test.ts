@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../arm/host/core.ts";
 import { allRows } from "../../arm/decode/index.ts";
 import { dataProcessingRegister } from "../../arm/decode/dp-reg.ts";
 import { matches, popcount } from "../../arm/decode/table.ts";

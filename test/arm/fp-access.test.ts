@@ -3,7 +3,7 @@
 // enabled. One word per row, from aarch64-linux-gnu-as. Runs on our core alone, at EL1.
 
 import { describe, expect, it } from "vitest";
-import { Core } from "../../arm/cpu.ts";
+import { Core } from "../../arm/host/core.ts";
 import * as abi from "../../arm/abi.ts";
 import { allRows } from "../../arm/decode/index.ts";
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { FdtNode } from "../../src/fdt/tree.ts";
+import { FdtNode } from "../../src/lib/fdt/tree.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import { GuestCpu } from "../support/guest-cpu.ts";
 

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../arm/host/core.ts";
 import { DATA_END, SIG, makeCase } from "../support/diff/case.ts";
 import { Rng } from "../support/diff/random.ts";
 import { runOnCore } from "../support/diff/core-runner.ts";

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../arm/host/core.ts";
 import { allRows } from "../../arm/decode/index.ts";
 import { parsePattern } from "../../arm/decode/table.ts";
 import { Rng } from "../support/diff/random.ts";

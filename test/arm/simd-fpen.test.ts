@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost } from "../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../arm/host/core.ts";
 
 const RAM_BASE = 0x8000_0000;
 const LOAD = RAM_BASE + 0x80000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fdtToDts } from "../../src/fdt/dts.ts";
-import { FdtNode } from "../../src/fdt/tree.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { fdtToDts } from "../../src/lib/fdt/dts.ts";
+import { FdtNode } from "../../src/lib/fdt/tree.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { dtsToDtb } from "../support/dtc.ts";
 import { kvmtoolTree } from "../support/kvmtool-tree.ts";
 

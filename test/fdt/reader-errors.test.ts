@@ -2,9 +2,9 @@
 // exception, an out-of-bounds read or a hang.
 
 import { describe, expect, it } from "vitest";
-import { FdtError } from "../../src/fdt/errors.ts";
-import { readFdt } from "../../src/fdt/reader.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { FdtError } from "../../src/lib/fdt/errors.ts";
+import { readFdt } from "../../src/lib/fdt/reader.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { kvmtoolTree } from "../support/kvmtool-tree.ts";
 
 const BEGIN_NODE = 1;

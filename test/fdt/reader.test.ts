@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { readFdt } from "../../src/fdt/reader.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { readFdt } from "../../src/lib/fdt/reader.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { dtbToDts, dtsToDtb } from "../support/dtc.ts";
 
 // Written the way a person writes dts, not the way dtc prints it: labels, references,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FdtError } from "../../src/fdt/errors.ts";
-import { encodeValue, FdtNode, u64Cells } from "../../src/fdt/tree.ts";
+import { FdtError } from "../../src/lib/fdt/errors.ts";
+import { encodeValue, FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 

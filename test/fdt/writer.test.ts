@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { FdtError } from "../../src/fdt/errors.ts";
-import { FdtNode } from "../../src/fdt/tree.ts";
-import { readFdt } from "../../src/fdt/reader.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { FdtError } from "../../src/lib/fdt/errors.ts";
+import { FdtNode } from "../../src/lib/fdt/tree.ts";
+import { readFdt } from "../../src/lib/fdt/reader.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { dtbToDts, dtsToDtb, parseDts, warnings } from "../support/dtc.ts";
 import { BOOTARGS, INITRD_END, INITRD_START, KASLR_SEED, RAM_BASE, RAM_SIZE, kvmtoolTree } from "../support/kvmtool-tree.ts";
 

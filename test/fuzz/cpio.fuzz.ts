@@ -1,4 +1,4 @@
-// The newc cpio writer and reader (src/initramfs/cpio.ts): random entries written and read
+// The newc cpio writer and reader (src/lib/initramfs/cpio.ts): random entries written and read
 // back (plain and gzip'd), and written archives damaged before reading. The reader takes
 // initramfs files from the user; the writer takes paths and modes from the host's files.
 //
@@ -8,7 +8,7 @@
 
 import fc from "fast-check";
 import { ConfigError } from "../../src/errors.ts";
-import { CpioFormatError, cpioPath, readCpio, writeCpio, writeCpioGz, type CpioEntry, type CpioType } from "../../src/initramfs/cpio.ts";
+import { CpioFormatError, cpioPath, readCpio, writeCpio, writeCpioGz, type CpioEntry, type CpioType } from "../../src/lib/initramfs/cpio.ts";
 import { attempt, check, type FuzzTarget } from "./harness.ts";
 
 const TYPES: CpioType[] = ["file", "dir", "symlink", "char", "block", "fifo", "socket"];

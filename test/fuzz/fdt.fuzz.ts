@@ -1,4 +1,4 @@
-// The FDT reader (src/fdt/reader.ts), fed blobs the writer made from random trees, then
+// The FDT reader (src/lib/fdt/reader.ts), fed blobs the writer made from random trees, then
 // damaged: bytes overwritten, header fields set to edge values, the blob cut short or padded.
 // A --dtb file comes from the user, so the reader must refuse anything it cannot trust.
 //
@@ -10,11 +10,11 @@
 // throws FdtError; nothing else escapes.
 
 import fc from "fast-check";
-import { FdtError } from "../../src/fdt/errors.ts";
-import { FDT_MAX_DEPTH, type MemReservation } from "../../src/fdt/format.ts";
-import { readFdt } from "../../src/fdt/reader.ts";
-import { FdtNode, type FdtValue } from "../../src/fdt/tree.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { FdtError } from "../../src/lib/fdt/errors.ts";
+import { FDT_MAX_DEPTH, type MemReservation } from "../../src/lib/fdt/format.ts";
+import { readFdt } from "../../src/lib/fdt/reader.ts";
+import { FdtNode, type FdtValue } from "../../src/lib/fdt/tree.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { attempt, check, type FuzzTarget } from "./harness.ts";
 
 /** A tree as data, so fast-check can shrink it; built into FdtNodes per case. */

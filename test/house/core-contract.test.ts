@@ -1,6 +1,6 @@
 // The contract between core.wasm and its host is written twice: by the AssemblyScript exports
 // (arm/core/index.ts) and `@external` imports, and by the TypeScript side that calls them
-// (interface CoreExports and the import object in arm/cpu.ts). Nothing compiles the two
+// (interface CoreExports and the import object in arm/host/core.ts). Nothing compiles the two
 // together, so this test holds them to each other: every export the host declares exists with
 // the arity it declares, every function the core exports is declared (no dead exports, no
 // forgotten declarations), and the host provides exactly the imports the module asks for.
@@ -8,10 +8,10 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { Core } from "../../arm/cpu.ts";
-import { coreWasm } from "../../arm/core-wasm.ts";
+import { Core } from "../../arm/host/core.ts";
+import { coreWasm } from "../../arm/host/core-wasm.ts";
 
-const HOST_FILE = "arm/cpu.ts";
+const HOST_FILE = "arm/host/core.ts";
 const source = ts.createSourceFile(HOST_FILE, readFileSync(HOST_FILE, "utf8"), ts.ScriptTarget.Latest, true);
 
 /** CoreExports' members: methods with their parameter counts, and plain values (null). */

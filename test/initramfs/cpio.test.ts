@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { CpioFormatError, readCpio, writeCpio, writeCpioGz, type CpioEntry } from "../../src/initramfs/cpio.ts";
+import { CpioFormatError, readCpio, writeCpio, writeCpioGz, type CpioEntry } from "../../src/lib/initramfs/cpio.ts";
 import { ConfigError, FileError } from "../../src/errors.ts";
 
 const enc = new TextEncoder();

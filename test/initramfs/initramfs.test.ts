@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readCpio, type CpioRecord } from "../../src/initramfs/cpio.ts";
-import { buildInitramfs, DEFAULT_MODULES, MODULE_LIST } from "../../src/initramfs/initramfs.ts";
+import { readCpio, type CpioRecord } from "../../src/lib/initramfs/cpio.ts";
+import { buildInitramfs, DEFAULT_MODULES, MODULE_LIST } from "../../src/lib/initramfs/initramfs.ts";
 import { hasTool } from "../support/tools.ts";
 
 // `make test` runs `make guest` first, so the real Debian guest is expected here.

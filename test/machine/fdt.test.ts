@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { deviceTreeBlob } from "../../arm/machine/fdt.ts";
+import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
 import { Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
-import { FdtNode, u64Cells } from "../../src/fdt/tree.ts";
+import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 
 const noIrq = { setLevel() {} };
 const intc = {

@@ -5,7 +5,7 @@
 // the guest sees and that the two agree.
 
 import * as abi from "../../arm/abi.ts";
-import { Core, type CoreHost, type JitOptions } from "../../arm/cpu.ts";
+import { Core, type CoreHost, type JitOptions } from "../../arm/host/core.ts";
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 8 << 20;

@@ -1,7 +1,7 @@
 // A tree shaped like the one kvmtool generates for
 // `lkvm run -k Image -c 2 -m 512 -i initrd --irqchip=gicv3` (docs/kvmtool.md §5), node for node.
 
-import { FdtNode, u64Cells } from "../../src/fdt/tree.ts";
+import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 0x2000_0000;

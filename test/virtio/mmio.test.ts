@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GuestError } from "../../src/errors.ts";
-import { FdtNode } from "../../src/fdt/tree.ts";
+import { FdtNode } from "../../src/lib/fdt/tree.ts";
 import {
   ActivationError,
   VIRTIO_RING_F_EVENT_IDX,

@@ -8,7 +8,7 @@
 // block is translated before it first runs (docs/jit.md, Measuring).
 
 import * as abi from "../../../arm/abi.ts";
-import { Core, type CoreHost } from "../../../arm/cpu.ts";
+import { Core, type CoreHost } from "../../../arm/host/core.ts";
 import {
   CODE_VA, CODE_SIZE, DATA_VA, DATA_SIZE, END_BRK, SIG, initialData, diffMem, makeResult,
   type Case, type Result, type V128,

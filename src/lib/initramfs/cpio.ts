@@ -4,7 +4,7 @@
 // multiple of 4. The archive ends with an entry named TRAILER!!!.
 
 import { gunzipSync, gzipSync } from "node:zlib";
-import { ConfigError, FileError } from "../errors.ts";
+import { ConfigError, FileError } from "../../errors.ts";
 
 /** A cpio archive (or its gzip wrapper) that cannot be parsed. */
 export class CpioFormatError extends FileError {

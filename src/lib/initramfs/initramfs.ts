@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { FileError, ConfigError } from "../errors.ts";
+import { FileError, ConfigError } from "../../errors.ts";
 import { cpioPath, writeCpio, writeCpioGz, type CpioEntry } from "./cpio.ts";
 
 export interface ExtraFile {

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
-import * as abi from "./abi.ts";
+import * as abi from "../abi.ts";
 import { coreWasm } from "./core-wasm.ts";
 
 /** The VMM's side of the core's imports. */

@@ -3,8 +3,8 @@
 // its own node), psci, aliases. kvmtool always adds a /pci host node; lkvm has no PCI yet, so it
 // leaves that node out rather than describe a bus that is not there.
 
-import { FdtNode, u64Cells } from "../../src/fdt/tree.ts";
-import { writeFdt } from "../../src/fdt/writer.ts";
+import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
+import { writeFdt } from "../../src/lib/fdt/writer.ts";
 import { TIMER_PPI } from "./memory-map.ts";
 import { PSCI } from "./psci.ts";
 

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../../errors.ts";
 
 /**
  * A device tree blob we were handed is malformed, or a tree cannot be laid out as asked.
