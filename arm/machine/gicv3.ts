@@ -41,9 +41,10 @@ import { ConfigError } from "../../src/errors.ts";
 import { type FdtNode, u64Cells } from "../../src/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
+import { GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES } from "./memory-map.ts";
 import {
-  GIC_DEFAULT_SPI_COUNT, GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_MAX_SPI_COUNT, GIC_PPI_BASE_INTID,
-  GIC_REDIST_SIZE_BYTES, GIC_SPI_BASE_INTID, GicContext, driveLine, kvmMpidr,
+  GIC_DEFAULT_SPI_COUNT, GIC_MAX_SPI_COUNT, GIC_PPI_BASE_INTID, GIC_SPI_BASE_INTID, GicContext,
+  driveLine, kvmMpidr,
 } from "./gicv3/shared.ts";
 import { GicDistributor } from "./gicv3/distributor.ts";
 import { GicRedistributors } from "./gicv3/redistributor.ts";

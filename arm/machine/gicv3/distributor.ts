@@ -2,7 +2,8 @@
 // With affinity routing always on, its SGI and PPI words are RAZ/WI: those live in the
 // Redistributors.
 
-import { GIC_DIST_SIZE_BYTES, PRIORITY_MASK, type GicContext } from "./shared.ts";
+import { GIC_DIST_SIZE_BYTES } from "../memory-map.ts";
+import { PRIORITY_MASK, type GicContext } from "./shared.ts";
 import {
   GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
   writeBits, writeConfig, type GicRegister,

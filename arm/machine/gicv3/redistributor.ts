@@ -2,9 +2,8 @@
 // its CPU interface with the highest priority pending interrupt among those and the SPIs the
 // Distributor routes to it.
 
-import {
-  GIC_REDIST_FRAME_BYTES, GIC_REDIST_SIZE_BYTES, PRIORITY_MASK, pendingBits, type GicContext,
-} from "./shared.ts";
+import { GIC_REDIST_SIZE_BYTES } from "../memory-map.ts";
+import { PRIORITY_MASK, pendingBits, type GicContext } from "./shared.ts";
 import {
   GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
   writeBits, writeConfig, type GicRegister,
@@ -19,7 +18,7 @@ const GICR_TYPER_PROCESSOR_NUMBER_SHIFT = 8;
 const GICR_WAKER_PROCESSOR_SLEEP = 1 << 1;
 const GICR_WAKER_CHILDREN_ASLEEP = 1 << 2;
 
-const SGI = GIC_REDIST_FRAME_BYTES; // the SGI_base frame, after RD_base
+const SGI = GIC_REDIST_SIZE_BYTES / 2; // the SGI_base frame, after the RD_base frame
 
 /** Redistributor registers (offsets from the Redistributor's RD_base). Anything else is RAZ/WI. */
 const GICR_REGISTERS = [

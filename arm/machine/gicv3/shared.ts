@@ -1,14 +1,6 @@
-// What every part of the GICv3 model shares: the frame layout, the INTID space, the priority
-// bits, and the state as plain data, with the few queries on it all the parts make.
-
-// ---- frame layout (kvmtool: arm/include/arm-common/kvm-arch.h) ----
-
-/** The Distributor's guest-physical base; it ends exactly at 1 GiB. */
-export const GIC_DIST_BASE = 0x3fff_0000;
-export const GIC_DIST_SIZE_BYTES = 0x1_0000;
-/** One Redistributor: the RD_base frame, then the SGI_base frame. */
-export const GIC_REDIST_FRAME_BYTES = 0x1_0000;
-export const GIC_REDIST_SIZE_BYTES = 2 * GIC_REDIST_FRAME_BYTES;
+// What every part of the GICv3 model shares: the INTID space, the priority bits, and the state
+// as plain data, with the few queries on it all the parts make. Where the frames sit is the
+// machine's memory map (memory-map.ts).
 
 // ---- INTID space ----
 
