@@ -3,7 +3,7 @@
 
 import {
   ACTIVE_STATE, PC, HALTED, IRQ_LINES, PSTATE_IL, INSNS_RETIRED, EXIT_RECORD, EXIT_REASON,
-  EXIT_IMM, EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT, EXIT_JIT,
+  EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_MMIO_ABORT, EXIT_JIT,
   JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS, JI_LIMIT,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
@@ -13,17 +13,10 @@ import { clearFault, faulted, takeException, syncException, pcAlignmentFault, in
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, ACC_EXEC, P_RAM } from "./mmu";
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
+import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
-
-/** Set by a handler that must return to the VMM after this instruction (HVC, WFI, …). */
-let exitReason: u32 = 0;
-
-export function requestExit(reason: u32, imm: u32): void {
-  exitReason = reason;
-  store<u32>(EXIT_RECORD + EXIT_IMM, imm);
-}
 
 // How often the loop polls the timer, in instructions (a power of two): a few microseconds of
 // guest time. Each poll reads the host clock (about 90 ns through performance.now()).
@@ -38,7 +31,7 @@ let jitHits: u32 = 0;
 export function run(budget: u32): u32 {
   if (load<u32>(ACTIVE_STATE + HALTED)) return finish(EXIT_HALTED, 0);
   setPc(load<u64>(ACTIVE_STATE + PC));
-  exitReason = 0;
+  setExitReason(0);
   jitInsns = 0;
   regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
@@ -51,7 +44,7 @@ export function run(budget: u32): u32 {
     if (n >= nextPoll) {
       nextPoll = (n & ~(TIMER_POLL_INTERVAL - 1)) + TIMER_POLL_INTERVAL;
       if (timerPoll()) {
-        exitReason = EXIT_TIMER;
+        setExitReason(EXIT_TIMER);
         break;
       }
     }
@@ -59,7 +52,7 @@ export function run(budget: u32): u32 {
       // Attention follows timer register writes too: report an output that changed at once,
       // so a timer the guest just masked or reprogrammed does not stay asserted at the GIC.
       if (timerPoll()) {
-        exitReason = EXIT_TIMER;
+        setExitReason(EXIT_TIMER);
         break;
       }
       if (takePendingInterrupt()) {
@@ -85,7 +78,7 @@ export function run(budget: u32): u32 {
             continue;
           }
         } else if (countHeat(key)) {
-          exitReason = EXIT_JIT;
+          setExitReason(EXIT_JIT);
           break;
         }
       }
@@ -113,7 +106,7 @@ export function run(budget: u32): u32 {
   }
   if (mmioStop) {
     clearMmioStop();
-    exitReason = EXIT_MMIO_ABORT;
+    setExitReason(EXIT_MMIO_ABORT);
   }
   return finish(exitReason ? exitReason : EXIT_BUDGET, n);
 }
@@ -251,9 +244,4 @@ function takePendingInterrupt(): bool {
   }
   clearAttention();
   return false;
-}
-
-/** Whether an interrupt is pending regardless of masking (WFI wakes on these). */
-export function interruptPending(): bool {
-  return (load<u32>(ACTIVE_STATE + IRQ_LINES) & 7) != 0;
 }

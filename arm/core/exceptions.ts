@@ -3,7 +3,7 @@
 
 import { ACTIVE_STATE, PSTATE_EL, PSTATE_SPSEL, PSTATE_IL, PSTATE_SS, PSTATE_PAN, UNDEF_COUNT, UNDEF_INSN, UNDEF_PC } from "../abi";
 import { getEL, getSPSel, packPstate, pc, setDAIF, setELAndSPSel, unpackPstate, branchTo } from "./state";
-import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysregs";
+import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysreg-file";
 import { regimeChanged, fetchTag, fetchHost, branchAddress } from "./mmu";
 import { requestAttention } from "./attention";
 

@@ -3,7 +3,7 @@
 // instruction traps to EL1 with EC 0x07, which Linux uses for lazy FP context switching.
 
 import { getEL } from "./state";
-import { sysregs, CPACR_EL1 } from "./sysregs";
+import { sysregs, CPACR_EL1 } from "./sysreg-file";
 import { syncException, EC_FP_ACCESS } from "./exceptions";
 
 /** ISS of the EC 0x07 trap from AArch64: CV = 1, COND = 0b1110 (as hardware and QEMU report). */

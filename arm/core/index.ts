@@ -1,7 +1,8 @@
 // The core's exports: what the VMM calls (see arm/host/core.ts for the TypeScript side).
 
 import { ACTIVE_STATE, VCPU_STATE_SIZE, VCPU_SAVE_BASE, VCPU_ID, PSTATE_DAIF, PSTATE_EL, PSTATE_SPSEL, HALTED } from "../abi";
-import { resetSysregs, sysregs, CNTFRQ_EL0, CNTFRQ_HZ } from "./sysregs";
+import { resetSysregs, CNTFRQ_HZ } from "./sysregs";
+import { sysregs, CNTFRQ_EL0 } from "./sysreg-file";
 import { setRam } from "./ram";
 import { tlbFlushAll, regimeChanged } from "./mmu";
 import { decode } from "./gen/decoder";

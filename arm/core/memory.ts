@@ -7,7 +7,7 @@
 
 import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI } from "../abi";
 import { getEL } from "./state";
-import { sysregs, SCTLR_EL1 } from "./sysregs";
+import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
   translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
   ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked,

@@ -9,7 +9,7 @@
 
 import { TLB_BASE, RAM_HOST_BASE, JIT_INFO, JI_ASID } from "../abi";
 import { getEL, getPAN } from "./state";
-import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysregs";
+import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysreg-file";
 import { ramBase, ramEnd, ramSize } from "./ram";
 import { pageHasCode, requestJitStop } from "./jit/marks";
 

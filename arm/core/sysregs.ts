@@ -1,69 +1,24 @@
-// System registers: storage, the ID registers that describe this CPU, and MRS/MSR access
-// rules. The CPU modelled is a Cortex-A57-class ARMv8.0-A core with EL0 and EL1 only (as a KVM
-// guest sees it), no pointer authentication, no PMU, CRC32 and no LSE atomics.
-//
-// Encodings are (op0, op1, CRn, CRm, op2) packed as in MRS/MSR bits [20:5]:
-// op0 << 14 | op1 << 11 | CRn << 7 | CRm << 3 | op2.
+// MRS/MSR: the access rules for every system register the core implements, and the ID
+// registers that describe this CPU. The CPU modelled is a Cortex-A57-class ARMv8.0-A core with
+// EL0 and EL1 only (as a KVM guest sees it), no pointer authentication, no PMU, CRC32 and no
+// LSE atomics. The registers' storage is sysreg-file.ts.
 
-import { ACTIVE_STATE, SYSREGS, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK } from "../abi";
-import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, getBankedSP, setBankedSP, getPAN, setPAN } from "./state";
+import { ACTIVE_STATE, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK } from "../abi";
+import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, getBankedSP, setBankedSP } from "./state";
+import {
+  sysregs, enc, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1, AMAIR_EL1, VBAR_EL1, ESR_EL1,
+  FAR_EL1, ELR_EL1, SPSR_EL1, CONTEXTIDR_EL1, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1, CPACR_EL1,
+  MDSCR_EL1, CNTKCTL_EL1, PAR_EL1, AFSR0_EL1, AFSR1_EL1, CSSELR_EL1, MPIDR_EL1, ACTLR_EL1,
+  OSLSR_EL1, MDCCINT_EL1, OSDLR_EL1, CNTFRQ_EL0, DBGCLAIM, DBGPRCR_EL1, DBG_BVR, DBG_BCR,
+  DBG_WVR, DBG_WCR
+} from "./sysreg-file";
 import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
 import { requestAttention } from "./attention";
 import { fpRegsEnabled, fpAllowedAtCurrentEL } from "./fp-access";
 
-@unmanaged class SysregFile {
-  @inline @operator("[]") get(i: i32): u64 {
-    return load<u64>(ACTIVE_STATE + SYSREGS + (<usize>i << 3));
-  }
-  @inline @operator("[]=") set(i: i32, v: u64): void {
-    store<u64>(ACTIVE_STATE + SYSREGS + (<usize>i << 3), v);
-  }
-}
-
-/** The active vCPU's system registers, indexed by the slot constants below. */
-export const sysregs = changetype<SysregFile>(0);
-
-// ---- storage slots ----
-export const SCTLR_EL1 = 0;
-export const TCR_EL1 = 1;
-export const TTBR0_EL1 = 2;
-export const TTBR1_EL1 = 3;
-export const MAIR_EL1 = 4;
-export const AMAIR_EL1 = 5;
-export const VBAR_EL1 = 6;
-export const ESR_EL1 = 7;
-export const FAR_EL1 = 8;
-export const ELR_EL1 = 9;
-export const SPSR_EL1 = 10;
-export const CONTEXTIDR_EL1 = 11;
-export const TPIDR_EL0 = 12;
-export const TPIDRRO_EL0 = 13;
-export const TPIDR_EL1 = 14;
-export const CPACR_EL1 = 15;
-export const MDSCR_EL1 = 16;
-export const CNTKCTL_EL1 = 17;
-export const CNTV_CTL_EL0 = 18;
-export const CNTV_CVAL_EL0 = 19;
-export const CNTP_CTL_EL0 = 20;
-export const CNTP_CVAL_EL0 = 21;
-export const PAR_EL1 = 22;
-export const AFSR0_EL1 = 23;
-export const AFSR1_EL1 = 24;
-export const CSSELR_EL1 = 25;
-export const MPIDR_EL1 = 26;
-export const ACTLR_EL1 = 27;
-export const OSLSR_EL1 = 28;
-export const MDCCINT_EL1 = 29;
-export const OSDLR_EL1 = 30;
-export const CNTFRQ_EL0 = 31;
-export const DBGCLAIM = 32;
-export const DBGPRCR_EL1 = 33;
-export const CNTVOFF = 34; // the virtual counter offset (CNTVOFF_EL2 if we had EL2)
-export const DBG_BVR = 64; // 16 each: breakpoint value/control, watchpoint value/control
-export const DBG_BCR = 80;
-export const DBG_WVR = 96;
-export const DBG_WCR = 112;
+// The storage, for the instruction handlers and emitters that import it from here.
+export * from "./sysreg-file";
 
 // ---- identification ----
 export const MIDR_VALUE: u64 = 0x411fd070; // Arm Cortex-A57 r1p0
@@ -87,10 +42,6 @@ const ID_AA64MMFR0: u64 = 0x5 | (0x2 << 4) | (0x1 << 8) | (0x1 << 20);
 const CTR_VALUE: u64 = 0x8444c004;
 const DCZID_VALUE: u64 = 0x4; // DC ZVA zeroes 64 bytes
 const CLIDR_VALUE: u64 = 0x0a200023; // L1 I+D, L2 unified, LoUU/LoC as on the A57
-
-@inline export function enc(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32): u32 {
-  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
-}
 
 /** The VMM's handler for registers the core leaves to it (the GICv3 CPU interface). */
 @external("env", "sysregTrap")
@@ -383,5 +334,3 @@ export function resetSysregs(vcpuId: u32): void {
   sysregs[MPIDR_EL1] = (<u64>1 << 31) | (<u64>((vcpuId >> 4) & 0xff) << 8) | <u64>(vcpuId & 0xf);
   sysregs[OSLSR_EL1] = 0x8 | 0x2; // OS lock implemented (OSLM = 0b10) and locked
 }
-
-export { getPAN, setPAN };

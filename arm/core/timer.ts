@@ -3,7 +3,7 @@
 // mode); outputs are level signals the VMM routes to PPIs 30 (CNTP) and 27 (CNTV).
 
 import { ACTIVE_STATE, TIMER_OUT } from "../abi";
-import { sysregs, enc, CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTVOFF, CNTFRQ_EL0 } from "./sysregs";
+import { sysregs, enc, CNTP_CTL_EL0, CNTP_CVAL_EL0, CNTV_CTL_EL0, CNTV_CVAL_EL0, CNTVOFF, CNTFRQ_EL0 } from "./sysreg-file";
 import { requestAttention } from "./attention";
 import { sx64 } from "./bits";
 

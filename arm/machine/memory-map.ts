@@ -42,14 +42,10 @@ export const FLASH_MAX_BYTES = 0x0100_0000;
 export const VIRTIO_MMIO_BASE = FLASH_BASE + FLASH_MAX_BYTES;
 export const VIRTIO_MMIO_STRIDE_BYTES = 0x200;
 
+/** The GICv3 distributor ends at 1 GiB; the redistributors sit below it (gicv3.ts, gicRedistBase). */
 export const GIC_DIST_BASE = 0x3fff_0000;
 export const GIC_DIST_SIZE_BYTES = 0x1_0000;
 export const GIC_REDIST_SIZE_BYTES = 0x2_0000; // per vCPU: RD_base + SGI_base frames
-
-/** The redistributors sit directly below the distributor, one 128 KiB frame pair per vCPU. */
-export function gicRedistBase(cpus: number): number {
-  return GIC_DIST_BASE - cpus * GIC_REDIST_SIZE_BYTES;
-}
 
 export const PCI_CFG_BASE = 0x4000_0000;
 export const RAM_DEFAULT_BASE = 0x8000_0000;

@@ -9,7 +9,7 @@ import {
   EC_SVC64, EC_BRK64, EC_SYSREG, EC_WFX, EC_FP_ACCESS,
 } from "../exceptions";
 import { readSysreg, writeSysreg, accessResult, ACCESS_OK, ACCESS_UNDEFINED, ACCESS_FP_TRAP, sysregs, SCTLR_EL1, PAR_EL1 } from "../sysregs";
-import { requestExit, interruptPending } from "../cpu";
+import { requestExit, interruptPending } from "../exit-request";
 import { requestAttention } from "../attention";
 import { FP_TRAP_ISS } from "../fp-access";
 import { clearExclusive, write64, setSyndrome } from "../memory";

@@ -1,0 +1,174 @@
+// The Redistributors (GICR_*), one per vCPU: each holds its vCPU's SGIs and PPIs, and presents
+// its CPU interface with the highest priority pending interrupt among those and the SPIs the
+// Distributor routes to it.
+
+import { GIC_REDIST_SIZE_BYTES } from "../memory-map.ts";
+import { PRIORITY_MASK, pendingBits, type GicContext } from "./shared.ts";
+import {
+  GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
+  writeBits, writeConfig, type GicRegister,
+} from "./frames.ts";
+import { GICD_CTLR_ENABLE_GRP0, GICD_CTLR_ENABLE_GRP1, type GicDistributor } from "./distributor.ts";
+
+// GICR_TYPER (low word; the high word is the affinity value).
+const GICR_TYPER_LAST = 1 << 4;
+const GICR_TYPER_PROCESSOR_NUMBER_SHIFT = 8;
+
+// GICR_WAKER.
+const GICR_WAKER_PROCESSOR_SLEEP = 1 << 1;
+const GICR_WAKER_CHILDREN_ASLEEP = 1 << 2;
+
+const SGI = GIC_REDIST_SIZE_BYTES / 2; // the SGI_base frame, after the RD_base frame
+
+/** Redistributor registers (offsets from the Redistributor's RD_base). Anything else is RAZ/WI. */
+const GICR_REGISTERS = [
+  // RD_base: EnableLPIs, RWP and the DPG bits are all RES0 here, so GICR_CTLR reads 0.
+  reg("GICR_CTLR", 0x0000, "razwi"),
+  reg("GICR_IIDR", 0x0004, "ro", { reset: GIC_IIDR_VALUE }),
+  reg("GICR_TYPER", 0x0008, "ro", { widthBytes: 8 }),
+  reg("GICR_STATUSR", 0x0010, "razwi"),
+  reg("GICR_WAKER", 0x0014, "rw", {
+    reset: GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP,
+  }),
+  reg("GICR_PROPBASER", 0x0070, "razwi", { widthBytes: 8 }),
+  reg("GICR_PENDBASER", 0x0078, "razwi", { widthBytes: 8 }),
+  reg("GICR_PIDR2", 0xffe8, "ro", { reset: GIC_PIDR2_VALUE }),
+  // SGI_base.
+  reg("GICR_IGROUPR0", SGI + 0x0080, "rw"),
+  reg("GICR_ISENABLER0", SGI + 0x0100, "rw"),
+  reg("GICR_ICENABLER0", SGI + 0x0180, "rw"),
+  reg("GICR_ISPENDR0", SGI + 0x0200, "rw"),
+  reg("GICR_ICPENDR0", SGI + 0x0280, "rw"),
+  reg("GICR_ISACTIVER0", SGI + 0x0300, "rw"),
+  reg("GICR_ICACTIVER0", SGI + 0x0380, "rw"),
+  reg("GICR_IPRIORITYR", SGI + 0x0400, "rw", { count: 8, byteAccess: true }),
+  reg("GICR_ICFGR0", SGI + 0x0c00, "ro", { reset: 0xaaaa_aaaa }), // SGIs: always edge
+  reg("GICR_ICFGR1", SGI + 0x0c04, "rw", { reset: 0 }),
+  reg("GICR_IGRPMODR0", SGI + 0x0d00, "razwi"),
+  reg("GICR_NSACR", SGI + 0x0e00, "razwi"),
+] as const;
+
+type GicrName = (typeof GICR_REGISTERS)[number]["name"];
+const GICR_MAP = new RegisterMap(GICR_REGISTERS, GIC_REDIST_SIZE_BYTES);
+
+/** A pending interrupt as a Redistributor presents it to the CPU interface. */
+export interface Candidate {
+  intid: number;
+  priority: number;
+  group: number;
+}
+
+export class GicRedistributors {
+  constructor(
+    private readonly gic: GicContext,
+    private readonly dist: GicDistributor,
+  ) {}
+
+  /** An access at `offset` from the first Redistributor's RD_base. Returns whether it wrote. */
+  access(offset: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): boolean {
+    const vcpu = Math.floor(offset / GIC_REDIST_SIZE_BYTES);
+    const inFrame = offset % GIC_REDIST_SIZE_BYTES;
+    const r = GICR_MAP.reached(inFrame, lengthBytes, isWrite);
+    if (r === undefined) return false;
+    const name = r.name as GicrName;
+    if (isWrite) this.write(vcpu, name, r, inFrame, data, lengthBytes);
+    else this.read(vcpu, name, r, inFrame, data, lengthBytes);
+    return isWrite;
+  }
+
+  /** An SGI from a CPU interface: pended on `target` if that SGI is in `group` there. */
+  pendSgi(target: number, intid: number, group: number): void {
+    const bank = this.gic.state.redistributors[target]!.bank;
+    const bit = 1 << intid;
+    const targetGroup = bank.group[0]! & bit ? 1 : 0;
+    if (targetGroup === group) bank.pendingLatch[0]! |= bit;
+  }
+
+  /**
+   * The highest priority interrupt this vCPU could take: pending, enabled, not active, of a
+   * group enabled in both GICD_CTLR and this CPU interface, and (SPIs) routed here. Ties go
+   * to the lower INTID.
+   */
+  highestPending(vcpu: number): Candidate | null {
+    const gic = this.gic;
+    const s = gic.state;
+    const cpu = s.cpuInterfaces[vcpu]!;
+    const group1 = (s.distCtlr & GICD_CTLR_ENABLE_GRP1) !== 0 && cpu.groupEnable1;
+    const group0 = (s.distCtlr & GICD_CTLR_ENABLE_GRP0) !== 0 && cpu.groupEnable0;
+    if (!group0 && !group1) return null;
+    let bestIntid = -1;
+    let bestPriority = 0x100;
+    const words = gic.intidCount / 32;
+    // Word 0 is this vCPU's SGIs and PPIs; words 1.. are the SPIs.
+    for (let w = 0; w < words; w++) {
+      const bank = w === 0 ? s.redistributors[vcpu]!.bank : s.spis;
+      const g = bank.group[w]!;
+      let bits =
+        pendingBits(bank, w) &
+        bank.enabled[w]! &
+        ~bank.active[w]! &
+        ((group1 ? g : 0) | (group0 ? ~g : 0));
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const intid = w * 32 + b;
+        const priority = bank.priority[intid]!;
+        if (priority >= bestPriority) continue;
+        if (w > 0 && !this.dist.routedTo(intid, vcpu)) continue;
+        bestIntid = intid;
+        bestPriority = priority;
+      }
+    }
+    if (bestIntid < 0) return null;
+    const bank = gic.bankFor(vcpu, bestIntid);
+    const group = (bank.group[bestIntid >>> 5]! >>> (bestIntid & 31)) & 1;
+    return { intid: bestIntid, priority: bestPriority, group };
+  }
+
+  private read(vcpu: number, name: GicrName, r: GicRegister, offset: number, data: Uint8Array, lengthBytes: number): void {
+    const rd = this.gic.state.redistributors[vcpu]!;
+    const bank = rd.bank;
+    if (isBitArray(name)) return putU32(data, readBits(bank, name, 0));
+    switch (name) {
+      case "GICR_IIDR":
+      case "GICR_PIDR2":
+      case "GICR_ICFGR0":
+        return putU32(data, r.reset!);
+      case "GICR_TYPER":
+        if (offset % 8 === 4) return putU32(data, this.gic.affinity[vcpu]!);
+        return putU32(
+          data,
+          (vcpu << GICR_TYPER_PROCESSOR_NUMBER_SHIFT) | (vcpu === this.gic.vcpuCount - 1 ? GICR_TYPER_LAST : 0),
+        );
+      case "GICR_WAKER":
+        return putU32(data, rd.processorSleep ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP : 0);
+      case "GICR_IPRIORITYR":
+        for (let i = 0; i < lengthBytes; i++) data[i] = bank.priority[offset - r.offset + i]!;
+        return;
+      case "GICR_ICFGR1":
+        return putU32(data, readConfig(bank, 1));
+      default:
+        return; // RAZ
+    }
+  }
+
+  private write(vcpu: number, name: GicrName, r: GicRegister, offset: number, data: Uint8Array, lengthBytes: number): void {
+    const rd = this.gic.state.redistributors[vcpu]!;
+    const bank = rd.bank;
+    const value = getU32(data, lengthBytes);
+    if (isBitArray(name)) return writeBits(bank, name, 0, value);
+    switch (name) {
+      case "GICR_WAKER":
+        rd.processorSleep = (value & GICR_WAKER_PROCESSOR_SLEEP) !== 0;
+        return;
+      case "GICR_IPRIORITYR":
+        for (let i = 0; i < lengthBytes; i++) bank.priority[offset - r.offset + i] = data[i]! & PRIORITY_MASK;
+        return;
+      case "GICR_ICFGR1":
+        writeConfig(bank, 1, value);
+        return;
+      default:
+        return; // WI
+    }
+  }
+}
