@@ -9,13 +9,18 @@
 // Variants that differ only by a negation share a row (ADD/SUB through op, the N bit of the
 // logical ops, CSEL/CSINC/CSINV/CSNEG, MADD/MSUB), so the handlers stay branch-free.
 // MOV (register) and MUL have rows of their own because they are the hot aliases; having more
-// fixed bits, they win over ORR and MADD.
+// fixed bits, they override ORR and MADD.
 
 import type { Group } from "./table.ts";
 
 export const dataProcessingRegister: Group = {
   module: "dp-reg",
   section: "C4.1.5 Data Processing -- Register",
+  emitters: [
+    "AND_shift", "ORR_shift", "EOR_shift", "ANDS_shift", "MOV_reg", "ADDSUB_shift", "ADDSUBS_shift", "ADDSUB_ext",
+    "ADDSUBS_ext", "ADC_SBC", "CCMP_reg", "CCMP_imm", "CSEL", "MADD", "MUL", "SMADDL", "UMADDL", "LSLV", "LSRV",
+    "ASRV", "RORV", "UDIV", "SDIV", "CLZ", "REV16", "REV32", "REV64",
+  ],
   rows: [
     // ---- Data-processing (2 source) ----
     { name: "UDIV", title: "UDIV", pattern: "sf 0 0 11010110 rm:5 000010 rn:5 rd:5" },
@@ -42,7 +47,7 @@ export const dataProcessingRegister: Group = {
     { name: "ORR_shift", title: "ORR, ORN (shifted register)", pattern: "sf 01 01010 shift:2 N rm:5 imm6:6 rn:5 rd:5" },
     { name: "EOR_shift", title: "EOR, EON (shifted register)", pattern: "sf 10 01010 shift:2 N rm:5 imm6:6 rn:5 rd:5" },
     { name: "ANDS_shift", title: "ANDS, BICS (shifted register)", pattern: "sf 11 01010 shift:2 N rm:5 imm6:6 rn:5 rd:5" },
-    { name: "MOV_reg", title: "MOV (register): ORR Rd, ZR, Rm", pattern: "sf 01 01010 00 0 rm:5 000000 11111 rd:5" },
+    { name: "MOV_reg", title: "MOV (register): ORR Rd, ZR, Rm", pattern: "sf 01 01010 00 0 rm:5 000000 11111 rd:5", overrides: ["ORR_shift"] },
 
     // ---- Add/subtract (shifted register) ----
     { name: "ADDSUB_shift", title: "ADD, SUB (shifted register)", pattern: "sf op 0 01011 shift:2 0 rm:5 imm6:6 rn:5 rd:5" },
@@ -65,7 +70,7 @@ export const dataProcessingRegister: Group = {
 
     // ---- Data-processing (3 source); the long and high forms exist only with sf = 1 ----
     { name: "MADD", title: "MADD, MSUB", pattern: "sf 00 11011 000 rm:5 o0 ra:5 rn:5 rd:5" },
-    { name: "MUL", title: "MUL: MADD Rd, Rn, Rm, ZR", pattern: "sf 00 11011 000 rm:5 0 11111 rn:5 rd:5" },
+    { name: "MUL", title: "MUL: MADD Rd, Rn, Rm, ZR", pattern: "sf 00 11011 000 rm:5 0 11111 rn:5 rd:5", overrides: ["MADD"] },
     { name: "SMADDL", title: "SMADDL, SMSUBL", pattern: "1 00 11011 001 rm:5 o0 ra:5 rn:5 rd:5" },
     { name: "UMADDL", title: "UMADDL, UMSUBL", pattern: "1 00 11011 101 rm:5 o0 ra:5 rn:5 rd:5" },
     // Ra is (1)(1)(1)(1)(1) in the ARM ARM; other values are CONSTRAINED UNPREDICTABLE and

@@ -11,21 +11,22 @@
 // values. Rm = 31 in the post-index forms means "post-index by the transfer size".
 
 import type { Group, Row } from "./table.ts";
+import { concat, plus, sext } from "./transforms.ts";
 
 const mem: Row["flags"] = ["memory"];
-const scale = "u32:(opc1 << 2) | size";
-const imm9 = "i64:sx64(<u64>imm9, 9)";
+const scale = concat("opc1", "size");
+const imm9 = sext("imm9");
 // Register offset: option<1> must be 1 (UXTW 010, LSL/UXTX 011, SXTW 110, SXTX 111).
-const option = "u32:(option2 << 2) | 2 | option0";
+const option = concat("option2", "1", "option0");
 /** Pair offsets are scaled by the access size: 4 << opc bytes. */
-const imm7 = "i64:sx64(<u64>imm7, 7) << (2 + opc)";
+const imm7 = sext("imm7", plus("opc", 2));
 
 /** The load and store rows of one pair form, whose bits 25:23 are `idx`. */
 function pairRow(name: string, idx: string, form: string, wback: number, postIndex: number): Row {
   return {
     name, title: `LDP, STP${idx === "000" ? " (LDNP, STNP)" : ""} (SIMD&FP, ${form})`,
     pattern: `opc:2 101 1 ${idx} L imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7 },
-    consts: { wback, postIndex }, flags: mem,
+    set: { wback, postIndex }, flags: mem,
   };
 }
 
@@ -35,7 +36,7 @@ export const simdLoadsStores: Group = {
   rows: [
     // Load register (literal): opc 00 S, 01 D, 10 Q; 11 unallocated.
     { name: "LDR_lit_simd", title: "LDR (literal, SIMD&FP)", pattern: "opc:2 011 1 00 imm19:19 rt:5",
-      derive: { imm19: "i64:sx64(<u64>imm19, 19) << 2" }, flags: mem },
+      derive: { imm19: sext("imm19", 2) }, flags: mem },
 
     // Load/store pair.
     pairRow("LDSTNP_simd", "000", "signed offset, non-temporal", 0, 0),
@@ -60,19 +61,19 @@ export const simdLoadsStores: Group = {
     // AdvSIMD load/store multiple structures: opcode 0000 LD4/ST4, 0010 LD1/ST1 (4 registers),
     // 0100 LD3/ST3, 0110 LD1/ST1 (3), 0111 LD1/ST1 (1), 1000 LD2/ST2, 1010 LD1/ST1 (2).
     { name: "LDST_multi", title: "LD1-LD4, ST1-ST4 (multiple structures)", pattern: "0 Q 0011000 L 000000 opcode:4 size:2 rn:5 rt:5",
-      consts: { post: 0, rm: 0 }, args: ["Q", "L", "opcode", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 0, rm: 0 }, args: ["Q", "L", "opcode", "size", "rn", "rt", "post", "rm"], flags: mem },
     { name: "LDST_multi_post", title: "LD1-LD4, ST1-ST4 (multiple structures, post-index)", pattern: "0 Q 0011001 L 0 rm:5 opcode:4 size:2 rn:5 rt:5",
-      consts: { post: 1 }, args: ["Q", "L", "opcode", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 1 }, args: ["Q", "L", "opcode", "size", "rn", "rt", "post", "rm"], flags: mem },
 
     // AdvSIMD load/store single structure: opcode<2:1> is the element size (00 B, 01 H, 10 S or
     // D), opcode<0>:R + 1 the number of registers; opcode 11x with L = 1, S = 0 is LD1R-LD4R.
     { name: "LDST_single", title: "LD1-LD4, ST1-ST4 (single structure)", pattern: "0 Q 0011010 L R 00000 opcode:3 S size:2 rn:5 rt:5",
-      consts: { post: 0, rm: 0 }, args: ["Q", "L", "R", "opcode", "S", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 0, rm: 0 }, args: ["Q", "L", "R", "opcode", "S", "size", "rn", "rt", "post", "rm"], flags: mem },
     { name: "LDST_single_post", title: "LD1-LD4, ST1-ST4 (single structure, post-index)", pattern: "0 Q 0011011 L R rm:5 opcode:3 S size:2 rn:5 rt:5",
-      consts: { post: 1 }, args: ["Q", "L", "R", "opcode", "S", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 1 }, args: ["Q", "L", "R", "opcode", "S", "size", "rn", "rt", "post", "rm"], flags: mem },
     { name: "LDnR", title: "LD1R, LD2R, LD3R, LD4R", pattern: "0 Q 0011010 1 R 00000 11 o0 0 size:2 rn:5 rt:5",
-      consts: { post: 0, rm: 0 }, args: ["Q", "R", "o0", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 0, rm: 0 }, overrides: ["LDST_single"], args: ["Q", "R", "o0", "size", "rn", "rt", "post", "rm"], flags: mem },
     { name: "LDnR_post", title: "LD1R, LD2R, LD3R, LD4R (post-index)", pattern: "0 Q 0011011 1 R rm:5 11 o0 0 size:2 rn:5 rt:5",
-      consts: { post: 1 }, args: ["Q", "R", "o0", "size", "rn", "rt", "post", "rm"], flags: mem },
+      set: { post: 1 }, overrides: ["LDST_single_post"], args: ["Q", "R", "o0", "size", "rn", "rt", "post", "rm"], flags: mem },
   ],
 };

@@ -15,8 +15,9 @@
 // don't-care, as qemu-aarch64 treats them.
 
 import type { Group, Row } from "./table.ts";
+import { concat, plus, sext, zext } from "./transforms.ts";
 
-const imm9 = "i64:sx64(<u64>imm9, 9)";
+const imm9 = sext("imm9");
 const mem: Row["flags"] = ["memory"];
 
 /**
@@ -35,32 +36,38 @@ function imm9Rows(mnemonic: string, suffix: string, type: string, form: string):
 }
 
 // Register offset: option<1> must be 1 (UXTW 010, LSL/UXTX 011, SXTW 110, SXTX 111).
-const option = "u32:(option2 << 2) | 2 | option0";
+const option = concat("option2", "1", "option0");
 const regArgs = ["rm", "option", "S", "rn", "rt"];
 
 /** Scaled imm7 of a pair: 4 << opc<1> bytes per unit. */
-const imm7 = (scale: string) => `i64:sx64(<u64>imm7, 7) << ${scale}`;
+const imm7 = (scale: number | ReturnType<typeof plus>) => sext("imm7", scale);
 
 /**
  * The store and load rows of one pair form, whose bits 25:23 are `idx`; opc<1> (`sf`) selects W or
  * X registers. `wback` and `postIndex` say how the base is used and updated.
  */
 function pairRows(st: string, ld: string, idx: string, form: string, wback: number, postIndex: number): Row[] {
-  const consts = { wback, postIndex };
+  const set = { wback, postIndex };
   return [
-    { name: st, title: `${st.replace(/_.*/, "")} (${form})`, pattern: `sf 0 101 0 ${idx} 0 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7("(2 + sf)") }, consts, flags: mem },
-    { name: ld, title: `${ld.replace(/_.*/, "")} (${form})`, pattern: `sf 0 101 0 ${idx} 1 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7("(2 + sf)") }, consts, flags: mem },
+    { name: st, title: `${st.replace(/_.*/, "")} (${form})`, pattern: `sf 0 101 0 ${idx} 0 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7(plus("sf", 2)) }, set, flags: mem },
+    { name: ld, title: `${ld.replace(/_.*/, "")} (${form})`, pattern: `sf 0 101 0 ${idx} 1 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7(plus("sf", 2)) }, set, flags: mem },
   ];
 }
 
 /** LDPSW (opc = 01, L = 1) of one pair form; there is no no-allocate LDPSW. */
 function ldpswRow(name: string, idx: string, form: string, wback: number, postIndex: number): Row {
-  return { name, title: `LDPSW (${form})`, pattern: `01 101 0 ${idx} 1 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7("2") }, consts: { wback, postIndex }, flags: mem };
+  return { name, title: `LDPSW (${form})`, pattern: `01 101 0 ${idx} 1 imm7:7 rt2:5 rn:5 rt:5`, derive: { imm7: imm7(2) }, set: { wback, postIndex }, flags: mem };
 }
 
 export const loadsAndStores: Group = {
   module: "ldst",
   section: "C4.1.4 Loads and Stores",
+  emitters: [
+    "STR_uimm", "LDR_uimm", "LDRS_uimm", "LDRSW_uimm", "STUR", "LDUR", "LDURS", "LDURSW", "STR_post", "LDR_post", "LDRS_post",
+    "LDRSW_post", "STR_pre", "LDR_pre", "LDRS_pre", "LDRSW_pre", "STR_reg", "LDR_reg", "LDRS_reg", "LDRSW_reg", "LDR_lit",
+    "STNP", "LDNP", "STP_post", "LDP_post", "LDPSW_post", "STP_off", "LDP_off", "LDPSW_off", "STP_pre", "LDP_pre",
+    "LDPSW_pre", "PRFM_uimm", "PRFUM", "PRFM_reg", "PRFM_lit", "LDAR", "STLR",
+  ],
   rows: [
     // Load/store exclusive, load-acquire/store-release (size 001000 o2 L o1 Rs o0 Rt2 Rn Rt).
     { name: "STXR", title: "STXRB, STXRH, STXR, STLXRB, STLXRH, STLXR", pattern: "size:2 001000 0 0 0 rs:5 o0 xxxxx rn:5 rt:5", flags: mem },
@@ -71,8 +78,8 @@ export const loadsAndStores: Group = {
     { name: "LDAR", title: "LDARB, LDARH, LDAR", pattern: "size:2 001000 1 1 0 xxxxx 1 xxxxx rn:5 rt:5", flags: mem },
 
     // Load register (literal).
-    { name: "LDR_lit", title: "LDR (literal)", pattern: "0 sf 011 0 00 imm19:19 rt:5", derive: { imm19: "i64:sx64(<u64>imm19, 19) << 2" }, flags: mem },
-    { name: "LDRSW_lit", title: "LDRSW (literal)", pattern: "10 011 0 00 imm19:19 rt:5", derive: { imm19: "i64:sx64(<u64>imm19, 19) << 2" }, flags: mem },
+    { name: "LDR_lit", title: "LDR (literal)", pattern: "0 sf 011 0 00 imm19:19 rt:5", derive: { imm19: sext("imm19", 2) }, flags: mem },
+    { name: "LDRSW_lit", title: "LDRSW (literal)", pattern: "10 011 0 00 imm19:19 rt:5", derive: { imm19: sext("imm19", 2) }, flags: mem },
     { name: "PRFM_lit", title: "PRFM (literal)", pattern: "11 011 0 00 imm19:19 rt:5" },
 
     // Load/store pair: no-allocate (offset), post-indexed, signed offset, pre-indexed.
@@ -99,10 +106,10 @@ export const loadsAndStores: Group = {
     { name: "PRFM_reg", title: "PRFM (register)", pattern: "11 111 0 00 10 1 rm:5 option2 1 option0 S 10 rn:5 rt:5", derive: { option }, args: regArgs },
 
     // Load/store register (unsigned immediate): imm12 scaled by the access size.
-    { name: "STR_uimm", title: "STRB, STRH, STR (immediate, unsigned offset)", pattern: "size:2 111 0 01 00 imm12:12 rn:5 rt:5", derive: { imm12: "u64:<u64>imm12 << size" }, flags: mem },
-    { name: "LDR_uimm", title: "LDRB, LDRH, LDR (immediate, unsigned offset)", pattern: "size:2 111 0 01 01 imm12:12 rn:5 rt:5", derive: { imm12: "u64:<u64>imm12 << size" }, flags: mem },
-    { name: "LDRS_uimm", title: "LDRSB, LDRSH (immediate, unsigned offset)", pattern: "0 size 111 0 01 1 opc0 imm12:12 rn:5 rt:5", derive: { imm12: "u64:<u64>imm12 << size" }, flags: mem },
-    { name: "LDRSW_uimm", title: "LDRSW (immediate, unsigned offset)", pattern: "10 111 0 01 10 imm12:12 rn:5 rt:5", derive: { imm12: "u64:<u64>imm12 << 2" }, flags: mem },
+    { name: "STR_uimm", title: "STRB, STRH, STR (immediate, unsigned offset)", pattern: "size:2 111 0 01 00 imm12:12 rn:5 rt:5", derive: { imm12: zext("imm12", "size") }, flags: mem },
+    { name: "LDR_uimm", title: "LDRB, LDRH, LDR (immediate, unsigned offset)", pattern: "size:2 111 0 01 01 imm12:12 rn:5 rt:5", derive: { imm12: zext("imm12", "size") }, flags: mem },
+    { name: "LDRS_uimm", title: "LDRSB, LDRSH (immediate, unsigned offset)", pattern: "0 size 111 0 01 1 opc0 imm12:12 rn:5 rt:5", derive: { imm12: zext("imm12", "size") }, flags: mem },
+    { name: "LDRSW_uimm", title: "LDRSW (immediate, unsigned offset)", pattern: "10 111 0 01 10 imm12:12 rn:5 rt:5", derive: { imm12: zext("imm12", 2) }, flags: mem },
     { name: "PRFM_uimm", title: "PRFM (immediate)", pattern: "11 111 0 01 10 imm12:12 rn:5 rt:5" },
   ],
 };

@@ -7,6 +7,9 @@
 // (sz = 1 with Q = 0, unallocated opcodes) are rejected by the handlers.
 
 import type { Group } from "./table.ts";
+import { concat, minus } from "./transforms.ts";
+
+const immhb = concat("immh", "immb");
 
 export const simdFloatingPoint: Group = {
   module: "simd-fp",
@@ -55,27 +58,27 @@ export const simdFloatingPointIndexed: Group = {
     // FEAT_FP16, 0001 reserved, 0000 the modified-immediate group); fbits = 2 * esize - immh:immb.
     { name: "SIMD_CVTF_fix64", title: "SCVTF, UCVTF (vector, fixed-point), double",
       pattern: "0 Q U 011110 1 immh:3 immb:3 11100 1 rn:5 rd:5",
-      derive: { fbits: "u32:64 - ((immh << 3) | immb)" }, args: ["Q", "U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(64, immhb) }, args: ["Q", "U", "fbits", "rn", "rd"] },
     { name: "SIMD_CVTF_fix32", title: "SCVTF, UCVTF (vector, fixed-point), single",
       pattern: "0 Q U 011110 01 immh:2 immb:3 11100 1 rn:5 rd:5",
-      derive: { fbits: "u32:32 - ((immh << 3) | immb)" }, args: ["Q", "U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(32, immhb) }, args: ["Q", "U", "fbits", "rn", "rd"] },
     { name: "SIMD_FCVTZ_fix64", title: "FCVTZS, FCVTZU (vector, fixed-point), double",
       pattern: "0 Q U 011110 1 immh:3 immb:3 11111 1 rn:5 rd:5",
-      derive: { fbits: "u32:64 - ((immh << 3) | immb)" }, args: ["Q", "U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(64, immhb) }, args: ["Q", "U", "fbits", "rn", "rd"] },
     { name: "SIMD_FCVTZ_fix32", title: "FCVTZS, FCVTZU (vector, fixed-point), single",
       pattern: "0 Q U 011110 01 immh:2 immb:3 11111 1 rn:5 rd:5",
-      derive: { fbits: "u32:32 - ((immh << 3) | immb)" }, args: ["Q", "U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(32, immhb) }, args: ["Q", "U", "fbits", "rn", "rd"] },
     { name: "SIMD_CVTF_fix64_S", title: "SCVTF, UCVTF (scalar, fixed-point), double",
       pattern: "01 U 111110 1 immh:3 immb:3 11100 1 rn:5 rd:5",
-      derive: { fbits: "u32:64 - ((immh << 3) | immb)" }, args: ["U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(64, immhb) }, args: ["U", "fbits", "rn", "rd"] },
     { name: "SIMD_CVTF_fix32_S", title: "SCVTF, UCVTF (scalar, fixed-point), single",
       pattern: "01 U 111110 01 immh:2 immb:3 11100 1 rn:5 rd:5",
-      derive: { fbits: "u32:32 - ((immh << 3) | immb)" }, args: ["U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(32, immhb) }, args: ["U", "fbits", "rn", "rd"] },
     { name: "SIMD_FCVTZ_fix64_S", title: "FCVTZS, FCVTZU (scalar, fixed-point), double",
       pattern: "01 U 111110 1 immh:3 immb:3 11111 1 rn:5 rd:5",
-      derive: { fbits: "u32:64 - ((immh << 3) | immb)" }, args: ["U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(64, immhb) }, args: ["U", "fbits", "rn", "rd"] },
     { name: "SIMD_FCVTZ_fix32_S", title: "FCVTZS, FCVTZU (scalar, fixed-point), single",
       pattern: "01 U 111110 01 immh:2 immb:3 11111 1 rn:5 rd:5",
-      derive: { fbits: "u32:32 - ((immh << 3) | immb)" }, args: ["U", "fbits", "rn", "rd"] },
+      derive: { fbits: minus(32, immhb) }, args: ["U", "fbits", "rn", "rd"] },
   ],
 };

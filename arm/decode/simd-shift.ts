@@ -3,7 +3,7 @@
 //
 // immh's highest set bit gives the element size; immh:immb encodes the shift (2 * esize - it
 // for right shifts, it - esize for left shifts), as the handlers decode. immh = 0000 is the
-// modified-immediate space in the vector encoding (those rows have more fixed bits and win)
+// modified-immediate space in the vector encoding (those rows override these)
 // and unallocated in the scalar one; the handlers take UNDEFINED for it, and for the reserved
 // immh/Q combinations. The fixed-point conversions of the same groups (SCVTF, UCVTF, FCVTZS,
 // FCVTZU, opcodes 11100 and 11111) are floating-point encodings and match no row here.
@@ -30,7 +30,7 @@ export const simdShift: Group = {
     vector("RSHR_v", "SRSHR, URSHR", "00100"),
     vector("RSRA_v", "SRSRA, URSRA", "00110"),
     // SRI and SQSHLU exist only with U = 1; U is a field here (the handler takes UNDEFINED for
-    // U = 0) so that the modified-immediate rows, with more fixed bits, keep immh = 0000.
+    // U = 0) so that the modified-immediate rows keep immh = 0000 whatever U.
     vector("SRI_v", "SRI", "01000"),
     vector("SHL_v", "SHL, SLI", "01010"), // U = 0 SHL, U = 1 SLI
     vector("SQSHLU_v", "SQSHLU", "01100"),
