@@ -99,15 +99,16 @@ function checkHandler(h: Handler): void {
       );
     }
   }
+  // A constant must fit the widest field its sibling rows pass in its place (a signed load's
+  // 1-bit size field and LDRSW's size = 2 share a 2-bit size).
   first.args.forEach((_, i) => {
-    const widths = h.rows.map((r) => r.args[i]!).filter((a) => a.from === "field");
+    const widths = h.rows.map((r) => r.args[i]!).filter((a) => a.from === "field").map((a) => a.width!);
+    if (widths.length === 0) return;
+    const widest = Math.max(...widths);
     for (const r of h.rows) {
       const a = r.args[i]!;
-      if (a.from !== "set") continue;
-      for (const f of widths) {
-        if (a.value! >= 2 ** f.width!) {
-          throw new Error(`handler ${h.name}: row ${r.row.name} sets ${a.name} = ${a.value}, wider than the ${f.width}-bit field of its other rows`);
-        }
+      if (a.from === "set" && a.value! >= 2 ** widest) {
+        throw new Error(`handler ${h.name}: row ${r.row.name} sets ${a.name} = ${a.value}, wider than the ${widest}-bit field of its other rows`);
       }
     }
   });
