@@ -8,15 +8,25 @@
 // no row here.
 
 import type { Group, Row } from "./table.ts";
+import { concat } from "./transforms.ts";
+
+/** The operation is the opcode (bits 15:12), some with a field (op) in it: every row passes it. */
+const opcodeOf = (bits: string) => ({ opcode: concat(...bits.split(" ")) });
 
 /** AdvSIMD vector x indexed element: 0 Q U 01111 size L M Rm<3:0> opcode H 0 Rn Rd. */
 function vector(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5` };
+  return {
+    name, title, pattern: `0 Q ${u} 01111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5`, handler: "ELEM_v",
+    derive: opcodeOf(opcode), set: u === "U" ? {} : { U: parseInt(u, 2) }, args: ["Q", "U", "size", "L", "M", "rm", "H", "rn", "rd", "opcode"],
+  };
 }
 
-/** AdvSIMD scalar x indexed element: 01 U 11111 size L M Rm<3:0> opcode H 0 Rn Rd. */
+/** AdvSIMD scalar x indexed element: 01 U 11111 size L M Rm<3:0> opcode H 0 Rn Rd (U = 0 here). */
 function scalar(name: string, title: string, opcode: string): Row {
-  return { name, title, pattern: `01 0 11111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5` };
+  return {
+    name, title, pattern: `01 0 11111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5`, handler: "ELEM_s",
+    derive: opcodeOf(opcode), args: ["size", "L", "M", "rm", "H", "rn", "rd", "opcode"],
+  };
 }
 
 export const simdByElement: Group = {
