@@ -25,7 +25,7 @@ function modImm(name: string, title: string, cmodeBits: string, overrides: strin
   const cmode = concat(...cmodeBits.split(" ").map((t) => t.replace(/:\d+$/, "")));
   return {
     name, title,
-    pattern: `0 Q op 0111100000 abc:3 ${cmodeBits} 0 1 defgh:5 rd:5`,
+    pattern: `0 Q op 0111100000 abc:3 ${cmodeBits} 0 1 defgh:5 rd:5`, handler: "MOVI",
     derive: { imm8: concat("abc", "defgh"), cmode },
     args: ["Q", "op", "cmode", "imm8", "rd"],
     overrides,

@@ -111,8 +111,8 @@ function expandImm(op: u32, cmode: u32, imm8: u32): u64 {
   return v * 0x0001000100010001;
 }
 
-/** MOVI, MVNI, ORR, BIC (vector, immediate). */
-@inline function modifiedImmediate(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
+/** MOVI, MVNI, ORR, BIC (vector, immediate); each row's case folds what its cmode fixes. */
+@inline export function exec_MOVI(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
   if (!ok(false)) return;
   const imm = expandImm(op, cmode, imm8);
   const shifted = cmode < 12; // the 32-bit and 16-bit shifted forms have ORR/BIC
@@ -126,22 +126,6 @@ function expandImm(op: u32, cmode: u32, imm8: u32): u64 {
   // MVNI inverts, except cmode = 1110 with op = 1, the 64-bit MOVI.
   const r = op && cmode != 14 ? ~imm : imm;
   setV(rd, Q, r, r);
-}
-
-export function exec_MOVI_32(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_16(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_msl(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_bytes(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
 }
 
 // ---- AdvSIMD permute ----
