@@ -8,8 +8,9 @@
 //
 // Variants that differ only by a negation share a row (ADD/SUB through op, the N bit of the
 // logical ops, CSEL/CSINC/CSINV/CSNEG, MADD/MSUB), so the handlers stay branch-free. Rows that
-// fix what the ARM ARM's decode reads as a field (the logical opc, the shift type op2, U of the
-// long multiplies, register or immediate CCMP) share a handler, which gets it as a constant.
+// fix what the ARM ARM's decode reads as a field (the logical opc, the shift type op2, o1 of the
+// divides, U of the long multiplies, register or immediate CCMP) share a handler, which gets it
+// as a constant.
 // MOV (register) and MUL have rows of their own because they are the hot aliases; having more
 // fixed bits, they override ORR and MADD.
 
@@ -23,12 +24,12 @@ export const dataProcessingRegister: Group = {
   section: "C4.1.5 Data Processing -- Register",
   emitters: [
     "LOGIC_shift", "MOV_reg", "ADDSUB_shift", "ADDSUBS_shift", "ADDSUB_ext", "ADDSUBS_ext", "ADC_SBC", "CCMP", "CSEL",
-    "MADD", "MUL", "MADDL", "SHIFTV", "UDIV", "SDIV", "CLZ", "REV16", "REV32", "REV64",
+    "MADD", "MUL", "MADDL", "SHIFTV", "DIV", "CLZ", "REV16", "REV32", "REV64",
   ],
   rows: [
     // ---- Data-processing (2 source) ----
-    { name: "UDIV", title: "UDIV", pattern: "sf 0 0 11010110 rm:5 000010 rn:5 rd:5" },
-    { name: "SDIV", title: "SDIV", pattern: "sf 0 0 11010110 rm:5 000011 rn:5 rd:5" },
+    { name: "UDIV", title: "UDIV", pattern: "sf 0 0 11010110 rm:5 000010 rn:5 rd:5", handler: "DIV", set: { o1: 0 } },
+    { name: "SDIV", title: "SDIV", pattern: "sf 0 0 11010110 rm:5 000011 rn:5 rd:5", handler: "DIV", set: { o1: 1 } },
     { name: "LSLV", title: "LSLV", pattern: "sf 0 0 11010110 rm:5 001000 rn:5 rd:5", handler: "SHIFTV", set: { op2: 0b00 } },
     { name: "LSRV", title: "LSRV", pattern: "sf 0 0 11010110 rm:5 001001 rn:5 rd:5", handler: "SHIFTV", set: { op2: 0b01 } },
     { name: "ASRV", title: "ASRV", pattern: "sf 0 0 11010110 rm:5 001010 rn:5 rd:5", handler: "SHIFTV", set: { op2: 0b10 } },

@@ -177,15 +177,15 @@ export function exec_CLS(sf: u32, rn: u32, rd: u32): void {
 
 // ---- data-processing (2 source) ----
 
-/** UDIV: division by zero gives zero. */
-export function exec_UDIV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  const y = getReg(sf, rm);
-  setReg(sf, rd, y == 0 ? 0 : getReg(sf, rn) / y);
-}
-
-/** SDIV: division by zero gives zero; INT_MIN / -1 gives INT_MIN (wasm would trap on it). */
-export function exec_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) {
+/**
+ * UDIV, SDIV (o1 = 1): division by zero gives zero; INT_MIN / -1 gives INT_MIN (wasm would trap
+ * on it).
+ */
+@inline export function exec_DIV(sf: u32, rm: u32, rn: u32, rd: u32, o1: u32): void {
+  if (!o1) {
+    const y = getReg(sf, rm);
+    setReg(sf, rd, y == 0 ? 0 : getReg(sf, rn) / y);
+  } else if (sf) {
     const y = <i64>getX(rm);
     const x = <i64>getX(rn);
     setX(rd, <u64>(y == 0 ? 0 : y == -1 ? -x : x / y));

@@ -7,8 +7,7 @@
 // operations sign-extend them with the element size. Saturating operations set FPSR.QC exactly
 // when a lane saturates.
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { sx64 } from "../bits";
 import {
   elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, half,
@@ -20,15 +19,6 @@ import {
 /** Sign-extends an element value of size `size`. */
 @inline function sx(v: u64, size: u32): i64 {
   return sx64(v, <i32>(8 << size));
-}
-
-/** Takes UNDEFINED when `reserved`, else the FP access check; true if the handler may go on. */
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
 }
 
 /** Element size and Q combinations: 64-bit lanes need Q = 1. */

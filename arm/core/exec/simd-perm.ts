@@ -4,19 +4,10 @@
 // As in simd-int.ts: reserved encodings take UNDEFINED first, then the FP access check; results
 // are built in `scratch` and written at the end, so Vd may also be a source.
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { getX, setX, vAddr } from "../state";
 import { sx64 } from "../bits";
 import { elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setV, half, scratch } from "./simd-lanes";
-
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
-}
 
 /** The element size named by imm5: its lowest set bit (4 for x0000, which is reserved). */
 @inline function imm5Size(imm5: u32): u32 {

@@ -6,20 +6,11 @@
 // by 0..esize - 1; rounding adds 2^(shift - 1) first, computed without overflow as
 // ceil((x >> (shift - 1)) / 2).
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { sx64 } from "../bits";
 import {
   elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, smax, smin, umax, satS, satU, satUfromS,
 } from "./simd-lanes";
-
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
-}
 
 @inline function sx(v: u64, size: u32): i64 {
   return sx64(v, <i32>(8 << size));

@@ -254,49 +254,34 @@ export function emit_SHIFTV(sf: u32, rm: u32, rn: u32, rd: u32, op2: u32): bool 
   return true;
 }
 
-/** UDIV: x / 0 = 0. */
-export function emit_UDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
+/** UDIV, SDIV (o1 = 1): x / 0 = 0, and for SDIV INT_MIN / -1 = INT_MIN (0 - x), where wasm would trap. */
+export function emit_DIV(sf: u32, rm: u32, rn: u32, rd: u32, o1: u32): bool {
   const w: Width = sf;
+  const type = w ? T_I64 : T_I32;
   beginSet();
   pushReg(w, rm);
   localTee(lb(w));
   tEqz(w);
   byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
+  byte(type);
   tConst(w, 0);
   byte(OP_ELSE);
+  if (o1) {
+    localGet(lb(w));
+    tConst(w, -1);
+    tEq(w);
+    byte(OP_IF);
+    byte(type);
+    tConst(w, 0);
+    pushReg(w, rn);
+    tSub(w);
+    byte(OP_ELSE);
+  }
   pushReg(w, rn);
   localGet(lb(w));
-  tOp(w, OP_I32_DIV_U, OP_I64_DIV_U);
-  end();
-  endSetReg(w, rd);
-  return true;
-}
-
-/** SDIV: x / 0 = 0, and INT_MIN / -1 = INT_MIN (0 - x), where wasm would trap. */
-export function emit_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
-  const w: Width = sf;
-  beginSet();
-  pushReg(w, rm);
-  localTee(lb(w));
-  tEqz(w);
-  byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
-  tConst(w, 0);
-  byte(OP_ELSE);
-  localGet(lb(w));
-  tConst(w, -1);
-  tEq(w);
-  byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
-  tConst(w, 0);
-  pushReg(w, rn);
-  tSub(w);
-  byte(OP_ELSE);
-  pushReg(w, rn);
-  localGet(lb(w));
-  tOp(w, OP_I32_DIV_S, OP_I64_DIV_S);
-  end();
+  if (o1) tOp(w, OP_I32_DIV_S, OP_I64_DIV_S);
+  else tOp(w, OP_I32_DIV_U, OP_I64_DIV_U);
+  if (o1) end();
   end();
   endSetReg(w, rd);
   return true;
