@@ -24,7 +24,7 @@ const mem: Row["flags"] = ["memory"];
 // Wt. The signed loads fix opc<1> and leave opc<0> a field; LDRSW and LDPSW fix size too.
 const STORE = { opc: 0 };
 const LOAD = { opc: 1 };
-const signed = { opc: concat("1", "opc0") };
+const LOAD_SIGNED = { opc: concat("1", "opc0") }; // a derived value, not a constant
 const LOAD_SW = { size: 2, opc: 2 };
 
 // How the base is used and updated: the ARM ARM's wback and postindex.
@@ -53,7 +53,7 @@ function singleRows(
     row(`ST${m}${suffix}`, `ST${m}B, ST${m}H, ST${m}`, `size:2 111 0 ${op} 00 ${tail}`, "size", STORE),
     row(`LD${m}${suffix}`, `LD${m}B, LD${m}H, LD${m}`, `size:2 111 0 ${op} 01 ${tail}`, "size", LOAD),
     // size<1> = 0: LD*SB, LD*SH; opc<0> selects a W (1) or X (0) destination.
-    row(`LD${m}S${suffix}`, `LD${m}SB, LD${m}SH`, `0 size 111 0 ${op} 1 opc0 ${tail}`, "size", {}, signed),
+    row(`LD${m}S${suffix}`, `LD${m}SB, LD${m}SH`, `0 size 111 0 ${op} 1 opc0 ${tail}`, "size", {}, LOAD_SIGNED),
     row(`LD${m}SW${suffix}`, `LD${m}SW`, `10 111 0 ${op} 10 ${tail}`, 2, LOAD_SW),
   ];
 }
@@ -135,7 +135,7 @@ export const loadsAndStores: Group = {
     // Load/store register (register offset).
     regRow("STR_reg", "STRB, STRH, STR (register)", `size:2 111 0 00 00 ${regTail}`, STORE),
     regRow("LDR_reg", "LDRB, LDRH, LDR (register)", `size:2 111 0 00 01 ${regTail}`, LOAD),
-    regRow("LDRS_reg", "LDRSB, LDRSH (register)", `0 size 111 0 00 1 opc0 ${regTail}`, {}, signed),
+    regRow("LDRS_reg", "LDRSB, LDRSH (register)", `0 size 111 0 00 1 opc0 ${regTail}`, {}, LOAD_SIGNED),
     regRow("LDRSW_reg", "LDRSW (register)", `10 111 0 00 10 ${regTail}`, LOAD_SW),
     prfm("PRFM_reg", "PRFM (register)", `11 111 0 00 10 ${regTail}`),
 

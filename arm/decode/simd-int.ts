@@ -10,18 +10,7 @@
 // Reserved size/Q combinations are checked in the handlers, which take UNDEFINED for them.
 
 import type { Group, Row } from "./table.ts";
-
-/**
- * A row of one of the groups' shared handlers, which passes its opcode (the handlers decode it
- * as the ARM ARM does) and U when the pattern fixes it. `pattern` gets the U token.
- */
-function shared(name: string, title: string, handler: string, pattern: (u: string) => string, opcode: string, u: string, args: string[]): Row {
-  return {
-    name, title, pattern: pattern(u), handler,
-    set: { ...(u === "U" ? {} : { U: parseInt(u, 2) }), opcode: parseInt(opcode.replace(/ /g, ""), 2) },
-    args: [...args, "opcode"],
-  };
-}
+import { fixedU, opcodeRow } from "./opcode-rows.ts";
 
 const VECTOR_3 = ["Q", "U", "size", "rm", "rn", "rd"];
 const SCALAR_3 = ["U", "size", "rm", "rn", "rd"];
@@ -30,37 +19,37 @@ const SCALAR_2 = ["U", "size", "rn", "rd"];
 
 /** AdvSIMD three same: 0 Q U 01110 size 1 Rm opcode 1 Rn Rd. */
 function same(name: string, title: string, opcode: string, u = "U"): Row {
-  return shared(name, title, "SAME_v", (u) => `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, u, VECTOR_3);
+  return opcodeRow(name, title, "SAME_v", `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, VECTOR_3, fixedU(u));
 }
 
 /** AdvSIMD scalar three same: 01 U 11110 size 1 Rm opcode 1 Rn Rd. */
 function sameScalar(name: string, title: string, opcode: string): Row {
-  return shared(name, title, "SAME_s", (u) => `01 ${u} 11110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, "U", SCALAR_3);
+  return opcodeRow(name, title, "SAME_s", `01 U 11110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, SCALAR_3);
 }
 
 /** AdvSIMD three different: 0 Q U 01110 size 1 Rm opcode 00 Rn Rd. */
 function different(name: string, title: string, opcode: string, u = "U"): Row {
-  return shared(name, title, "DIFF_v", (u) => `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, u, VECTOR_3);
+  return opcodeRow(name, title, "DIFF_v", `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, VECTOR_3, fixedU(u));
 }
 
 /** AdvSIMD scalar three different: 01 U 11110 size 1 Rm opcode 00 Rn Rd (U = 0 only). */
 function differentScalar(name: string, title: string, opcode: string): Row {
-  return shared(name, title, "DIFF_s", () => `01 0 11110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, "0", SCALAR_3);
+  return opcodeRow(name, title, "DIFF_s", `01 0 11110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, SCALAR_3, fixedU("0"));
 }
 
 /** AdvSIMD two-register misc: 0 Q U 01110 size 10000 opcode 10 Rn Rd. */
 function misc(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
-  return shared(name, title, handler, (u) => `0 Q ${u} 01110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, u, VECTOR_2);
+  return opcodeRow(name, title, handler, `0 Q ${u} 01110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, VECTOR_2, fixedU(u));
 }
 
 /** AdvSIMD scalar two-register misc: 01 U 11110 size 10000 opcode 10 Rn Rd. */
 function miscScalar(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
-  return shared(name, title, handler, (u) => `01 ${u} 11110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, u, SCALAR_2);
+  return opcodeRow(name, title, handler, `01 ${u} 11110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, SCALAR_2, fixedU(u));
 }
 
 /** AdvSIMD across lanes: 0 Q U 01110 size 11000 opcode 10 Rn Rd. */
 function across(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
-  return shared(name, title, handler, (u) => `0 Q ${u} 01110 size:2 11000 ${opcode} 10 rn:5 rd:5`, opcode, u, VECTOR_2);
+  return opcodeRow(name, title, handler, `0 Q ${u} 01110 size:2 11000 ${opcode} 10 rn:5 rd:5`, opcode, VECTOR_2, fixedU(u));
 }
 
 export const simdInteger: Group = {

@@ -9,25 +9,16 @@
 // FCVTZU, opcodes 11100 and 11111) are floating-point encodings and match no row here.
 
 import type { Group, Row } from "./table.ts";
+import { fixedU, opcodeRow } from "./opcode-rows.ts";
 
-/**
- * AdvSIMD shift by immediate: 0 Q U 011110 immh immb opcode 1 Rn Rd. The rows of one handler
- * differ in opcode, which they pass: the handlers decode it as the ARM ARM does.
- */
+/** AdvSIMD shift by immediate: 0 Q U 011110 immh immb opcode 1 Rn Rd. */
 function vector(name: string, title: string, handler: string, opcode: string): Row {
-  return {
-    name, title, pattern: `0 Q U 011110 immh:4 immb:3 ${opcode} 1 rn:5 rd:5`, handler,
-    set: { opcode: parseInt(opcode, 2) },
-  };
+  return opcodeRow(name, title, handler, `0 Q U 011110 immh:4 immb:3 ${opcode} 1 rn:5 rd:5`, opcode, ["Q", "U", "immh", "immb", "rn", "rd"]);
 }
 
-/** AdvSIMD scalar shift by immediate: 01 U 111110 immh immb opcode 1 Rn Rd; u = "1" fixes U. */
+/** AdvSIMD scalar shift by immediate: 01 U 111110 immh immb opcode 1 Rn Rd. */
 function scalar(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
-  return {
-    name, title, pattern: `01 ${u} 111110 immh:4 immb:3 ${opcode} 1 rn:5 rd:5`, handler,
-    set: { ...(u === "U" ? {} : { U: 1 }), opcode: parseInt(opcode, 2) },
-    args: ["U", "immh", "immb", "rn", "rd", "opcode"],
-  };
+  return opcodeRow(name, title, handler, `01 ${u} 111110 immh:4 immb:3 ${opcode} 1 rn:5 rd:5`, opcode, ["U", "immh", "immb", "rn", "rd"], fixedU(u));
 }
 
 export const simdShift: Group = {
