@@ -46,7 +46,7 @@ deps:
 
 # ---- the core (AssemblyScript -> wasm) ----
 CORE_SRC := $(shell find arm/core -name '*.ts' -not -path 'arm/core/gen/*') arm/abi.ts
-DECODE_SRC := $(wildcard arm/decode/*.ts) tools/gen-decoder.ts
+DECODE_SRC := $(wildcard arm/decode/*.ts tools/decodegen/*.ts) tools/gen-decoder.ts
 
 # A tool bundles whatever it imports (the decode table, the VMM), so it depends on all sources.
 ALL_TS := $(shell find arm src hw virtio tools -name '*.ts' -not -path 'arm/core/*' 2>/dev/null)

@@ -4,7 +4,7 @@
 
 import { getEL } from "./state";
 import { sysregs, CPACR_EL1 } from "./sysreg-file";
-import { syncException, EC_FP_ACCESS } from "./exceptions";
+import { syncException, undefinedInstruction, EC_FP_ACCESS } from "./exceptions";
 
 /** ISS of the EC 0x07 trap from AArch64: CV = 1, COND = 0b1110 (as hardware and QEMU report). */
 export const FP_TRAP_ISS: u32 = 0x1e00000;
@@ -23,4 +23,16 @@ export function checkFpEnabled(): bool {
   if (fpAllowedAtCurrentEL()) return true;
   syncException(EC_FP_ACCESS, FP_TRAP_ISS);
   return false;
+}
+
+/**
+ * For handlers with reserved encodings: decode-time UNDEFINED comes before the FP access trap.
+ * Takes UNDEFINED when `reserved`, else makes the check; true if the handler may go on.
+ */
+@inline export function decodeThenCheckFp(reserved: bool): bool {
+  if (reserved) {
+    undefinedInstruction();
+    return false;
+  }
+  return checkFpEnabled();
 }

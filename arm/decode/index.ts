@@ -1,7 +1,7 @@
 // The whole A64 decode table: its groups in ARM ARM order. Op numbers are 1-based positions
 // in this order (0 is UNALLOCATED); the generator and TypeScript-side tools both use them.
 
-import { parsePattern, type Group, type ParsedPattern, type Row } from "./table.ts";
+import { numberRows, type Group, type NumberedRow } from "./table.ts";
 import { branchesExceptionsSystem } from "./branch-system.ts";
 import { dataProcessingImmediate } from "./dp-imm.ts";
 import { loadsAndStores } from "./ldst.ts";
@@ -30,19 +30,8 @@ export const groups: Group[] = [
   simdByElement,
 ];
 
-export interface NumberedRow {
-  op: number;
-  row: Row;
-  module: string;
-  parsed: ParsedPattern;
-}
+export type { NumberedRow };
 
 export function allRows(): NumberedRow[] {
-  const out: NumberedRow[] = [];
-  for (const g of groups) {
-    for (const row of g.rows) {
-      out.push({ op: out.length + 1, row, module: g.module, parsed: parsePattern(row.pattern) });
-    }
-  }
-  return out;
+  return numberRows(groups);
 }

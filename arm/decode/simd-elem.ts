@@ -8,15 +8,18 @@
 // no row here.
 
 import type { Group, Row } from "./table.ts";
+import { fixedU, opcodeRow } from "./opcode-rows.ts";
 
 /** AdvSIMD vector x indexed element: 0 Q U 01111 size L M Rm<3:0> opcode H 0 Rn Rd. */
 function vector(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5` };
+  return opcodeRow(name, title, "ELEM_v", `0 Q ${u} 01111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5`, opcode,
+    ["Q", "U", "size", "L", "M", "rm", "H", "rn", "rd"], fixedU(u));
 }
 
-/** AdvSIMD scalar x indexed element: 01 U 11111 size L M Rm<3:0> opcode H 0 Rn Rd. */
+/** AdvSIMD scalar x indexed element: 01 U 11111 size L M Rm<3:0> opcode H 0 Rn Rd (U = 0 here). */
 function scalar(name: string, title: string, opcode: string): Row {
-  return { name, title, pattern: `01 0 11111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5` };
+  return opcodeRow(name, title, "ELEM_s", `01 0 11111 size:2 L M rm:4 ${opcode} H 0 rn:5 rd:5`, opcode,
+    ["size", "L", "M", "rm", "H", "rn", "rd"]);
 }
 
 export const simdByElement: Group = {

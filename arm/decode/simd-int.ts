@@ -10,35 +10,46 @@
 // Reserved size/Q combinations are checked in the handlers, which take UNDEFINED for them.
 
 import type { Group, Row } from "./table.ts";
+import { fixedU, opcodeRow } from "./opcode-rows.ts";
+
+const VECTOR_3 = ["Q", "U", "size", "rm", "rn", "rd"];
+const SCALAR_3 = ["U", "size", "rm", "rn", "rd"];
+const VECTOR_2 = ["Q", "U", "size", "rn", "rd"];
+const SCALAR_2 = ["U", "size", "rn", "rd"];
 
 /** AdvSIMD three same: 0 Q U 01110 size 1 Rm opcode 1 Rn Rd. */
 function same(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5` };
+  return opcodeRow(name, title, "SAME_v", `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, VECTOR_3, fixedU(u));
 }
 
 /** AdvSIMD scalar three same: 01 U 11110 size 1 Rm opcode 1 Rn Rd. */
 function sameScalar(name: string, title: string, opcode: string): Row {
-  return { name, title, pattern: `01 U 11110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5` };
+  return opcodeRow(name, title, "SAME_s", `01 U 11110 size:2 1 rm:5 ${opcode} 1 rn:5 rd:5`, opcode, SCALAR_3);
 }
 
 /** AdvSIMD three different: 0 Q U 01110 size 1 Rm opcode 00 Rn Rd. */
 function different(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5` };
+  return opcodeRow(name, title, "DIFF_v", `0 Q ${u} 01110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, VECTOR_3, fixedU(u));
+}
+
+/** AdvSIMD scalar three different: 01 U 11110 size 1 Rm opcode 00 Rn Rd (U = 0 only). */
+function differentScalar(name: string, title: string, opcode: string): Row {
+  return opcodeRow(name, title, "DIFF_s", `01 0 11110 size:2 1 rm:5 ${opcode} 00 rn:5 rd:5`, opcode, SCALAR_3, fixedU("0"));
 }
 
 /** AdvSIMD two-register misc: 0 Q U 01110 size 10000 opcode 10 Rn Rd. */
-function misc(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01110 size:2 10000 ${opcode} 10 rn:5 rd:5` };
+function misc(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
+  return opcodeRow(name, title, handler, `0 Q ${u} 01110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, VECTOR_2, fixedU(u));
 }
 
 /** AdvSIMD scalar two-register misc: 01 U 11110 size 10000 opcode 10 Rn Rd. */
-function miscScalar(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `01 ${u} 11110 size:2 10000 ${opcode} 10 rn:5 rd:5` };
+function miscScalar(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
+  return opcodeRow(name, title, handler, `01 ${u} 11110 size:2 10000 ${opcode} 10 rn:5 rd:5`, opcode, SCALAR_2, fixedU(u));
 }
 
 /** AdvSIMD across lanes: 0 Q U 01110 size 11000 opcode 10 Rn Rd. */
-function across(name: string, title: string, opcode: string, u = "U"): Row {
-  return { name, title, pattern: `0 Q ${u} 01110 size:2 11000 ${opcode} 10 rn:5 rd:5` };
+function across(name: string, title: string, handler: string, opcode: string, u = "U"): Row {
+  return opcodeRow(name, title, handler, `0 Q ${u} 01110 size:2 11000 ${opcode} 10 rn:5 rd:5`, opcode, VECTOR_2, fixedU(u));
 }
 
 export const simdInteger: Group = {
@@ -50,7 +61,7 @@ export const simdInteger: Group = {
     same("QADD_v", "SQADD, UQADD", "00001"),
     same("RHADD_v", "SRHADD, URHADD", "00010"),
     // size is opc2: AND, BIC, ORR, ORN (U = 0); EOR, BSL, BIT, BIF (U = 1).
-    same("LOGIC_v", "AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF (vector)", "00011"),
+    { name: "LOGIC_v", title: "AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF (vector)", pattern: "0 Q U 01110 size:2 1 rm:5 00011 1 rn:5 rd:5" },
     same("HSUB_v", "SHSUB, UHSUB", "00100"),
     same("QSUB_v", "SQSUB, UQSUB", "00101"),
     same("CMGT_v", "CMGT, CMHI (register)", "00110"),
@@ -103,44 +114,45 @@ export const simdInteger: Group = {
     different("QDMLSL_v", "SQDMLSL (vector)", "1011", "0"),
     different("MULL_v", "SMULL, UMULL (vector)", "1100"),
     different("QDMULL_v", "SQDMULL (vector)", "1101", "0"),
-    different("PMULL_v", "PMULL (8-bit polynomials)", "1110", "0"),
+    { name: "PMULL_v", title: "PMULL (8-bit polynomials)", pattern: "0 Q 0 01110 size:2 1 rm:5 1110 00 rn:5 rd:5" },
 
     // ---- AdvSIMD scalar three different ----
-    { name: "QDMLAL_s", title: "SQDMLAL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1001 00 rn:5 rd:5" },
-    { name: "QDMLSL_s", title: "SQDMLSL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1011 00 rn:5 rd:5" },
-    { name: "QDMULL_s", title: "SQDMULL (scalar)", pattern: "01 0 11110 size:2 1 rm:5 1101 00 rn:5 rd:5" },
+    differentScalar("QDMLAL_s", "SQDMLAL (scalar)", "1001"),
+    differentScalar("QDMLSL_s", "SQDMLSL (scalar)", "1011"),
+    differentScalar("QDMULL_s", "SQDMULL (scalar)", "1101"),
 
     // ---- AdvSIMD two-register misc ----
-    misc("REV64_v", "REV64, REV32", "00000"), // U = 0 REV64, U = 1 REV32
-    misc("REV16_v", "REV16 (vector)", "00001", "0"),
-    misc("ADDLP_v", "SADDLP, UADDLP", "00010"),
-    misc("SQADD_acc_v", "SUQADD, USQADD", "00011"),
-    misc("CLZ_v", "CLS, CLZ (vector)", "00100"), // U = 0 CLS, U = 1 CLZ
-    misc("CNT_v", "CNT, NOT, RBIT (vector)", "00101"), // U = 0 CNT; U = 1 size 00 NOT, 01 RBIT
-    misc("ADALP_v", "SADALP, UADALP", "00110"),
-    misc("QABS_v", "SQABS, SQNEG (vector)", "00111"),
-    misc("CMGT0_v", "CMGT, CMGE (zero)", "01000"),
-    misc("CMEQ0_v", "CMEQ, CMLE (zero)", "01001"),
-    misc("CMLT0_v", "CMLT (zero)", "01010", "0"),
-    misc("ABS_v", "ABS, NEG (vector)", "01011"),
-    misc("XTN_v", "XTN, SQXTUN (vector)", "10010"), // U = 0 XTN, U = 1 SQXTUN
-    misc("SHLL_v", "SHLL", "10011", "1"),
-    misc("QXTN_v", "SQXTN, UQXTN (vector)", "10100"),
+    misc("REV64_v", "REV64, REV32", "REV_v", "00000"), // U = 0 REV64, U = 1 REV32
+    misc("REV16_v", "REV16 (vector)", "REV_v", "00001", "0"),
+    misc("ADDLP_v", "SADDLP, UADDLP", "ADDLP_v", "00010"),
+    { name: "SQADD_acc_v", title: "SUQADD, USQADD", pattern: "0 Q U 01110 size:2 10000 00011 10 rn:5 rd:5" },
+    { name: "CLZ_v", title: "CLS, CLZ (vector)", pattern: "0 Q U 01110 size:2 10000 00100 10 rn:5 rd:5" }, // U = 0 CLS, U = 1 CLZ
+    // U = 0 CNT; U = 1 size 00 NOT, 01 RBIT
+    { name: "CNT_v", title: "CNT, NOT, RBIT (vector)", pattern: "0 Q U 01110 size:2 10000 00101 10 rn:5 rd:5" },
+    misc("ADALP_v", "SADALP, UADALP", "ADDLP_v", "00110"),
+    { name: "QABS_v", title: "SQABS, SQNEG (vector)", pattern: "0 Q U 01110 size:2 10000 00111 10 rn:5 rd:5" },
+    misc("CMGT0_v", "CMGT, CMGE (zero)", "ZERO_v", "01000"),
+    misc("CMEQ0_v", "CMEQ, CMLE (zero)", "ZERO_v", "01001"),
+    misc("CMLT0_v", "CMLT (zero)", "ZERO_v", "01010", "0"),
+    misc("ABS_v", "ABS, NEG (vector)", "ZERO_v", "01011"),
+    misc("XTN_v", "XTN, SQXTUN (vector)", "XTN_v", "10010"), // U = 0 XTN, U = 1 SQXTUN
+    { name: "SHLL_v", title: "SHLL", pattern: "0 Q 1 01110 size:2 10000 10011 10 rn:5 rd:5" },
+    misc("QXTN_v", "SQXTN, UQXTN (vector)", "XTN_v", "10100"),
 
     // ---- AdvSIMD scalar two-register misc ----
-    miscScalar("SQADD_acc_s", "SUQADD, USQADD (scalar)", "00011"),
-    miscScalar("QABS_s", "SQABS, SQNEG (scalar)", "00111"),
-    miscScalar("CMGT0_s", "CMGT, CMGE (zero, scalar)", "01000"),
-    miscScalar("CMEQ0_s", "CMEQ, CMLE (zero, scalar)", "01001"),
-    miscScalar("CMLT0_s", "CMLT (zero, scalar)", "01010", "0"),
-    miscScalar("ABS_s", "ABS, NEG (scalar)", "01011"),
-    miscScalar("SQXTUN_s", "SQXTUN (scalar)", "10010", "1"),
-    miscScalar("QXTN_s", "SQXTN, UQXTN (scalar)", "10100"),
+    { name: "SQADD_acc_s", title: "SUQADD, USQADD (scalar)", pattern: "01 U 11110 size:2 10000 00011 10 rn:5 rd:5" },
+    { name: "QABS_s", title: "SQABS, SQNEG (scalar)", pattern: "01 U 11110 size:2 10000 00111 10 rn:5 rd:5" },
+    miscScalar("CMGT0_s", "CMGT, CMGE (zero, scalar)", "ZERO_s", "01000"),
+    miscScalar("CMEQ0_s", "CMEQ, CMLE (zero, scalar)", "ZERO_s", "01001"),
+    miscScalar("CMLT0_s", "CMLT (zero, scalar)", "ZERO_s", "01010", "0"),
+    miscScalar("ABS_s", "ABS, NEG (scalar)", "ZERO_s", "01011"),
+    miscScalar("SQXTUN_s", "SQXTUN (scalar)", "XTN_s", "10010", "1"),
+    miscScalar("QXTN_s", "SQXTN, UQXTN (scalar)", "XTN_s", "10100"),
 
     // ---- AdvSIMD across lanes ----
-    across("ADDLV", "SADDLV, UADDLV", "00011"),
-    across("MAXV", "SMAXV, UMAXV", "01010"),
-    across("MINV", "SMINV, UMINV", "11010"),
-    across("ADDV", "ADDV", "11011", "0"),
+    { name: "ADDLV", title: "SADDLV, UADDLV", pattern: "0 Q U 01110 size:2 11000 00011 10 rn:5 rd:5" },
+    across("MAXV", "SMAXV, UMAXV", "MINMAXV", "01010"),
+    across("MINV", "SMINV, UMINV", "MINMAXV", "11010"),
+    { name: "ADDV", title: "ADDV", pattern: "0 Q 0 01110 size:2 11000 11011 10 rn:5 rd:5" },
   ],
 };

@@ -9,19 +9,26 @@
 // an FP encoding, and matches no row here; so does o2 = 1 (FMOV half precision, ARMv8.2).
 
 import type { Group, Row } from "./table.ts";
+import { concat } from "./transforms.ts";
 
 /** AdvSIMD copy: 0 Q op 01110000 imm5 0 imm4 1 Rn Rd. */
 function copy(name: string, title: string, q: string, imm4: string): Row {
   return { name, title, pattern: `0 ${q} 0 01110000 imm5:5 0 ${imm4} 1 rn:5 rd:5` };
 }
 
-/** AdvSIMD modified immediate with the cmode bits `cmode` (fields cm…); imm8 = abc:defgh. */
-function modImm(name: string, title: string, cmodeBits: string, cmode: string): Row {
+/**
+ * AdvSIMD modified immediate with the cmode bits `cmodeBits` (fixed bits and a field cm);
+ * imm8 = abc:defgh. It is the immh = 0000 corner of AdvSIMD shift by immediate, and wins there
+ * over the shift rows it `overrides`.
+ */
+function modImm(name: string, title: string, cmodeBits: string, overrides: string[] = []): Row {
+  const cmode = concat(...cmodeBits.split(" ").map((t) => t.replace(/:\d+$/, "")));
   return {
     name, title,
-    pattern: `0 Q op 0111100000 abc:3 ${cmodeBits} 0 1 defgh:5 rd:5`,
-    derive: { imm8: "u32:(abc << 5) | defgh", cmode: `u32:${cmode}` },
+    pattern: `0 Q op 0111100000 abc:3 ${cmodeBits} 0 1 defgh:5 rd:5`, handler: "MOVI",
+    derive: { imm8: concat("abc", "defgh"), cmode },
     args: ["Q", "op", "cmode", "imm8", "rd"],
+    overrides,
   };
 }
 
@@ -47,10 +54,11 @@ export const simdPermute: Group = {
 
     // ---- AdvSIMD modified immediate (o2 = 0) ----
     // op = 0: MOVI, ORR; op = 1: MVNI, BIC (cmode<0> = 1 selects ORR/BIC in the shifted forms).
-    modImm("MOVI_32", "MOVI, MVNI, ORR, BIC (32-bit shifted immediate)", "0 cm:3", "cm"),
-    modImm("MOVI_16", "MOVI, MVNI, ORR, BIC (16-bit shifted immediate)", "10 cm:2", "0b1000 | cm"),
-    modImm("MOVI_msl", "MOVI, MVNI (32-bit shifting ones)", "110 cm", "0b1100 | cm"),
-    modImm("MOVI_bytes", "MOVI (8-bit, 64-bit scalar and 2D)", "1110", "0b1110"),
+    modImm("MOVI_32", "MOVI, MVNI, ORR, BIC (32-bit shifted immediate)", "0 cm:3",
+      ["SHR_v", "SRA_v", "RSHR_v", "RSRA_v", "SRI_v", "SHL_v", "SQSHLU_v", "QSHL_imm_v"]),
+    modImm("MOVI_16", "MOVI, MVNI, ORR, BIC (16-bit shifted immediate)", "10 cm:2", ["SHRN_v", "QSHRN_v", "SHLL_imm_v"]),
+    modImm("MOVI_msl", "MOVI, MVNI (32-bit shifting ones)", "110 cm"),
+    modImm("MOVI_bytes", "MOVI (8-bit, 64-bit scalar and 2D)", "1110"),
 
     // ---- AdvSIMD permute ----
     permute("UZP", "UZP1, UZP2", "01"),

@@ -8,15 +8,12 @@
 // boot get one SPI delivered, acknowledged, retired, and delivered again.
 
 import fc from "fast-check";
-import {
-  GICD_REGISTERS,
-  GICR_REGISTERS,
-  GIC_DIST_SIZE_BYTES,
-  GIC_REDIST_SIZE_BYTES,
-  GIC_SPURIOUS_INTID,
-  ICC_REGISTERS,
-  Gicv3,
-} from "../../arm/machine/gicv3.ts";
+import { Gicv3 } from "../../arm/machine/gicv3.ts";
+import { GICD_REGISTERS } from "../../arm/machine/gicv3/distributor.ts";
+import { GICR_REGISTERS } from "../../arm/machine/gicv3/redistributor.ts";
+import { ICC_REGISTERS } from "../../arm/machine/gicv3/cpu-interface.ts";
+import { GIC_SPURIOUS_INTID } from "../../arm/machine/gicv3/shared.ts";
+import { GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES } from "../../arm/machine/memory-map.ts";
 import { accessArb, busRig, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
 
 type Op =

@@ -8,7 +8,7 @@
 // INVALID_PARAMETERS otherwise; AFFINITY_INFO tells the truth.
 
 import fc from "fast-check";
-import { kvmMpidr } from "../../arm/machine/gicv3.ts";
+import { kvmMpidr } from "../../arm/machine/gicv3/shared.ts";
 import { PSCI, PSCI_RET, SMCCC, psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { check, sequenceArb, type FuzzTarget } from "./harness.ts";
 

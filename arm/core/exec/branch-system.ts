@@ -26,27 +26,17 @@ export function exec_B_cond(offset: i64, cond: u32): void {
   if (conditionHolds(cond)) branchTo(pc + <u64>offset);
 }
 
-export function exec_B(offset: i64): void {
+/** B, BL (link = 1). */
+@inline export function exec_B(offset: i64, link: u32): void {
+  if (link) setX(30, pc + 4);
   branchTo(pc + <u64>offset);
 }
 
-export function exec_BL(offset: i64): void {
-  setX(30, pc + 4);
-  branchTo(pc + <u64>offset);
-}
-
-export function exec_BR(rn: u32): void {
-  branchTo(branchAddress(getX(rn)));
-}
-
-export function exec_BLR(rn: u32): void {
-  const target = branchAddress(getX(rn));
-  setX(30, pc + 4);
+/** BR, RET (a hint to the branch predictor, nothing more here), BLR (link = 1). */
+@inline export function exec_BR(rn: u32, link: u32): void {
+  const target = branchAddress(getX(rn)); // before X30 is written: BLR X30 branches to the old value
+  if (link) setX(30, pc + 4);
   branchTo(target);
-}
-
-export function exec_RET(rn: u32): void {
-  branchTo(branchAddress(getX(rn)));
 }
 
 export function exec_ERET(): void {
@@ -120,10 +110,9 @@ export function exec_CLREX(crm: u32): void {
   clearExclusive();
 }
 
-// Memory is sequentially consistent on one thread: barriers have nothing to order.
-export function exec_DSB(crm: u32): void {}
-export function exec_DMB(crm: u32): void {}
-export function exec_ISB(crm: u32): void {}
+// DSB, DMB, ISB (op2 100, 101, 110). Memory is sequentially consistent on one thread: barriers
+// have nothing to order.
+export function exec_BARRIER(crm: u32, op2: u32): void {}
 
 // ---- PSTATE ----
 

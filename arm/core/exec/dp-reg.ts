@@ -59,26 +59,18 @@ import { undefinedInstruction } from "../exceptions";
 // ---- logical (shifted register) ----
 // N inverts the second operand: BIC, ORN, EON, BICS.
 
-export function exec_AND_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
+/** AND, ORR, EOR, ANDS: opc 00-11. */
+@inline export function exec_LOGIC_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32, opc: u32): void {
   if (badShift32(sf, imm6)) { undefinedInstruction(); return; }
-  setReg(sf, rd, getX(rn) & (shiftReg(sf, getX(rm), shift, imm6) ^ mask(N)));
-}
-
-export function exec_ORR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
-  if (badShift32(sf, imm6)) { undefinedInstruction(); return; }
-  setReg(sf, rd, getX(rn) | (shiftReg(sf, getX(rm), shift, imm6) ^ mask(N)));
-}
-
-export function exec_EOR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
-  if (badShift32(sf, imm6)) { undefinedInstruction(); return; }
-  setReg(sf, rd, getX(rn) ^ (shiftReg(sf, getX(rm), shift, imm6) ^ mask(N)));
-}
-
-export function exec_ANDS_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
-  if (badShift32(sf, imm6)) { undefinedInstruction(); return; }
-  const r = getReg(sf, rn) & (shiftReg(sf, getX(rm), shift, imm6) ^ mask(N));
-  setLogicalFlags(sf, r);
-  setReg(sf, rd, r);
+  const b = shiftReg(sf, getX(rm), shift, imm6) ^ mask(N);
+  if (opc == 0) setReg(sf, rd, getX(rn) & b);
+  else if (opc == 1) setReg(sf, rd, getX(rn) | b);
+  else if (opc == 2) setReg(sf, rd, getX(rn) ^ b);
+  else {
+    const r = getReg(sf, rn) & b;
+    setLogicalFlags(sf, r);
+    setReg(sf, rd, r);
+  }
 }
 
 /** ORR Rd, ZR, Rm (no shift): the MOV alias. */
@@ -126,13 +118,9 @@ export function exec_ADCS_SBCS(sf: u32, op: u32, rm: u32, rn: u32, rd: u32): voi
 
 // ---- conditional compare: CCMN (op = 0) adds, CCMP (op = 1) subtracts ----
 
-export function exec_CCMP_reg(sf: u32, op: u32, rm: u32, cond: u32, rn: u32, nzcv: u32): void {
-  if (conditionHolds(cond)) addWithCarry(sf, getX(rn), getX(rm) ^ mask(op), op, true);
-  else setNZCV(nzcv << 28);
-}
-
-export function exec_CCMP_imm(sf: u32, op: u32, imm5: u32, cond: u32, rn: u32, nzcv: u32): void {
-  if (conditionHolds(cond)) addWithCarry(sf, getX(rn), <u64>imm5 ^ mask(op), op, true);
+/** With a register (second = Rm) or an immediate (imm = 1, second = imm5). */
+@inline export function exec_CCMP(sf: u32, op: u32, second: u32, cond: u32, rn: u32, nzcv: u32, imm: u32): void {
+  if (conditionHolds(cond)) addWithCarry(sf, getX(rn), (imm ? <u64>second : getX(second)) ^ mask(op), op, true);
   else setNZCV(nzcv << 28);
 }
 
@@ -189,15 +177,15 @@ export function exec_CLS(sf: u32, rn: u32, rd: u32): void {
 
 // ---- data-processing (2 source) ----
 
-/** UDIV: division by zero gives zero. */
-export function exec_UDIV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  const y = getReg(sf, rm);
-  setReg(sf, rd, y == 0 ? 0 : getReg(sf, rn) / y);
-}
-
-/** SDIV: division by zero gives zero; INT_MIN / -1 gives INT_MIN (wasm would trap on it). */
-export function exec_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) {
+/**
+ * UDIV, SDIV (o1 = 1): division by zero gives zero; INT_MIN / -1 gives INT_MIN (wasm would trap
+ * on it).
+ */
+@inline export function exec_DIV(sf: u32, rm: u32, rn: u32, rd: u32, o1: u32): void {
+  if (!o1) {
+    const y = getReg(sf, rm);
+    setReg(sf, rd, y == 0 ? 0 : getReg(sf, rn) / y);
+  } else if (sf) {
     const y = <i64>getX(rm);
     const x = <i64>getX(rn);
     setX(rd, <u64>(y == 0 ? 0 : y == -1 ? -x : x / y));
@@ -211,24 +199,17 @@ export function exec_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): void {
 
 // The shift amount is Rm modulo the register width.
 
-export function exec_LSLV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) setX(rd, getX(rn) << (getX(rm) & 63));
-  else setW(rd, getW(rn) << (getW(rm) & 31));
-}
-
-export function exec_LSRV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) setX(rd, getX(rn) >> (getX(rm) & 63));
-  else setW(rd, getW(rn) >> (getW(rm) & 31));
-}
-
-export function exec_ASRV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) setX(rd, <u64>(<i64>getX(rn) >> <i64>(getX(rm) & 63)));
-  else setW(rd, <u32>(<i32>getW(rn) >> (getW(rm) & 31)));
-}
-
-export function exec_RORV(sf: u32, rm: u32, rn: u32, rd: u32): void {
-  if (sf) setX(rd, rotr<u64>(getX(rn), getX(rm) & 63));
-  else setW(rd, rotr<u32>(getW(rn), getW(rm) & 31));
+/** LSLV, LSRV, ASRV, RORV: op2 00-11. */
+@inline export function exec_SHIFTV(sf: u32, rm: u32, rn: u32, rd: u32, op2: u32): void {
+  if (sf) {
+    const x = getX(rn);
+    const s = getX(rm) & 63;
+    setX(rd, op2 == 0 ? x << s : op2 == 1 ? x >> s : op2 == 2 ? <u64>(<i64>x >> <i64>s) : rotr<u64>(x, s));
+  } else {
+    const x = getW(rn);
+    const s = getW(rm) & 31;
+    setW(rd, op2 == 0 ? x << s : op2 == 1 ? x >> s : op2 == 2 ? <u32>(<i32>x >> s) : rotr<u32>(x, s));
+  }
 }
 
 // CRC32 and CRC32C (the ID registers advertise CRC32). The ARM ARM's bit-reversed polynomial
@@ -277,15 +258,9 @@ export function exec_MUL(sf: u32, rm: u32, rn: u32, rd: u32): void {
   setReg(sf, rd, getX(rn) * getX(rm));
 }
 
-/** SMADDL, SMSUBL: Xa +/- Wn * Wm, signed. */
-export function exec_SMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): void {
-  const p = <u64>(<i64><i32>getW(rn) * <i64><i32>getW(rm));
-  setX(rd, getX(ra) + (p ^ mask(o0)) + <u64>o0);
-}
-
-/** UMADDL, UMSUBL: Xa +/- Wn * Wm, unsigned. */
-export function exec_UMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): void {
-  const p = <u64>getW(rn) * <u64>getW(rm);
+/** SMADDL, SMSUBL, UMADDL, UMSUBL (U = 1): Xa +/- Wn * Wm, widened signed or unsigned. */
+@inline export function exec_MADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32, U: u32): void {
+  const p = U ? <u64>getW(rn) * <u64>getW(rm) : <u64>(<i64><i32>getW(rn) * <i64><i32>getW(rm));
   setX(rd, getX(ra) + (p ^ mask(o0)) + <u64>o0);
 }
 

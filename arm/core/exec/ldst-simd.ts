@@ -109,20 +109,9 @@ function single(scale: u32, L: u32, rn: u32, rt: u32, offset: u64, wback: bool, 
   if (wback) setXSP(rn, base + offset);
 }
 
-export function exec_LDSTUR_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
-  single(scale, L, rn, rt, <u64>imm9, false, false);
-}
-
-export function exec_LDSTR_post_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
-  single(scale, L, rn, rt, <u64>imm9, true, true);
-}
-
-export function exec_LDSTR_pre_simd(scale: u32, L: u32, imm9: i64, rn: u32, rt: u32): void {
-  single(scale, L, rn, rt, <u64>imm9, true, false);
-}
-
-export function exec_LDSTR_uimm_simd(scale: u32, L: u32, imm12: u32, rn: u32, rt: u32): void {
-  single(scale, L, rn, rt, <u64>imm12 << scale, false, false);
+// Unscaled, unsigned (scaled), pre- and post-index offsets.
+export function exec_LDST_imm_simd(scale: u32, L: u32, imm: i64, rn: u32, rt: u32, wback: u32, post: u32): void {
+  single(scale, L, rn, rt, <u64>imm, wback != 0, post != 0);
 }
 
 export function exec_LDSTR_reg_simd(scale: u32, L: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
@@ -143,7 +132,7 @@ export function exec_LDR_lit_simd(opc: u32, imm19: i64, rt: u32): void {
 
 // ---- pairs ----
 
-function pair(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
+export function exec_LDSTP_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, post: u32): void {
   if (opc == 3) {
     undefinedInstruction();
     return;
@@ -151,7 +140,7 @@ function pair(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u3
   if (!start(rn)) return;
   const scale = opc + 2;
   const base = getXSP(rn);
-  const va = postIndex ? base : base + <u64>imm7;
+  const va = post ? base : base + <u64>imm7;
   if (L) {
     readV(va, scale);
     if (faulted) return;
@@ -169,22 +158,6 @@ function pair(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u3
     if (faulted) return;
   }
   if (wback) setXSP(rn, base + <u64>imm7);
-}
-
-export function exec_LDSTNP_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
-}
-
-export function exec_LDSTP_post_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
-}
-
-export function exec_LDSTP_off_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
-}
-
-export function exec_LDSTP_pre_simd(opc: u32, L: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  pair(opc, L, imm7, rt2, rn, rt, wback, postIndex);
 }
 
 // ---- structures ----
@@ -256,10 +229,6 @@ export function exec_LDST_multi(Q: u32, L: u32, opcode: u32, size: u32, rn: u32,
   if (post) postIndex(rn, base, rm, offs);
 }
 
-export function exec_LDST_multi_post(Q: u32, L: u32, opcode: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
-  exec_LDST_multi(Q, L, opcode, size, rn, rt, post, rm);
-}
-
 export function exec_LDST_single(Q: u32, L: u32, R: u32, opcode: u32, S: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
   let scale = opcode >> 1;
   const selem = (((opcode & 1) << 1) | R) + 1;
@@ -306,10 +275,6 @@ export function exec_LDST_single(Q: u32, L: u32, R: u32, opcode: u32, S: u32, si
   if (post) postIndex(rn, base, rm, offs);
 }
 
-export function exec_LDST_single_post(Q: u32, L: u32, R: u32, opcode: u32, S: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
-  exec_LDST_single(Q, L, R, opcode, S, size, rn, rt, post, rm);
-}
-
 export function exec_LDnR(Q: u32, R: u32, o0: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
   const selem = ((o0 << 1) | R) + 1;
   if (!start(rn)) return;
@@ -326,8 +291,4 @@ export function exec_LDnR(Q: u32, R: u32, o0: u32, size: u32, rn: u32, rt: u32, 
   }
   commitList(rt, selem);
   if (post) postIndex(rn, base, rm, offs);
-}
-
-export function exec_LDnR_post(Q: u32, R: u32, o0: u32, size: u32, rn: u32, rt: u32, post: u32, rm: u32): void {
-  exec_LDnR(Q, R, o0, size, rn, rt, post, rm);
 }

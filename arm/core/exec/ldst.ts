@@ -30,9 +30,12 @@ const EXT_ZERO: u32 = 0; // LDRB, LDRH, LDR: zero-extended
 const EXT_SX64: u32 = 1; // LDRSB, LDRSH, LDRSW to Xt
 const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero above
 
-/** The widening of a signed load: opc<0> = 1 names a W destination. */
-@inline function signedExt(opc0: u32): u32 {
-  return opc0 ? EXT_SX32 : EXT_SX64;
+/**
+ * The widening of a load by its opc (arm/decode/ldst.ts): 01 zero-extended, 10 sign-extended
+ * to Xt, 11 to Wt. opc 00 is a store.
+ */
+@inline function loadExt(opc: u32): u32 {
+  return opc == 1 ? EXT_ZERO : opc == 2 ? EXT_SX64 : EXT_SX32;
 }
 
 @inline function extend(v: u64, size: u32, ext: u32): u64 {
@@ -98,107 +101,36 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
   setXSP(rn, base + <u64>imm);
 }
 
-// Unsigned offset (imm12 already scaled by the access size).
-export function exec_STR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): void {
-  storeOffset(size, rn, rt, imm12, 0);
-}
-export function exec_LDR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): void {
-  loadOffset(size, EXT_ZERO, rn, rt, imm12, 0);
-}
-export function exec_LDRS_uimm(size: u32, opc0: u32, imm12: u64, rn: u32, rt: u32): void {
-  loadOffset(size, signedExt(opc0), rn, rt, imm12, 0);
-}
-export function exec_LDRSW_uimm(imm12: u64, rn: u32, rt: u32): void {
-  loadOffset(2, EXT_SX64, rn, rt, imm12, 0);
-}
-
-// Unscaled immediate.
-export function exec_STUR(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  storeOffset(size, rn, rt, <u64>imm9, 0);
-}
-export function exec_LDUR(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(size, EXT_ZERO, rn, rt, <u64>imm9, 0);
-}
-export function exec_LDURS(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(size, signedExt(opc0), rn, rt, <u64>imm9, 0);
-}
-export function exec_LDURSW(imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(2, EXT_SX64, rn, rt, <u64>imm9, 0);
-}
-
-// Unprivileged: at EL1 the access is checked as EL0's would be (at EL0 it is an ordinary one).
-// A single register without writeback, so the syndrome is valid.
-export function exec_STTR(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  storeOffset(size, rn, rt, <u64>imm9, AF_UNPRIV);
-}
-export function exec_LDTR(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(size, EXT_ZERO, rn, rt, <u64>imm9, AF_UNPRIV);
-}
-export function exec_LDTRS(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(size, signedExt(opc0), rn, rt, <u64>imm9, AF_UNPRIV);
-}
-export function exec_LDTRSW(imm9: i64, rn: u32, rt: u32): void {
-  loadOffset(2, EXT_SX64, rn, rt, <u64>imm9, AF_UNPRIV);
-}
-
-// Post-index.
-export function exec_STR_post(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  storeWriteback(size, rn, rt, imm9, true);
-}
-export function exec_LDR_post(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(size, EXT_ZERO, rn, rt, imm9, true);
-}
-export function exec_LDRS_post(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(size, signedExt(opc0), rn, rt, imm9, true);
-}
-export function exec_LDRSW_post(imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(2, EXT_SX64, rn, rt, imm9, true);
-}
-
-// Pre-index.
-export function exec_STR_pre(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  storeWriteback(size, rn, rt, imm9, false);
-}
-export function exec_LDR_pre(size: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(size, EXT_ZERO, rn, rt, imm9, false);
-}
-export function exec_LDRS_pre(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(size, signedExt(opc0), rn, rt, imm9, false);
-}
-export function exec_LDRSW_pre(imm9: i64, rn: u32, rt: u32): void {
-  loadWriteback(2, EXT_SX64, rn, rt, imm9, false);
+// Immediate offset: unsigned (scaled), unscaled, unprivileged, pre- and post-index. Unprivileged
+// (LDTR, STTR): at EL1 the access is checked as EL0's would be (at EL0 it is an ordinary one); a
+// single register without writeback, so the syndrome is valid.
+@inline export function exec_LDST_imm(size: u32, opc: u32, imm: i64, rn: u32, rt: u32, wback: u32, post: u32, unpriv: u32): void {
+  if (wback) {
+    if (opc == 0) storeWriteback(size, rn, rt, imm, post != 0);
+    else loadWriteback(size, loadExt(opc), rn, rt, imm, post != 0);
+    return;
+  }
+  const flags: u32 = unpriv ? AF_UNPRIV : 0;
+  if (opc == 0) storeOffset(size, rn, rt, <u64>imm, flags);
+  else loadOffset(size, loadExt(opc), rn, rt, <u64>imm, flags);
 }
 
 // Register offset: Xm extended by option, shifted left by the access size when S = 1.
-export function exec_STR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
-  storeOffset(size, rn, rt, extendReg(rm, option, S ? size : 0), 0);
-}
-export function exec_LDR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
-  loadOffset(size, EXT_ZERO, rn, rt, extendReg(rm, option, S ? size : 0), 0);
-}
-export function exec_LDRS_reg(size: u32, opc0: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
-  loadOffset(size, signedExt(opc0), rn, rt, extendReg(rm, option, S ? size : 0), 0);
-}
-export function exec_LDRSW_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
-  loadOffset(2, EXT_SX64, rn, rt, extendReg(rm, option, S ? 2 : 0), 0);
+@inline export function exec_LDST_reg(size: u32, opc: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {
+  const offset = extendReg(rm, option, S ? size : 0);
+  if (opc == 0) storeOffset(size, rn, rt, offset, 0);
+  else loadOffset(size, loadExt(opc), rn, rt, offset, 0);
 }
 
 // Literal: PC-relative, never SP-based.
-export function exec_LDR_lit(sf: u32, offset: i64, rt: u32): void {
-  const size: u32 = sf ? 3 : 2;
-  setSyndrome(loadSyndrome(size, EXT_ZERO, rt, 0));
-  load(pc + <u64>offset, size, EXT_ZERO, rt, 0);
-}
-export function exec_LDRSW_lit(offset: i64, rt: u32): void {
-  setSyndrome(loadSyndrome(2, EXT_SX64, rt, 0));
-  load(pc + <u64>offset, 2, EXT_SX64, rt, 0);
+@inline export function exec_LDR_lit(size: u32, opc: u32, offset: i64, rt: u32): void {
+  const ext = loadExt(opc);
+  setSyndrome(loadSyndrome(size, ext, rt, 0));
+  load(pc + <u64>offset, size, ext, rt, 0);
 }
 
 // Prefetch: a hint with no architectural effect; it never faults (nor checks SP alignment).
-export function exec_PRFM_uimm(imm12: u32, rn: u32, rt: u32): void {}
-export function exec_PRFUM(imm9: u32, rn: u32, rt: u32): void {}
-export function exec_PRFM_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): void {}
-export function exec_PRFM_lit(imm19: u32, rt: u32): void {}
+export function exec_PRFM(): void {}
 
 // ---- pairs ----
 
@@ -234,39 +166,10 @@ export function exec_PRFM_lit(imm19: u32, rt: u32): void {}
   if (wback) setXSP(rn, base + <u64>imm);
 }
 
-// opc<1> (sf) selects W (4-byte) or X (8-byte) elements; imm7 is already scaled.
-export function exec_STNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_STP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDPSW_post(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_STP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDPSW_off(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_STP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  storePair(2 + sf, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, wback, postIndex);
-}
-export function exec_LDPSW_pre(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): void {
-  loadPair(2, EXT_SX64, imm7, rt2, rn, rt, wback, postIndex);
+// LDP/STP/LDNP/STNP of W or X registers, and LDPSW: opc as for a single register.
+@inline export function exec_LDSTP(size: u32, opc: u32, imm: i64, rt2: u32, rn: u32, rt: u32, wback: u32, post: u32): void {
+  if (opc == 0) storePair(size, imm, rt2, rn, rt, wback, post);
+  else loadPair(size, loadExt(opc), imm, rt2, rn, rt, wback, post);
 }
 
 // ---- exclusives, load-acquire, store-release ----
@@ -342,14 +245,14 @@ export function exec_STXP(sz: u32, rs: u32, o0: u32, rt2: u32, rn: u32, rt: u32)
   setW(rs, 0);
 }
 
-export function exec_LDAR(size: u32, rn: u32, rt: u32): void {
+// LDAR (opc 01), STLR (opc 00).
+@inline export function exec_LDST_acqrel(size: u32, rn: u32, rt: u32, opc: u32): void {
   if (!baseAligned(rn)) return;
-  setSyndrome(loadSyndrome(size, EXT_ZERO, rt, 1));
-  load(getXSP(rn), size, EXT_ZERO, rt, AF_ALIGNED);
-}
-
-export function exec_STLR(size: u32, rn: u32, rt: u32): void {
-  if (!baseAligned(rn)) return;
-  setSyndrome(storeSyndrome(size, rt, 1));
-  writeMem(getXSP(rn), 1 << size, getX(rt), AF_ALIGNED);
+  if (opc == 0) {
+    setSyndrome(storeSyndrome(size, rt, 1));
+    writeMem(getXSP(rn), 1 << size, getX(rt), AF_ALIGNED);
+  } else {
+    setSyndrome(loadSyndrome(size, EXT_ZERO, rt, 1));
+    load(getXSP(rn), size, EXT_ZERO, rt, AF_ALIGNED);
+  }
 }

@@ -31,13 +31,16 @@ function element(size: u32, L: u32, M: u32, rm: u32, H: u32): bool {
   return checkFpEnabled();
 }
 
+// The operations are named by their opcodes (bits 15:12): opcode<1:0> = 10 is a widening
+// multiply(-accumulate), 11 a saturating doubling one, anything else same-size.
+
 // ---- same-size: MUL, MLA, MLS, SQDMULH, SQRDMULH ----
 
-const E_MUL: u32 = 0;
-const E_MLA: u32 = 1;
-const E_MLS: u32 = 2;
-const E_QDMULH: u32 = 3;
-const E_QRDMULH: u32 = 4;
+const E_MLA: u32 = 0b0000;
+const E_MLS: u32 = 0b0100;
+const E_MUL: u32 = 0b1000;
+const E_QDMULH: u32 = 0b1100;
+const E_QRDMULH: u32 = 0b1101;
 
 @inline function sameOp(kind: u32, size: u32, a: u64, b: u64, d: u64): u64 {
   switch (kind) {
@@ -55,31 +58,11 @@ const E_QRDMULH: u32 = 4;
   commit(rd, Q);
 }
 
-export function exec_MUL_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  sameVector(E_MUL, Q, size, rn, rd);
-}
-
-export function exec_MLA_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, op: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  sameVector(op ? E_MLS : E_MLA, Q, size, rn, rd);
-}
-
-export function exec_QDMULH_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, op: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  sameVector(op ? E_QRDMULH : E_QDMULH, Q, size, rn, rd);
-}
-
-export function exec_QDMULH_elem_s(size: u32, L: u32, M: u32, rm: u32, op: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  setScalar(rd, size, qdmulh(elem(rn, 0, size), elem(mReg, mIndex, size), size, op != 0));
-}
-
 // ---- long: SMULL, UMULL, SMLAL, UMLAL, SMLSL, UMLSL ----
 
-const L_MULL: u32 = 0;
-const L_MLAL: u32 = 1;
-const L_MLSL: u32 = 2;
+const L_MLAL: u32 = 0b0010;
+const L_MLSL: u32 = 0b0110;
+const L_MULL: u32 = 0b1010;
 
 @inline function longVector(kind: u32, Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
   const b = ext(U, elem(mReg, mIndex, size), size);
@@ -94,22 +77,11 @@ const L_MLSL: u32 = 2;
   commit(rd, 1);
 }
 
-export function exec_MULL_elem(Q: u32, U: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  longVector(L_MULL, Q, U, size, rn, rd);
-}
+// ---- saturating doubling long: SQDMLAL (0011), SQDMLSL (0111), SQDMULL (1011) ----
 
-export function exec_MLAL_elem(Q: u32, U: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  longVector(L_MLAL, Q, U, size, rn, rd);
+@inline function qdKind(opcode: u32): u32 {
+  return opcode == 0b0011 ? QD_MLAL : opcode == 0b0111 ? QD_MLSL : QD_MULL;
 }
-
-export function exec_MLSL_elem(Q: u32, U: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  longVector(L_MLSL, Q, U, size, rn, rd);
-}
-
-// ---- saturating doubling long: SQDMULL, SQDMLAL, SQDMLSL ----
 
 @inline function qdLongVector(kind: u32, Q: u32, size: u32, rn: u32, rd: u32): void {
   const b = elem(mReg, mIndex, size);
@@ -127,32 +99,19 @@ export function exec_MLSL_elem(Q: u32, U: u32, size: u32, L: u32, M: u32, rm: u3
   setScalar(rd, wide, qdAccumulate(kind, p, elem(rd, 0, wide), wide));
 }
 
-export function exec_QDMULL_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
+// ---- the handlers ----
+
+@inline export function exec_ELEM_v(Q: u32, U: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!element(size, L, M, rm, H)) return;
-  qdLongVector(QD_MULL, Q, size, rn, rd);
+  const kind = opcode & 3;
+  if (kind == 2) longVector(opcode, Q, U, size, rn, rd);
+  else if (kind == 3) qdLongVector(qdKind(opcode), Q, size, rn, rd);
+  else sameVector(opcode, Q, size, rn, rd);
 }
 
-export function exec_QDMLAL_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
+/** The scalar forms: SQDMULH, SQRDMULH and the saturating doubling long ones. */
+@inline export function exec_ELEM_s(size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!element(size, L, M, rm, H)) return;
-  qdLongVector(QD_MLAL, Q, size, rn, rd);
-}
-
-export function exec_QDMLSL_elem(Q: u32, size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  qdLongVector(QD_MLSL, Q, size, rn, rd);
-}
-
-export function exec_QDMULL_elem_s(size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  qdLongScalar(QD_MULL, size, rn, rd);
-}
-
-export function exec_QDMLAL_elem_s(size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  qdLongScalar(QD_MLAL, size, rn, rd);
-}
-
-export function exec_QDMLSL_elem_s(size: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  if (!element(size, L, M, rm, H)) return;
-  qdLongScalar(QD_MLSL, size, rn, rd);
+  if ((opcode & 3) == 3) qdLongScalar(qdKind(opcode), size, rn, rd);
+  else setScalar(rd, size, qdmulh(elem(rn, 0, size), elem(mReg, mIndex, size), size, opcode == E_QRDMULH));
 }

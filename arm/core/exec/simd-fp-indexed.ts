@@ -26,7 +26,8 @@ function byElement(op: u32, acc: u64, x: u64, y: u64, fmt: u32, fpcr: u32): u64 
   }
 }
 
-function vectorByElement(op: u32, Q: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
+/** FMLA, FMLS, FMUL, FMULX by element (vector): op as byElement's. */
+export function exec_SIMD_FP_ELEM(Q: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32, op: u32): void {
   if ((sz && L) || (sz && !Q)) {
     undefinedInstruction();
     return;
@@ -42,7 +43,7 @@ function vectorByElement(op: u32, Q: u32, sz: u32, L: u32, M: u32, rm: u32, H: u
   commitTmp(rd, Q);
 }
 
-function scalarByElement(op: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
+export function exec_SIMD_FP_ELEM_S(sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32, op: u32): void {
   if (sz && L) {
     undefinedInstruction();
     return;
@@ -51,24 +52,6 @@ function scalarByElement(op: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: 
   const fmt = sz ? FMT_D : FMT_S;
   const y = readLane((M << 4) | rm, elemIndex(sz, L, H), fmt);
   writeScalar(rd, byElement(op, readScalar(rd, fmt), readScalar(rn, fmt), y, fmt, getFpcr()), fmt);
-}
-
-/** FMLA (o2 = 0), FMLS (o2 = 1) by element. */
-export function exec_SIMD_FP_ELEM_MLA(Q: u32, sz: u32, L: u32, M: u32, rm: u32, o2: u32, H: u32, rn: u32, rd: u32): void {
-  vectorByElement(o2, Q, sz, L, M, rm, H, rn, rd);
-}
-
-/** FMUL (U = 0), FMULX (U = 1) by element. */
-export function exec_SIMD_FP_ELEM_MUL(Q: u32, U: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  vectorByElement(2 + U, Q, sz, L, M, rm, H, rn, rd);
-}
-
-export function exec_SIMD_FP_ELEM_MLA_S(sz: u32, L: u32, M: u32, rm: u32, o2: u32, H: u32, rn: u32, rd: u32): void {
-  scalarByElement(o2, sz, L, M, rm, H, rn, rd);
-}
-
-export function exec_SIMD_FP_ELEM_MUL_S(U: u32, sz: u32, L: u32, M: u32, rm: u32, H: u32, rn: u32, rd: u32): void {
-  scalarByElement(2 + U, sz, L, M, rm, H, rn, rd);
 }
 
 // ---- FMOV (vector, immediate) ----
@@ -95,13 +78,14 @@ export function exec_SIMD_FMOV_imm(Q: u32, op: u32, abc: u32, defgh: u32, rd: u3
 
 // ---- fixed-point conversions (shift by immediate) ----
 
-function convertFixed(toInt: bool, U: u32, fbits: u32, x: u64, fmt: u32, fpcr: u32): u64 {
+function convertFixed(toInt: u32, U: u32, fbits: u32, x: u64, fmt: u32, fpcr: u32): u64 {
   const esize: u32 = fmt == FMT_D ? 64 : 32;
   if (toInt) return fpToFixed(x, fmt, fpcr, <i32>fbits, U != 0, RND_Z, esize);
   return fpFromFixed(x, U == 0, esize, <i32>fbits, fmt, fpcr, fpcrRounding(fpcr));
 }
 
-function vectorFixed(toInt: bool, esize: u32, Q: u32, U: u32, fbits: u32, rn: u32, rd: u32): void {
+/** SCVTF, UCVTF (toInt = 0), FCVTZS, FCVTZU (toInt = 1), vector, of esize-bit elements. */
+export function exec_SIMD_FP_FIXED(Q: u32, U: u32, fbits: u32, rn: u32, rd: u32, toInt: u32, esize: u32): void {
   if (esize == 64 && !Q) {
     undefinedInstruction();
     return;
@@ -114,17 +98,8 @@ function vectorFixed(toInt: bool, esize: u32, Q: u32, U: u32, fbits: u32, rn: u3
   commitTmp(rd, Q);
 }
 
-function scalarFixed(toInt: bool, esize: u32, U: u32, fbits: u32, rn: u32, rd: u32): void {
+export function exec_SIMD_FP_FIXED_S(U: u32, fbits: u32, rn: u32, rd: u32, toInt: u32, esize: u32): void {
   if (!checkFpEnabled()) return;
   const fmt = esize == 64 ? FMT_D : FMT_S;
   writeScalar(rd, convertFixed(toInt, U, fbits, readScalar(rn, fmt), fmt, getFpcr()), fmt);
 }
-
-export function exec_SIMD_CVTF_fix64(Q: u32, U: u32, fbits: u32, rn: u32, rd: u32): void { vectorFixed(false, 64, Q, U, fbits, rn, rd); }
-export function exec_SIMD_CVTF_fix32(Q: u32, U: u32, fbits: u32, rn: u32, rd: u32): void { vectorFixed(false, 32, Q, U, fbits, rn, rd); }
-export function exec_SIMD_FCVTZ_fix64(Q: u32, U: u32, fbits: u32, rn: u32, rd: u32): void { vectorFixed(true, 64, Q, U, fbits, rn, rd); }
-export function exec_SIMD_FCVTZ_fix32(Q: u32, U: u32, fbits: u32, rn: u32, rd: u32): void { vectorFixed(true, 32, Q, U, fbits, rn, rd); }
-export function exec_SIMD_CVTF_fix64_S(U: u32, fbits: u32, rn: u32, rd: u32): void { scalarFixed(false, 64, U, fbits, rn, rd); }
-export function exec_SIMD_CVTF_fix32_S(U: u32, fbits: u32, rn: u32, rd: u32): void { scalarFixed(false, 32, U, fbits, rn, rd); }
-export function exec_SIMD_FCVTZ_fix64_S(U: u32, fbits: u32, rn: u32, rd: u32): void { scalarFixed(true, 64, U, fbits, rn, rd); }
-export function exec_SIMD_FCVTZ_fix32_S(U: u32, fbits: u32, rn: u32, rd: u32): void { scalarFixed(true, 32, U, fbits, rn, rd); }

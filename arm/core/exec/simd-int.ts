@@ -7,8 +7,7 @@
 // operations sign-extend them with the element size. Saturating operations set FPSR.QC exactly
 // when a lane saturates.
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { sx64 } from "../bits";
 import {
   elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, half,
@@ -20,15 +19,6 @@ import {
 /** Sign-extends an element value of size `size`. */
 @inline function sx(v: u64, size: u32): i64 {
   return sx64(v, <i32>(8 << size));
-}
-
-/** Takes UNDEFINED when `reserved`, else the FP access check; true if the handler may go on. */
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
 }
 
 /** Element size and Q combinations: 64-bit lanes need Q = 1. */
@@ -81,7 +71,7 @@ export function shiftReg(U: u32, size: u32, a: u64, b: u64, rounding: bool, satu
   return r;
 }
 
-// Lane operations of the three same group.
+// Lane operations of the three same group: its opcodes.
 const OP_HADD: u32 = 0;
 const OP_QADD: u32 = 1;
 const OP_RHADD: u32 = 2;
@@ -101,8 +91,10 @@ const OP_ADDSUB: u32 = 16;
 const OP_CMTST: u32 = 17;
 const OP_MLA: u32 = 18;
 const OP_MUL: u32 = 19;
+const OP_MAXP: u32 = 20;
+const OP_MINP: u32 = 21;
 const OP_QDMULH: u32 = 22;
-const OP_ADD: u32 = 23;
+const OP_ADDP: u32 = 23;
 
 /** One lane of a three same operation: a from Vn, b from Vm, d the old Vd lane. */
 @inline function sameOp(op: u32, U: u32, size: u32, a: u64, b: u64, d: u64): u64 {
@@ -119,12 +111,12 @@ const OP_ADD: u32 = 23;
     case OP_QSHL: return shiftReg(U, size, a, b, false, true);
     case OP_RSHL: return shiftReg(U, size, a, b, true, false);
     case OP_QRSHL: return shiftReg(U, size, a, b, true, true);
-    case OP_MAX: return U ? (a > b ? a : b) : (sx(a, size) > sx(b, size) ? a : b);
-    case OP_MIN: return U ? (a < b ? a : b) : (sx(a, size) < sx(b, size) ? a : b);
+    case OP_MAX: case OP_MAXP: return U ? (a > b ? a : b) : (sx(a, size) > sx(b, size) ? a : b);
+    case OP_MIN: case OP_MINP: return U ? (a < b ? a : b) : (sx(a, size) < sx(b, size) ? a : b);
     case OP_ABD: return absDiff(U, size, a, b);
     case OP_ABA: return (d + absDiff(U, size, a, b)) & m;
     case OP_ADDSUB: return (U ? a - b : a + b) & m;
-    case OP_ADD: return (a + b) & m;
+    case OP_ADDP: return (a + b) & m;
     case OP_CMTST: return (U ? a == b : (a & b) != 0) ? m : 0;
     case OP_MLA: return (U ? d - a * b : d + a * b) & m;
     case OP_MUL: return U ? pmul8(a, b) & 0xff : (a * b) & m;
@@ -155,19 +147,28 @@ const OP_ADD: u32 = 23;
 
 // ---- AdvSIMD three same ----
 
-export function exec_HADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_HADD, Q, U, size, rm, rn, rd);
+/** Reserved sizes of a three same operation (vector, or scalar when `scalar`). */
+@inline function sameReserved(op: u32, Q: u32, U: u32, size: u32, scalar: bool): bool {
+  switch (op) {
+    case OP_QADD: case OP_QSUB: case OP_QSHL: case OP_QRSHL:
+      return scalar ? false : reservedD1(Q, size);
+    case OP_CMGT: case OP_CMGE: case OP_SHL: case OP_RSHL: case OP_ADDSUB: case OP_CMTST:
+      return scalar ? size != 3 : reservedD1(Q, size);
+    case OP_ADDP: return reservedD1(Q, size);
+    case OP_MUL: return U ? size != 0 : size == 3; // PMUL: bytes only
+    case OP_QDMULH: return size == 0 || size == 3;
+    default: return size == 3;
+  }
 }
 
-export function exec_QADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_QADD, Q, U, size, rm, rn, rd);
+@inline function isPairwise(op: u32): bool {
+  return op == OP_MAXP || op == OP_MINP || op == OP_ADDP;
 }
 
-export function exec_RHADD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_RHADD, Q, U, size, rm, rn, rd);
+@inline export function exec_SAME_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32, opcode: u32): void {
+  if (!ok(sameReserved(opcode, Q, U, size, false))) return;
+  if (isPairwise(opcode)) pairwise(opcode, Q, U, size, rm, rn, rd);
+  else sameVector(opcode, Q, U, size, rm, rn, rd);
 }
 
 export function exec_LOGIC_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
@@ -192,91 +193,6 @@ export function exec_LOGIC_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u3
   commit(rd, Q);
 }
 
-export function exec_HSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_HSUB, Q, U, size, rm, rn, rd);
-}
-
-export function exec_QSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_QSUB, Q, U, size, rm, rn, rd);
-}
-
-export function exec_CMGT_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_CMGT, Q, U, size, rm, rn, rd);
-}
-
-export function exec_CMGE_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_CMGE, Q, U, size, rm, rn, rd);
-}
-
-export function exec_SHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_SHL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_QSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_QSHL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_RSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_RSHL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_QRSHL_reg_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_QRSHL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MAX_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_MAX, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MIN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_MIN, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ABD_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_ABD, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ABA_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_ABA, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ADDSUB_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_ADDSUB, Q, U, size, rm, rn, rd);
-}
-
-export function exec_CMTST_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  sameVector(OP_CMTST, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MLA_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  sameVector(OP_MLA, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MUL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(U ? size != 0 : size == 3)) return; // PMUL: bytes only
-  sameVector(OP_MUL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_QDMULH_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  sameVector(OP_QDMULH, Q, U, size, rm, rn, rd);
-}
-
 /** Pairwise: the lanes of Vn then Vm, taken two at a time. */
 @inline function pairwise(op: u32, Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
   const n = lanes(Q, size);
@@ -289,76 +205,11 @@ export function exec_QDMULH_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u
   commit(rd, Q);
 }
 
-export function exec_MAXP_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  pairwise(OP_MAX, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MINP_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  pairwise(OP_MIN, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ADDP_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  pairwise(OP_ADD, Q, 0, size, rm, rn, rd);
-}
-
 // ---- AdvSIMD scalar three same ----
 
-export function exec_QADD_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(false)) return;
-  sameScalar(OP_QADD, U, size, rm, rn, rd);
-}
-
-export function exec_QSUB_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(false)) return;
-  sameScalar(OP_QSUB, U, size, rm, rn, rd);
-}
-
-export function exec_CMGT_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_CMGT, U, size, rm, rn, rd);
-}
-
-export function exec_CMGE_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_CMGE, U, size, rm, rn, rd);
-}
-
-export function exec_SHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_SHL, U, size, rm, rn, rd);
-}
-
-export function exec_QSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(false)) return;
-  sameScalar(OP_QSHL, U, size, rm, rn, rd);
-}
-
-export function exec_RSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_RSHL, U, size, rm, rn, rd);
-}
-
-export function exec_QRSHL_reg_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(false)) return;
-  sameScalar(OP_QRSHL, U, size, rm, rn, rd);
-}
-
-export function exec_ADDSUB_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_ADDSUB, U, size, rm, rn, rd);
-}
-
-export function exec_CMTST_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  sameScalar(OP_CMTST, U, size, rm, rn, rd);
-}
-
-export function exec_QDMULH_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  sameScalar(OP_QDMULH, U, size, rm, rn, rd);
+@inline export function exec_SAME_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32, opcode: u32): void {
+  if (!ok(sameReserved(opcode, 0, U, size, true))) return;
+  sameScalar(opcode, U, size, rm, rn, rd);
 }
 
 export function exec_ADDP_s(size: u32, rn: u32, rd: u32): void {
@@ -380,15 +231,21 @@ export function exec_ADDP_s(size: u32, rn: u32, rd: u32): void {
   return U ? <i64>v : sx(v, size);
 }
 
+// The three different group's opcodes.
 const OP_ADDL: u32 = 0;
 const OP_ADDW: u32 = 1;
 const OP_SUBL: u32 = 2;
 const OP_SUBW: u32 = 3;
+const OP_ADDHN: u32 = 4;
 const OP_ABAL: u32 = 5;
+const OP_SUBHN: u32 = 6;
 const OP_ABDL: u32 = 7;
 const OP_MLAL: u32 = 8;
+const OP_SQDMLAL: u32 = 9;
 const OP_MLSL: u32 = 10;
+const OP_SQDMLSL: u32 = 11;
 const OP_MULL: u32 = 12;
+const OP_SQDMULL: u32 = 13;
 
 /** The widening operations: 8 >> size lanes of 2 * esize bits. */
 @inline function widening(op: u32, Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
@@ -419,51 +276,6 @@ const OP_MULL: u32 = 12;
   return v < 0 ? -v : v;
 }
 
-export function exec_ADDL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_ADDL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ADDW_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_ADDW, Q, U, size, rm, rn, rd);
-}
-
-export function exec_SUBL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_SUBL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_SUBW_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_SUBW, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ABAL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_ABAL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_ABDL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_ABDL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MLAL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_MLAL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MLSL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_MLSL, Q, U, size, rm, rn, rd);
-}
-
-export function exec_MULL_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  widening(OP_MULL, Q, U, size, rm, rn, rd);
-}
-
 /** ADDHN, RADDHN, SUBHN, RSUBHN: the high halves of wide sums, into the Q-selected half of Vd. */
 function narrowHigh(Q: u32, round: u32, sub: bool, size: u32, rm: u32, rn: u32, rd: u32): void {
   const n: u32 = 8 >> size;
@@ -480,16 +292,6 @@ function narrowHigh(Q: u32, round: u32, sub: bool, size: u32, rm: u32, rn: u32, 
     put(base + i, size, r >> esize);
   }
   commit(rd, 1);
-}
-
-export function exec_ADDHN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  narrowHigh(Q, U, false, size, rm, rn, rd);
-}
-
-export function exec_SUBHN_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  narrowHigh(Q, U, true, size, rm, rn, rd);
 }
 
 // SQDMLAL, SQDMLSL, SQDMULL: 2 * a * b saturated, then accumulated with saturation.
@@ -513,21 +315,6 @@ function qdLong(kind: u32, Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
   commit(rd, 1);
 }
 
-export function exec_QDMLAL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  qdLong(QD_MLAL, Q, size, rm, rn, rd);
-}
-
-export function exec_QDMLSL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  qdLong(QD_MLSL, Q, size, rm, rn, rd);
-}
-
-export function exec_QDMULL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  qdLong(QD_MULL, Q, size, rm, rn, rd);
-}
-
 /** Scalar SQDMLAL/SQDMLSL/SQDMULL: element 0, result of twice the size. */
 function qdLongScalar(kind: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
   const wide = size + 1;
@@ -535,19 +322,29 @@ function qdLongScalar(kind: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
   setScalar(rd, wide, qdAccumulate(kind, p, elem(rd, 0, wide), wide));
 }
 
-export function exec_QDMLAL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  qdLongScalar(QD_MLAL, size, rm, rn, rd);
+/** The QD_ kind of a saturating doubling opcode (1001, 1011, 1101). */
+@inline function qdKind(opcode: u32): u32 {
+  return opcode == OP_SQDMLAL ? QD_MLAL : opcode == OP_SQDMLSL ? QD_MLSL : QD_MULL;
 }
 
-export function exec_QDMLSL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 0 || size == 3)) return;
-  qdLongScalar(QD_MLSL, size, rm, rn, rd);
+@inline function isDoubling(opcode: u32): bool {
+  return opcode == OP_SQDMLAL || opcode == OP_SQDMLSL || opcode == OP_SQDMULL;
 }
 
-export function exec_QDMULL_s(size: u32, rm: u32, rn: u32, rd: u32): void {
+@inline export function exec_DIFF_v(Q: u32, U: u32, size: u32, rm: u32, rn: u32, rd: u32, opcode: u32): void {
+  if (isDoubling(opcode)) {
+    if (!ok(size == 0 || size == 3)) return;
+    qdLong(qdKind(opcode), Q, size, rm, rn, rd);
+    return;
+  }
+  if (!ok(size == 3)) return;
+  if (opcode == OP_ADDHN || opcode == OP_SUBHN) narrowHigh(Q, U, opcode == OP_SUBHN, size, rm, rn, rd);
+  else widening(opcode, Q, U, size, rm, rn, rd);
+}
+
+@inline export function exec_DIFF_s(U: u32, size: u32, rm: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size == 0 || size == 3)) return;
-  qdLongScalar(QD_MULL, size, rm, rn, rd);
+  qdLongScalar(qdKind(opcode), size, rm, rn, rd);
 }
 
 export function exec_PMULL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void {
@@ -560,16 +357,11 @@ export function exec_PMULL_v(Q: u32, size: u32, rm: u32, rn: u32, rd: u32): void
 
 // ---- AdvSIMD two-register misc ----
 
-export function exec_REV64_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  // REV64 reverses within doublewords (any size but D), REV32 within words (B, H).
-  const container: u32 = U ? 2 : 3; // log2 bytes
+/** REV64 (opcode 00000, U = 0), REV32 (U = 1), REV16 (00001): the container is 8, 4 or 2 bytes. */
+@inline export function exec_REV_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
+  const container: u32 = opcode == 1 ? 1 : U ? 2 : 3; // log2 bytes
   if (!ok(size >= container)) return;
   reverse(Q, size, container, rn, rd);
-}
-
-export function exec_REV16_v(Q: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 0)) return;
-  reverse(Q, size, 1, rn, rd);
 }
 
 /** Reverses the order of the elements within each container of 1 << container bytes. */
@@ -592,14 +384,10 @@ function addPairsLong(Q: u32, U: u32, size: u32, rn: u32, rd: u32, acc: bool): v
   commit(rd, Q);
 }
 
-export function exec_ADDLP_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+/** SADDLP, UADDLP (opcode 00010), SADALP, UADALP (00110). */
+@inline export function exec_ADDLP_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size == 3)) return;
-  addPairsLong(Q, U, size, rn, rd, false);
-}
-
-export function exec_ADALP_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  addPairsLong(Q, U, size, rn, rd, true);
+  addPairsLong(Q, U, size, rn, rd, opcode == 0b00110);
 }
 
 /** SUQADD (U = 0) / USQADD (U = 1) of one element: Vd's element plus Vn's. */
@@ -685,7 +473,7 @@ export function exec_QABS_s(U: u32, size: u32, rn: u32, rd: u32): void {
   setScalar(rd, size, qabs(U, size, elem(rn, 0, size)));
 }
 
-// Comparisons with zero and ABS/NEG: one element.
+// Comparisons with zero and ABS/NEG: one element. Their opcodes are 010xx, xx the operation.
 const Z_GT: u32 = 0; // CMGT #0 (U = 0) / CMGE #0 (U = 1)
 const Z_EQ: u32 = 1; // CMEQ #0 (U = 0) / CMLE #0 (U = 1)
 const Z_LT: u32 = 2; // CMLT #0
@@ -708,44 +496,14 @@ const Z_ABS: u32 = 3; // ABS (U = 0) / NEG (U = 1)
   commit(rd, Q);
 }
 
-export function exec_CMGT0_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+@inline export function exec_ZERO_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(reservedD1(Q, size))) return;
-  zeroVector(Z_GT, Q, U, size, rn, rd);
+  zeroVector(opcode & 3, Q, U, size, rn, rd);
 }
 
-export function exec_CMEQ0_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  zeroVector(Z_EQ, Q, U, size, rn, rd);
-}
-
-export function exec_CMLT0_v(Q: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  zeroVector(Z_LT, Q, 0, size, rn, rd);
-}
-
-export function exec_ABS_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(reservedD1(Q, size))) return;
-  zeroVector(Z_ABS, Q, U, size, rn, rd);
-}
-
-export function exec_CMGT0_s(U: u32, size: u32, rn: u32, rd: u32): void {
+@inline export function exec_ZERO_s(U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size != 3)) return;
-  setScalar(rd, 3, zeroOp(Z_GT, U, 3, elem(rn, 0, 3)));
-}
-
-export function exec_CMEQ0_s(U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  setScalar(rd, 3, zeroOp(Z_EQ, U, 3, elem(rn, 0, 3)));
-}
-
-export function exec_CMLT0_s(size: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  setScalar(rd, 3, zeroOp(Z_LT, 0, 3, elem(rn, 0, 3)));
-}
-
-export function exec_ABS_s(U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size != 3)) return;
-  setScalar(rd, 3, zeroOp(Z_ABS, U, 3, elem(rn, 0, 3)));
+  setScalar(rd, 3, zeroOp(opcode & 3, U, 3, elem(rn, 0, 3)));
 }
 
 // Narrowing: elements of twice `size` from Vn, each narrowed to `size`.
@@ -774,24 +532,20 @@ const N_SQXTUN: u32 = 3;
   commit(rd, 1);
 }
 
-export function exec_XTN_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  narrowVector(U ? N_SQXTUN : N_XTN, Q, size, rn, rd);
+/** XTN, SQXTUN (opcode 10010, U = 0 and 1); SQXTN, UQXTN (10100). */
+@inline function narrowKind(opcode: u32, U: u32): u32 {
+  if (opcode == 0b10010) return U ? N_SQXTUN : N_XTN;
+  return U ? N_UQXTN : N_SQXTN;
 }
 
-export function exec_QXTN_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+@inline export function exec_XTN_v(Q: u32, U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size == 3)) return;
-  narrowVector(U ? N_UQXTN : N_SQXTN, Q, size, rn, rd);
+  narrowVector(narrowKind(opcode, U), Q, size, rn, rd);
 }
 
-export function exec_SQXTUN_s(size: u32, rn: u32, rd: u32): void {
+@inline export function exec_XTN_s(U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size == 3)) return;
-  setScalar(rd, size, narrow(N_SQXTUN, size, elem(rn, 0, size + 1)));
-}
-
-export function exec_QXTN_s(U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3)) return;
-  setScalar(rd, size, narrow(U ? N_UQXTN : N_SQXTN, size, elem(rn, 0, size + 1)));
+  setScalar(rd, size, narrow(narrowKind(opcode, U), size, elem(rn, 0, size + 1)));
 }
 
 export function exec_SHLL_v(Q: u32, size: u32, rn: u32, rd: u32): void {
@@ -833,12 +587,8 @@ function minMaxAcross(Q: u32, U: u32, size: u32, rn: u32, rd: u32, max: bool): v
   setScalar(rd, size, best);
 }
 
-export function exec_MAXV(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
+/** SMAXV, UMAXV (opcode 01010), SMINV, UMINV (11010). */
+@inline export function exec_MINMAXV(Q: u32, U: u32, size: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(size == 3 || (size == 2 && Q == 0))) return;
-  minMaxAcross(Q, U, size, rn, rd, true);
-}
-
-export function exec_MINV(Q: u32, U: u32, size: u32, rn: u32, rd: u32): void {
-  if (!ok(size == 3 || (size == 2 && Q == 0))) return;
-  minMaxAcross(Q, U, size, rn, rd, false);
+  minMaxAcross(Q, U, size, rn, rd, opcode == 0b01010);
 }

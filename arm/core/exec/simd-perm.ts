@@ -4,19 +4,10 @@
 // As in simd-int.ts: reserved encodings take UNDEFINED first, then the FP access check; results
 // are built in `scratch` and written at the end, so Vd may also be a source.
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { getX, setX, vAddr } from "../state";
 import { sx64 } from "../bits";
 import { elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setV, half, scratch } from "./simd-lanes";
-
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
-}
 
 /** The element size named by imm5: its lowest set bit (4 for x0000, which is reserved). */
 @inline function imm5Size(imm5: u32): u32 {
@@ -111,8 +102,8 @@ function expandImm(op: u32, cmode: u32, imm8: u32): u64 {
   return v * 0x0001000100010001;
 }
 
-/** MOVI, MVNI, ORR, BIC (vector, immediate). */
-@inline function modifiedImmediate(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
+/** MOVI, MVNI, ORR, BIC (vector, immediate); each row's case folds what its cmode fixes. */
+@inline export function exec_MOVI(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
   if (!ok(false)) return;
   const imm = expandImm(op, cmode, imm8);
   const shifted = cmode < 12; // the 32-bit and 16-bit shifted forms have ORR/BIC
@@ -126,22 +117,6 @@ function expandImm(op: u32, cmode: u32, imm8: u32): u64 {
   // MVNI inverts, except cmode = 1110 with op = 1, the 64-bit MOVI.
   const r = op && cmode != 14 ? ~imm : imm;
   setV(rd, Q, r, r);
-}
-
-export function exec_MOVI_32(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_16(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_msl(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
-}
-
-export function exec_MOVI_bytes(Q: u32, op: u32, cmode: u32, imm8: u32, rd: u32): void {
-  modifiedImmediate(Q, op, cmode, imm8, rd);
 }
 
 // ---- AdvSIMD permute ----

@@ -6,20 +6,11 @@
 // by 0..esize - 1; rounding adds 2^(shift - 1) first, computed without overflow as
 // ceil((x >> (shift - 1)) / 2).
 
-import { checkFpEnabled } from "../fp-access";
-import { undefinedInstruction } from "../exceptions";
+import { decodeThenCheckFp as ok } from "../fp-access";
 import { sx64 } from "../bits";
 import {
   elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, smax, smin, umax, satS, satU, satUfromS,
 } from "./simd-lanes";
-
-@inline function ok(reserved: bool): bool {
-  if (reserved) {
-    undefinedInstruction();
-    return false;
-  }
-  return checkFpEnabled();
-}
 
 @inline function sx(v: u64, size: u32): i64 {
   return sx64(v, <i32>(8 << size));
@@ -81,16 +72,15 @@ const Q_SIGNED: u32 = 0;
 const Q_UNSIGNED: u32 = 1;
 const Q_SIGNED_TO_UNSIGNED: u32 = 2;
 
-// Element operations.
+// Same-size operations: opcode<4:1> of the shift-by-immediate encodings (bits 15:12).
 const K_SHR: u32 = 0; // SSHR, USHR
 const K_SRA: u32 = 1; // SSRA, USRA
 const K_RSHR: u32 = 2; // SRSHR, URSHR
 const K_RSRA: u32 = 3; // SRSRA, URSRA
-const K_SRI: u32 = 4;
-const K_SHL: u32 = 5;
-const K_SLI: u32 = 6;
+const K_SRI: u32 = 4; // U = 1 only
+const K_SHL: u32 = 5; // SHL (U = 0), SLI (U = 1)
+const K_SQSHLU: u32 = 6; // U = 1 only
 const K_QSHL: u32 = 7; // SQSHL (U = 0), UQSHL (U = 1)
-const K_SQSHLU: u32 = 8;
 
 /** One element of a same-size shift: a from Vn, d the old Vd element, s the decoded shift. */
 @inline function shiftOp(kind: u32, U: u32, size: u32, a: u64, d: u64, s: u32): u64 {
@@ -104,9 +94,9 @@ const K_SQSHLU: u32 = 8;
       const mask = s >= 64 ? 0 : m >> s;
       return (d & ~mask) | (s >= 64 ? 0 : a >> s);
     }
-    case K_SHL: return (a << s) & m;
-    case K_SLI: {
-      const mask = (m << s) & m;
+    case K_SHL: {
+      if (!U) return (a << s) & m;
+      const mask = (m << s) & m; // SLI
       return (d & ~mask) | ((a << s) & m);
     }
     case K_QSHL: return qshl(U ? Q_UNSIGNED : Q_SIGNED, size, a, s);
@@ -118,9 +108,17 @@ const K_SQSHLU: u32 = 8;
   return kind >= K_SHL;
 }
 
-/** A same-size vector shift. */
-@inline function shiftVector(kind: u32, Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  if (!ok(immh == 0 || (immh >= 8 && Q == 0))) return;
+/** SRI and SQSHLU exist only with U = 1. */
+@inline function needsU(kind: u32, U: u32): bool {
+  return (kind == K_SRI || kind == K_SQSHLU) && U == 0;
+}
+
+// ---- AdvSIMD shift by immediate ----
+
+/** The same-size vector shifts (opcode 0xxx0). */
+@inline export function exec_SHIFT_imm_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32, opcode: u32): void {
+  const kind = opcode >> 1;
+  if (!ok(immh == 0 || (immh >= 8 && Q == 0) || needsU(kind, U))) return;
   const size = immhSize(immh);
   const s = isLeft(kind) ? leftShift(immh, immb, size) : rightShift(immh, immb, size);
   const n = lanes(Q, size);
@@ -128,56 +126,17 @@ const K_SQSHLU: u32 = 8;
   commit(rd, Q);
 }
 
-/** A same-size scalar shift; the non-saturating ones exist for D only. */
-@inline function shiftScalar(kind: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  const saturating = kind >= K_QSHL;
-  if (!ok(saturating ? immh == 0 : immh < 8)) return;
-  const size = immhSize(immh);
-  const s = isLeft(kind) ? leftShift(immh, immb, size) : rightShift(immh, immb, size);
-  setScalar(rd, size, shiftOp(kind, U, size, elem(rn, 0, size), elem(rd, 0, size), s));
-}
-
-// ---- AdvSIMD shift by immediate ----
-
-export function exec_SHR_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(K_SHR, Q, U, immh, immb, rn, rd);
-}
-
-export function exec_SRA_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(K_SRA, Q, U, immh, immb, rn, rd);
-}
-
-export function exec_RSHR_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(K_RSHR, Q, U, immh, immb, rn, rd);
-}
-
-export function exec_RSRA_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(K_RSRA, Q, U, immh, immb, rn, rd);
-}
-
-export function exec_SRI_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  if (!U) { undefinedInstruction(); return; }
-  shiftVector(K_SRI, Q, 1, immh, immb, rn, rd);
-}
-
-export function exec_SHL_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(U ? K_SLI : K_SHL, Q, U, immh, immb, rn, rd);
-}
-
-export function exec_SQSHLU_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  if (!U) { undefinedInstruction(); return; }
-  shiftVector(K_SQSHLU, Q, 1, immh, immb, rn, rd);
-}
-
-export function exec_QSHL_imm_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftVector(K_QSHL, Q, U, immh, immb, rn, rd);
-}
-
 // Narrowing right shifts: elements of twice the size from Vn, into the Q-selected half of Vd.
 const N_TRUNC: u32 = 0; // SHRN, RSHRN
 const N_SIGNED: u32 = 1; // SQSHRN, SQRSHRN
 const N_UNSIGNED: u32 = 2; // UQSHRN, UQRSHRN
 const N_SIGNED_TO_UNSIGNED: u32 = 3; // SQSHRUN, SQRSHRUN
+
+/** The narrowing of opcode 100sr (s: saturating; r: rounding) with U. */
+@inline function narrowKind(opcode: u32, U: u32): u32 {
+  if (opcode & 2) return U ? N_UNSIGNED : N_SIGNED;
+  return U ? N_SIGNED_TO_UNSIGNED : N_TRUNC;
+}
 
 @inline function narrowElem(kind: u32, size: u32, a: u64, s: u32, round: bool): u64 {
   const wide = size + 1;
@@ -190,8 +149,11 @@ const N_SIGNED_TO_UNSIGNED: u32 = 3; // SQSHRUN, SQRSHRUN
   }
 }
 
-@inline function narrowVector(kind: u32, round: bool, Q: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
+/** SHRN, RSHRN, SQSHRUN, SQRSHRUN, SQSHRN, UQSHRN, SQRSHRN, UQRSHRN (opcode 100xx). */
+@inline export function exec_NARROW_imm_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32, opcode: u32): void {
   if (!ok(immh == 0 || immh >= 8)) return;
+  const kind = narrowKind(opcode, U);
+  const round = (opcode & 1) != 0;
   const size = immhSize(immh);
   const s = rightShift(immh, immb, size);
   const n: u32 = 8 >> size;
@@ -200,29 +162,6 @@ const N_SIGNED_TO_UNSIGNED: u32 = 3; // SQSHRUN, SQRSHRUN
   const base: u32 = Q ? n : 0;
   for (let i: u32 = 0; i < n; i++) put(base + i, size, narrowElem(kind, size, elem(rn, i, size + 1), s, round));
   commit(rd, 1);
-}
-
-@inline function narrowScalar(kind: u32, round: bool, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  if (!ok(immh == 0 || immh >= 8)) return;
-  const size = immhSize(immh);
-  const s = rightShift(immh, immb, size);
-  setScalar(rd, size, narrowElem(kind, size, elem(rn, 0, size + 1), s, round));
-}
-
-export function exec_SHRN_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowVector(U ? N_SIGNED_TO_UNSIGNED : N_TRUNC, false, Q, immh, immb, rn, rd);
-}
-
-export function exec_RSHRN_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowVector(U ? N_SIGNED_TO_UNSIGNED : N_TRUNC, true, Q, immh, immb, rn, rd);
-}
-
-export function exec_QSHRN_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowVector(U ? N_UNSIGNED : N_SIGNED, false, Q, immh, immb, rn, rd);
-}
-
-export function exec_QRSHRN_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowVector(U ? N_UNSIGNED : N_SIGNED, true, Q, immh, immb, rn, rd);
 }
 
 export function exec_SHLL_imm_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
@@ -241,50 +180,20 @@ export function exec_SHLL_imm_v(Q: u32, U: u32, immh: u32, immb: u32, rn: u32, r
 
 // ---- AdvSIMD scalar shift by immediate ----
 
-export function exec_SHR_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_SHR, U, immh, immb, rn, rd);
+/** The same-size scalar shifts; the non-saturating ones exist for D only. */
+@inline export function exec_SHIFT_imm_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32, opcode: u32): void {
+  const kind = opcode >> 1;
+  const saturating = kind >= K_SQSHLU;
+  if (!ok(saturating ? immh == 0 : immh < 8)) return;
+  const size = immhSize(immh);
+  const s = isLeft(kind) ? leftShift(immh, immb, size) : rightShift(immh, immb, size);
+  setScalar(rd, size, shiftOp(kind, U, size, elem(rn, 0, size), elem(rd, 0, size), s));
 }
 
-export function exec_SRA_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_SRA, U, immh, immb, rn, rd);
-}
-
-export function exec_RSHR_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_RSHR, U, immh, immb, rn, rd);
-}
-
-export function exec_RSRA_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_RSRA, U, immh, immb, rn, rd);
-}
-
-export function exec_SRI_s(immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_SRI, 1, immh, immb, rn, rd);
-}
-
-export function exec_SHL_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(U ? K_SLI : K_SHL, U, immh, immb, rn, rd);
-}
-
-export function exec_SQSHLU_s(immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_SQSHLU, 1, immh, immb, rn, rd);
-}
-
-export function exec_QSHL_imm_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  shiftScalar(K_QSHL, U, immh, immb, rn, rd);
-}
-
-export function exec_SQSHRUN_s(immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowScalar(N_SIGNED_TO_UNSIGNED, false, immh, immb, rn, rd);
-}
-
-export function exec_SQRSHRUN_s(immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowScalar(N_SIGNED_TO_UNSIGNED, true, immh, immb, rn, rd);
-}
-
-export function exec_QSHRN_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowScalar(U ? N_UNSIGNED : N_SIGNED, false, immh, immb, rn, rd);
-}
-
-export function exec_QRSHRN_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32): void {
-  narrowScalar(U ? N_UNSIGNED : N_SIGNED, true, immh, immb, rn, rd);
+/** SQSHRUN, SQRSHRUN (U = 1), SQSHRN, UQSHRN, SQRSHRN, UQRSHRN (scalar). */
+@inline export function exec_NARROW_imm_s(U: u32, immh: u32, immb: u32, rn: u32, rd: u32, opcode: u32): void {
+  if (!ok(immh == 0 || immh >= 8)) return;
+  const size = immhSize(immh);
+  const s = rightShift(immh, immb, size);
+  setScalar(rd, size, narrowElem(narrowKind(opcode, U), size, elem(rn, 0, size + 1), s, (opcode & 1) != 0));
 }

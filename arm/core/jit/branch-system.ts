@@ -19,16 +19,12 @@ import { pushCondition, settleFlags } from "./flags";
 
 const OP_I64_LE_U: u32 = 0x58;
 
-export function emit_B(offset: i64): bool {
-  emitBranchTo(offset, 0);
-  endBlock();
-  return true;
-}
-
-export function emit_BL(offset: i64): bool {
-  beginSet();
-  pushPc(4);
-  endSetX(30);
+export function emit_B(offset: i64, link: u32): bool {
+  if (link) {
+    beginSet();
+    pushPc(4);
+    endSetX(30);
+  }
   emitBranchTo(offset, 0);
   endBlock();
   return true;
@@ -72,7 +68,7 @@ export function emit_TBZ(b5: u32, opc: u32, b40: u32, offset: i64, rt: u32): boo
 }
 
 /** BR, BLR, RET: to Xn when its top bits are a plain sign extension, else through the handler. */
-function indirect(rn: u32, link: bool): bool {
+export function emit_BR(rn: u32, link: u32): bool {
   pushX(rn);
   localTee(L_T);
   i64Const(55);
@@ -95,18 +91,6 @@ function indirect(rn: u32, link: bool): bool {
   return true;
 }
 
-export function emit_BR(rn: u32): bool {
-  return indirect(rn, false);
-}
-
-export function emit_BLR(rn: u32): bool {
-  return indirect(rn, true);
-}
-
-export function emit_RET(rn: u32): bool {
-  return indirect(rn, false);
-}
-
 // ---- hints, barriers, CLREX: memory is sequentially consistent on one thread, so barriers
 // order nothing; WFI and WFE need the handler (they may exit to the VMM) ----
 
@@ -115,11 +99,10 @@ export function emit_HINT(crm: u32, op2: u32): bool {
   return hint != 2 && hint != 3; // WFE, WFI: the handler; NOP, YIELD, SEV… do nothing
 }
 
-export function emit_DSB(crm: u32): bool { return true; }
-export function emit_DMB(crm: u32): bool { return true; }
-// ISB ends the block: the run loop looks the next PC up afresh (a context synchronization).
-export function emit_ISB(crm: u32): bool {
-  endBlock();
+// ISB (op2 110) ends the block: the run loop looks the next PC up afresh (a context
+// synchronization).
+export function emit_BARRIER(crm: u32, op2: u32): bool {
+  if (op2 == 0b110) endBlock();
   return true;
 }
 

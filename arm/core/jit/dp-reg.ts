@@ -25,9 +25,10 @@ const OP_I64_DIV_U: u32 = 0x80;
   return sf == 0 && imm6 >= 32;
 }
 
-/** Rn op (shifted Rm, inverted when N): the logical (shifted register) forms. */
-function logical(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32, opKind: u32, setFlags: bool): bool {
+/** Rn op (shifted Rm, inverted when N): the logical (shifted register) forms, opc as the handler's. */
+export function emit_LOGIC_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32, opc: u32): bool {
   if (badShift32(sf, imm6)) return false;
+  const setFlags = opc == 3; // ANDS: an AND that sets the flags
   const w: Width = sf;
   beginSet();
   pushReg(w, rn);
@@ -36,29 +37,13 @@ function logical(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u
     tConst(w, -1);
     tXor(w);
   }
-  if (opKind == 0) tAnd(w);
-  else if (opKind == 1) tOr(w);
-  else tXor(w);
+  if (opc == 1) tOr(w);
+  else if (opc == 2) tXor(w);
+  else tAnd(w);
   if (setFlags) localTee(lr(w));
   endSetReg(w, rd);
   if (setFlags) emitLogicFlags(w);
   return true;
-}
-
-export function emit_AND_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
-  return logical(sf, shift, N, rm, imm6, rn, rd, 0, false);
-}
-
-export function emit_ORR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
-  return logical(sf, shift, N, rm, imm6, rn, rd, 1, false);
-}
-
-export function emit_EOR_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
-  return logical(sf, shift, N, rm, imm6, rn, rd, 2, false);
-}
-
-export function emit_ANDS_shift(sf: u32, shift: u32, N: u32, rm: u32, imm6: u32, rn: u32, rd: u32): bool {
-  return logical(sf, shift, N, rm, imm6, rn, rd, 0, true);
 }
 
 export function emit_MOV_reg(sf: u32, rm: u32, rd: u32): bool {
@@ -165,16 +150,16 @@ export function emit_ADC_SBC(sf: u32, opc: u32, rm: u32, rn: u32, rd: u32): bool
 }
 
 /**
- * CCMN (op = 0) / CCMP (op = 1): the flags of Rn + or - the second operand (register rm, or
- * the immediate when isImm) if cond holds, else nzcv.
+ * CCMN (op = 0) / CCMP (op = 1): the flags of Rn + or - the second operand (register Rm, or
+ * imm5 when imm) if cond holds, else nzcv.
  */
-function condCompare(sf: u32, opc: u32, isImm: bool, second: u32, cond: u32, rn: u32, nzcv: u32): bool {
+export function emit_CCMP(sf: u32, opc: u32, second: u32, cond: u32, rn: u32, nzcv: u32, imm: u32): bool {
   const w: Width = sf;
   pushCondition(cond);
   ifVoid();
   pushReg(w, rn);
   localSet(la(w));
-  if (isImm) tConst(w, <i64>second);
+  if (imm) tConst(w, <i64>second);
   else pushReg(w, second);
   localSet(lb(w));
   localGet(la(w));
@@ -191,13 +176,6 @@ function condCompare(sf: u32, opc: u32, isImm: bool, second: u32, cond: u32, rn:
   return true;
 }
 
-export function emit_CCMP_reg(sf: u32, opc: u32, rm: u32, cond: u32, rn: u32, nzcv: u32): bool {
-  return condCompare(sf, opc, false, rm, cond, rn, nzcv);
-}
-
-export function emit_CCMP_imm(sf: u32, opc: u32, imm5: u32, cond: u32, rn: u32, nzcv: u32): bool {
-  return condCompare(sf, opc, true, imm5, cond, rn, nzcv);
-}
 
 export function emit_CSEL(sf: u32, opc: u32, rm: u32, cond: u32, o2: u32, rn: u32, rd: u32): bool {
   const w: Width = sf;
@@ -246,9 +224,9 @@ export function emit_MUL(sf: u32, rm: u32, rn: u32, rd: u32): bool {
   return true;
 }
 
-/** SMADDL/UMADDL and their SUB forms: Xa +/- Wn * Wm, widened signed or unsigned. */
-function maddLong(signed: bool, rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
-  const widen = signed ? OP_I64_EXTEND_I32_S : OP_I64_EXTEND_I32_U;
+/** SMADDL/UMADDL (U = 1) and their SUB forms: Xa +/- Wn * Wm, widened signed or unsigned. */
+export function emit_MADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32, U: u32): bool {
+  const widen = U ? OP_I64_EXTEND_I32_U : OP_I64_EXTEND_I32_S;
   beginSet();
   pushReg(W64, ra);
   pushReg(W32, rn);
@@ -262,76 +240,48 @@ function maddLong(signed: bool, rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bo
   return true;
 }
 
-export function emit_SMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
-  return maddLong(true, rm, o0, ra, rn, rd);
-}
-
-export function emit_UMADDL(rm: u32, o0: u32, ra: u32, rn: u32, rd: u32): bool {
-  return maddLong(false, rm, o0, ra, rn, rd);
-}
-
-/** Shifts by a register: the amount is Rm modulo the width, as wasm's shifts take it. */
-function shiftV(sf: u32, rm: u32, rn: u32, rd: u32, kind: u32): bool {
+/** LSLV, LSRV, ASRV, RORV (op2 00-11): the amount is Rm modulo the width, as wasm's shifts take it. */
+export function emit_SHIFTV(sf: u32, rm: u32, rn: u32, rd: u32, op2: u32): bool {
   const w: Width = sf;
   beginSet();
   pushReg(w, rn);
   pushReg(w, rm);
-  if (kind == 0) tShl(w);
-  else if (kind == 1) tShrU(w);
-  else if (kind == 2) tShrS(w);
+  if (op2 == 0) tShl(w);
+  else if (op2 == 1) tShrU(w);
+  else if (op2 == 2) tShrS(w);
   else tRotr(w);
   endSetReg(w, rd);
   return true;
 }
 
-export function emit_LSLV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 0); }
-export function emit_LSRV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 1); }
-export function emit_ASRV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 2); }
-export function emit_RORV(sf: u32, rm: u32, rn: u32, rd: u32): bool { return shiftV(sf, rm, rn, rd, 3); }
-
-/** UDIV: x / 0 = 0. */
-export function emit_UDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
+/** UDIV, SDIV (o1 = 1): x / 0 = 0, and for SDIV INT_MIN / -1 = INT_MIN (0 - x), where wasm would trap. */
+export function emit_DIV(sf: u32, rm: u32, rn: u32, rd: u32, o1: u32): bool {
   const w: Width = sf;
+  const type = w ? T_I64 : T_I32;
   beginSet();
   pushReg(w, rm);
   localTee(lb(w));
   tEqz(w);
   byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
+  byte(type);
   tConst(w, 0);
   byte(OP_ELSE);
+  if (o1) {
+    localGet(lb(w));
+    tConst(w, -1);
+    tEq(w);
+    byte(OP_IF);
+    byte(type);
+    tConst(w, 0);
+    pushReg(w, rn);
+    tSub(w);
+    byte(OP_ELSE);
+  }
   pushReg(w, rn);
   localGet(lb(w));
-  tOp(w, OP_I32_DIV_U, OP_I64_DIV_U);
-  end();
-  endSetReg(w, rd);
-  return true;
-}
-
-/** SDIV: x / 0 = 0, and INT_MIN / -1 = INT_MIN (0 - x), where wasm would trap. */
-export function emit_SDIV(sf: u32, rm: u32, rn: u32, rd: u32): bool {
-  const w: Width = sf;
-  beginSet();
-  pushReg(w, rm);
-  localTee(lb(w));
-  tEqz(w);
-  byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
-  tConst(w, 0);
-  byte(OP_ELSE);
-  localGet(lb(w));
-  tConst(w, -1);
-  tEq(w);
-  byte(OP_IF);
-  byte(w ? T_I64 : T_I32);
-  tConst(w, 0);
-  pushReg(w, rn);
-  tSub(w);
-  byte(OP_ELSE);
-  pushReg(w, rn);
-  localGet(lb(w));
-  tOp(w, OP_I32_DIV_S, OP_I64_DIV_S);
-  end();
+  if (o1) tOp(w, OP_I32_DIV_S, OP_I64_DIV_S);
+  else tOp(w, OP_I32_DIV_U, OP_I64_DIV_U);
+  if (o1) end();
   end();
   endSetReg(w, rd);
   return true;

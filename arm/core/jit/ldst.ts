@@ -26,9 +26,22 @@ const ADDR_PRE: u32 = 1; // [Xn|SP, #imm]!
 const ADDR_POST: u32 = 2; // [Xn|SP], #imm
 
 /**
- * Computes the address into L_VA (and, with writeback, the new base into L_B), and pushes the
- * extra fast-path condition for an SP base (16-byte aligned: otherwise the handler checks
- * SCTLR_EL1.SA). Returns whether it pushed that condition.
+ * For an SP base, pushes the fast path's extra condition: SP 16-byte aligned (otherwise the
+ * handler checks SCTLR_EL1.SA). Returns whether it pushed one.
+ */
+function spCondition(rn: u32): bool {
+  if (rn != 31) return false;
+  pushXSP(31);
+  op(OP_I32_WRAP_I64);
+  i32Const(15);
+  op(OP_I32_AND);
+  op(OP_I32_EQZ);
+  return true;
+}
+
+/**
+ * Computes the address into L_VA (and, with writeback, the new base into L_B); pushes the SP
+ * condition and returns whether it did, as spCondition.
  */
 function address(rn: u32, imm: i64, mode: u32): bool {
   pushXSP(rn);
@@ -49,13 +62,7 @@ function address(rn: u32, imm: i64, mode: u32): bool {
       localSet(L_B);
     }
   }
-  if (rn != 31) return false;
-  pushXSP(31);
-  op(OP_I32_WRAP_I64);
-  i32Const(15);
-  op(OP_I32_AND);
-  op(OP_I32_EQZ);
-  return true;
+  return spCondition(rn);
 }
 
 /** Writes the new base (L_B) back to Xn|SP. */
@@ -82,86 +89,42 @@ function loadValue(size: u32, ext: u32, offset: u32): void {
   }
 }
 
-function loadSingle(size: u32, ext: u32, rn: u32, rt: u32, imm: i64, mode: u32): bool {
-  if (curBigEndian) return false;
-  const spCond = address(rn, imm, mode);
-  beginFastAccess(1 << size, 1, false, spCond);
-  beginSet();
-  loadValue(size, ext, 0);
-  endSetX(rt);
+/** How a load widens its data by opc (01, 10, 11; 00 is a store), as in the handlers. */
+@inline function loadExt(opc: u32): u32 {
+  return opc == 1 ? EXT_ZERO : opc == 2 ? EXT_SX64 : EXT_SX32;
+}
+
+/**
+ * The access of one register at L_VA behind the fast-path checks (spCond: whether the address
+ * computation pushed the SP condition), then the base writeback.
+ */
+function single(size: u32, opc: u32, rn: u32, rt: u32, mode: u32, spCond: bool): bool {
+  const store = opc == 0;
+  beginFastAccess(1 << size, 1, store, spCond);
+  if (store) {
+    pushHost(0);
+    pushX(rt);
+    storeN64(1 << size);
+  } else {
+    beginSet();
+    loadValue(size, loadExt(opc), 0);
+    endSetX(rt);
+  }
   writeback(rn, mode);
   endFastAccess();
   return true;
 }
 
-function storeSingle(size: u32, rn: u32, rt: u32, imm: i64, mode: u32): bool {
-  if (curBigEndian) return false;
+function addrMode(wback: u32, post: u32): u32 {
+  return wback == 0 ? ADDR_OFFSET : post ? ADDR_POST : ADDR_PRE;
+}
+
+// The unprivileged forms (LDTR, STTR) are left to the handler, which checks them as EL0's.
+export function emit_LDST_imm(size: u32, opc: u32, imm: i64, rn: u32, rt: u32, wback: u32, post: u32, unpriv: u32): bool {
+  if (curBigEndian || unpriv) return false;
+  const mode = addrMode(wback, post);
   const spCond = address(rn, imm, mode);
-  beginFastAccess(1 << size, 1, true, spCond);
-  pushHost(0);
-  pushX(rt);
-  storeN64(1 << size);
-  writeback(rn, mode);
-  endFastAccess();
-  return true;
-}
-
-@inline function signedExt(opc0: u32): u32 {
-  return opc0 ? EXT_SX32 : EXT_SX64;
-}
-
-// ---- unsigned offset (imm12 already scaled) ----
-export function emit_STR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): bool {
-  return storeSingle(size, rn, rt, <i64>imm12, ADDR_OFFSET);
-}
-export function emit_LDR_uimm(size: u32, imm12: u64, rn: u32, rt: u32): bool {
-  return loadSingle(size, EXT_ZERO, rn, rt, <i64>imm12, ADDR_OFFSET);
-}
-export function emit_LDRS_uimm(size: u32, opc0: u32, imm12: u64, rn: u32, rt: u32): bool {
-  return loadSingle(size, signedExt(opc0), rn, rt, <i64>imm12, ADDR_OFFSET);
-}
-export function emit_LDRSW_uimm(imm12: u64, rn: u32, rt: u32): bool {
-  return loadSingle(2, EXT_SX64, rn, rt, <i64>imm12, ADDR_OFFSET);
-}
-
-// ---- unscaled immediate ----
-export function emit_STUR(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return storeSingle(size, rn, rt, imm9, ADDR_OFFSET);
-}
-export function emit_LDUR(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, EXT_ZERO, rn, rt, imm9, ADDR_OFFSET);
-}
-export function emit_LDURS(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, signedExt(opc0), rn, rt, imm9, ADDR_OFFSET);
-}
-export function emit_LDURSW(imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(2, EXT_SX64, rn, rt, imm9, ADDR_OFFSET);
-}
-
-// ---- pre- and post-index ----
-export function emit_STR_post(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return storeSingle(size, rn, rt, imm9, ADDR_POST);
-}
-export function emit_LDR_post(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, EXT_ZERO, rn, rt, imm9, ADDR_POST);
-}
-export function emit_LDRS_post(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, signedExt(opc0), rn, rt, imm9, ADDR_POST);
-}
-export function emit_LDRSW_post(imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(2, EXT_SX64, rn, rt, imm9, ADDR_POST);
-}
-export function emit_STR_pre(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return storeSingle(size, rn, rt, imm9, ADDR_PRE);
-}
-export function emit_LDR_pre(size: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, EXT_ZERO, rn, rt, imm9, ADDR_PRE);
-}
-export function emit_LDRS_pre(size: u32, opc0: u32, imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(size, signedExt(opc0), rn, rt, imm9, ADDR_PRE);
-}
-export function emit_LDRSW_pre(imm9: i64, rn: u32, rt: u32): bool {
-  return loadSingle(2, EXT_SX64, rn, rt, imm9, ADDR_PRE);
+  return single(size, opc, rn, rt, mode, spCond);
 }
 
 // ---- register offset: Xn|SP + ExtendReg(Xm, option) << (S ? size : 0) ----
@@ -181,151 +144,68 @@ function pushOffsetReg(rm: u32, option: u32, shift: u32): void {
   }
 }
 
-/** Computes Xn|SP + offset register into L_VA; pushes the SP condition like address(). */
+/** Computes Xn|SP + offset register into L_VA; pushes the SP condition as address() does. */
 function addressReg(rn: u32, rm: u32, option: u32, shift: u32): bool {
   pushXSP(rn);
   pushOffsetReg(rm, option, shift);
   op(OP_I64_ADD);
   localSet(L_VA);
-  if (rn != 31) return false;
-  pushXSP(31);
-  op(OP_I32_WRAP_I64);
-  i32Const(15);
-  op(OP_I32_AND);
-  op(OP_I32_EQZ);
-  return true;
+  return spCondition(rn);
 }
 
-function loadReg(size: u32, ext: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
+export function emit_LDST_reg(size: u32, opc: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
   if (curBigEndian) return false;
   const spCond = addressReg(rn, rm, option, S ? size : 0);
-  beginFastAccess(1 << size, 1, false, spCond);
-  beginSet();
-  loadValue(size, ext, 0);
-  endSetX(rt);
-  endFastAccess();
-  return true;
-}
-
-export function emit_STR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
-  if (curBigEndian) return false;
-  const spCond = addressReg(rn, rm, option, S ? size : 0);
-  beginFastAccess(1 << size, 1, true, spCond);
-  pushHost(0);
-  pushX(rt);
-  storeN64(1 << size);
-  endFastAccess();
-  return true;
-}
-export function emit_LDR_reg(size: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
-  return loadReg(size, EXT_ZERO, rm, option, S, rn, rt);
-}
-export function emit_LDRS_reg(size: u32, opc0: u32, rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
-  return loadReg(size, signedExt(opc0), rm, option, S, rn, rt);
-}
-export function emit_LDRSW_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool {
-  return loadReg(2, EXT_SX64, rm, option, S, rn, rt);
+  return single(size, opc, rn, rt, ADDR_OFFSET, spCond);
 }
 
 // ---- literal ----
-export function emit_LDR_lit(sf: u32, offset: i64, rt: u32): bool {
+export function emit_LDR_lit(size: u32, opc: u32, offset: i64, rt: u32): bool {
   if (curBigEndian) return false;
   pushPc(offset);
   localSet(L_VA);
-  const size: u32 = sf ? 3 : 2;
-  beginFastAccess(1 << size, 1, false, false);
-  beginSet();
-  loadValue(size, EXT_ZERO, 0);
-  endSetX(rt);
-  endFastAccess();
-  return true;
+  return single(size, opc, 0, rt, ADDR_OFFSET, false);
 }
 
 // ---- pairs: both elements in one page; Rt2 written before Rt, the base last ----
 
-function pairMode(wback: u32, postIndex: u32): u32 {
-  return wback == 0 ? ADDR_OFFSET : postIndex ? ADDR_POST : ADDR_PRE;
-}
-
-function loadPair(size: u32, ext: u32, imm: i64, rt2: u32, rn: u32, rt: u32, mode: u32): bool {
+export function emit_LDSTP(size: u32, opc: u32, imm: i64, rt2: u32, rn: u32, rt: u32, wback: u32, post: u32): bool {
   if (curBigEndian) return false;
+  const mode = addrMode(wback, post);
   const spCond = address(rn, imm, mode);
   const bytes: u32 = 1 << size;
-  beginFastAccess(bytes, 2, false, spCond);
-  loadValue(size, ext, 0);
-  localSet(L_A);
-  beginSet();
-  loadValue(size, ext, bytes);
-  endSetX(rt2);
-  beginSet();
-  localGet(L_A);
-  endSetX(rt);
+  const store = opc == 0;
+  beginFastAccess(bytes, 2, store, spCond);
+  if (store) {
+    pushHost(0);
+    pushX(rt);
+    storeN64(bytes);
+    pushHost(bytes);
+    pushX(rt2);
+    storeN64(bytes);
+  } else {
+    const ext = loadExt(opc);
+    loadValue(size, ext, 0);
+    localSet(L_A);
+    beginSet();
+    loadValue(size, ext, bytes);
+    endSetX(rt2);
+    beginSet();
+    localGet(L_A);
+    endSetX(rt);
+  }
   writeback(rn, mode);
   endFastAccess();
   return true;
-}
-
-function storePair(size: u32, imm: i64, rt2: u32, rn: u32, rt: u32, mode: u32): bool {
-  if (curBigEndian) return false;
-  const spCond = address(rn, imm, mode);
-  const bytes: u32 = 1 << size;
-  beginFastAccess(bytes, 2, true, spCond);
-  pushHost(0);
-  pushX(rt);
-  storeN64(bytes);
-  pushHost(bytes);
-  pushX(rt2);
-  storeN64(bytes);
-  writeback(rn, mode);
-  endFastAccess();
-  return true;
-}
-
-export function emit_STNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return storePair(2 + sf, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDNP(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_STP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return storePair(2 + sf, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDP_post(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDPSW_post(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2, EXT_SX64, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_STP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return storePair(2 + sf, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDP_off(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDPSW_off(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2, EXT_SX64, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_STP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return storePair(2 + sf, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDP_pre(sf: u32, imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2 + sf, EXT_ZERO, imm7, rt2, rn, rt, pairMode(wback, postIndex));
-}
-export function emit_LDPSW_pre(imm7: i64, rt2: u32, rn: u32, rt: u32, wback: u32, postIndex: u32): bool {
-  return loadPair(2, EXT_SX64, imm7, rt2, rn, rt, pairMode(wback, postIndex));
 }
 
 // ---- no-ops and the acquire/release forms ----
-export function emit_PRFM_uimm(imm12: u32, rn: u32, rt: u32): bool { return true; }
-export function emit_PRFUM(imm9: u32, rn: u32, rt: u32): bool { return true; }
-export function emit_PRFM_reg(rm: u32, option: u32, S: u32, rn: u32, rt: u32): bool { return true; }
-export function emit_PRFM_lit(imm19: u32, rt: u32): bool { return true; }
+export function emit_PRFM(): bool {
+  return true;
+}
 
 // LDAR/STLR: a plain access on one thread; their alignment fault and syndrome come from the
 // handler, which the fast path's alignment check leaves them to.
-export function emit_LDAR(size: u32, rn: u32, rt: u32): bool {
-  return loadSingle(size, EXT_ZERO, rn, rt, 0, ADDR_OFFSET);
-}
-export function emit_STLR(size: u32, rn: u32, rt: u32): bool {
-  return storeSingle(size, rn, rt, 0, ADDR_OFFSET);
+export function emit_LDST_acqrel(size: u32, rn: u32, rt: u32, opc: u32): bool {
+  return emit_LDST_imm(size, opc, 0, rn, rt, 0, 0, 0);
 }

@@ -40,7 +40,7 @@ function sysregEncoding(crn: number, crm: number, op2: number): number {
 const icc = (crm: number, op2: number): number => sysregEncoding(12, crm, op2);
 
 /** The CPU interface's EL1 system registers. Any other encoding handed to us is UNDEFINED. */
-const ICC_REGISTERS = [
+export const ICC_REGISTERS = [
   { name: "ICC_PMR_EL1", encoding: sysregEncoding(4, 6, 0), access: "rw" },
   { name: "ICC_IAR0_EL1", encoding: icc(8, 0), access: "ro" },
   { name: "ICC_EOIR0_EL1", encoding: icc(8, 1), access: "wo" },

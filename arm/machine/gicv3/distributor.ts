@@ -29,7 +29,7 @@ const GICD_IROUTER_IRM = 1 << 31;
 const GICD_IROUTER_AFF210_MASK = 0x00ff_ffff;
 
 /** Distributor registers (offsets from GICD base). Anything else is RAZ/WI. */
-const GICD_REGISTERS = [
+export const GICD_REGISTERS = [
   reg("GICD_CTLR", 0x0000, "rw", { reset: GICD_CTLR_RAO }),
   reg("GICD_TYPER", 0x0004, "ro"),
   reg("GICD_IIDR", 0x0008, "ro", { reset: GIC_IIDR_VALUE }),

@@ -21,7 +21,7 @@ const GICR_WAKER_CHILDREN_ASLEEP = 1 << 2;
 const SGI = GIC_REDIST_SIZE_BYTES / 2; // the SGI_base frame, after the RD_base frame
 
 /** Redistributor registers (offsets from the Redistributor's RD_base). Anything else is RAZ/WI. */
-const GICR_REGISTERS = [
+export const GICR_REGISTERS = [
   // RD_base: EnableLPIs, RWP and the DPG bits are all RES0 here, so GICR_CTLR reads 0.
   reg("GICR_CTLR", 0x0000, "razwi"),
   reg("GICR_IIDR", 0x0004, "ro", { reset: GIC_IIDR_VALUE }),
