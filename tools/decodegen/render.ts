@@ -1,9 +1,8 @@
 // The generated AssemblyScript: arm/core/gen/decoder.ts (decode and execute, for the
 // interpreter) and arm/core/gen/emit.ts (emitOp and endsBlock, for the JIT).
 
-import type { Scope } from "../../arm/decode/transforms.ts";
 import { buildTree, renderTree } from "./decision-tree.ts";
-import type { Model, ResolvedRow } from "./table-model.ts";
+import { scopeOf, type Model, type ResolvedRow } from "./table-model.ts";
 
 const hex = (n: number): string => "0x" + (n >>> 0).toString(16);
 
@@ -13,7 +12,7 @@ const hex = (n: number): string => "0x" + (n >>> 0).toString(16);
  */
 function dispatchCase(r: ResolvedRow, prefix: string, returns: boolean): string {
   const { row, parsed } = r;
-  const scope: Scope = { width: (name) => parsed.fields.find((f) => f.name === name)!.width };
+  const scope = scopeOf(r);
   const derived = r.args.filter((a) => a.from === "derive");
   const needed = new Set([
     ...r.args.filter((a) => a.from === "field").map((a) => a.name),

@@ -37,7 +37,8 @@ export interface Model {
   priority: ResolvedRow[];
 }
 
-function scopeOf(r: NumberedRow): Scope {
+/** The row's fields as transforms see them. */
+export function scopeOf(r: NumberedRow): Scope {
   return {
     width(name) {
       const f = r.parsed.fields.find((x) => x.name === name);
