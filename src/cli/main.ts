@@ -68,7 +68,7 @@ function fail(message: string): never {
 
 // SIGUSR1 would open Node's inspector on 127.0.0.1:9229 to anyone on this machine who can
 // send lkvm a signal or connect to that port; a listener of our own keeps it closed.
-// Debugging lkvm itself: `node --inspect bin/lkvm run ...` (docs/architecture.md).
+// Debugging lkvm itself: `node --inspect bin/lkvm run ...` (README, "Debugging lkvm itself").
 process.on("SIGUSR1", () => {});
 
 async function runCommand(argv: Record<string, unknown>): Promise<void> {
