@@ -16,7 +16,7 @@ import { pageHasCode, requestJitStop } from "./jit/marks";
 export const TLB_ENTRIES: u32 = 4096;
 export const TLB_ENTRY_BYTES: u32 = 32;
 const ENTRY_BYTES: u32 = TLB_ENTRY_BYTES;
-// Entry layout (JIT-generated code probes it too: arm/core/jit/emit-util.ts).
+// Entry layout (JIT-generated code probes it too: arm/core/jit/access.ts).
 export const E_TAG = 0; // u64: VA >> 12
 export const E_ADDEND = 8; // u64: wasm address - VA, for RAM pages
 export const E_PA = 16; // u64: physical page address

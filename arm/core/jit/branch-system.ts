@@ -5,17 +5,18 @@
 
 import { ACTIVE_STATE, SYSREGS, NZCV, PSTATE_DAIF, PSTATE_SPSEL, SP_EL0, EXCL_STATE } from "../../abi";
 import { enc, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "../sysregs";
+import { L_T, L_VA } from "./frame";
+import { W64, tEqz } from "./width";
+import { pushPc, endBlock, curEl, curBigEndian } from "./context";
+import { pushReg, pushX, beginSet, endSetX } from "./registers";
+import { emitFallback, emitDispatch, emitBranchTo, emitWriteback } from "./exits";
+import { beginFastAccess, endFastAccess, pushHost } from "./access";
+import { pushCondition, settleFlags, pushNZCV } from "./flags";
 import {
-  W64, pushPc, pushReg, pushX, beginSet, endSetX, beginSetPc, endSetPc, returnRetired,
-  emitFallback, emitDispatch, emitBranchTo, endBlock, tEqz, curEl, curBigEndian, beginFastAccess, endFastAccess,
-  pushHost, pushNZCV, emitWriteback, L_T, L_VA,
-} from "./emit-util";
-import {
-  byte, u32leb, i64Const, i32Const, localGet, localSet, localTee, ifVoid, end, op, memOp,
-  OP_I64_SHR_S, OP_I64_SHR_U, OP_I64_ADD, OP_I64_AND, OP_I32_WRAP_I64, OP_I32_AND, OP_I32_EQZ,
-  OP_I32_STORE, OP_I32_LOAD, OP_I64_LOAD, OP_I64_LOAD32_U, OP_ELSE, OP_I64_EXTEND_I32_U,
+  byte, u32leb, i64Const, i32Const, localSet, localTee, ifVoid, end, op, memOp, OP_I64_SHR_S, OP_I64_SHR_U,
+  OP_I64_ADD, OP_I64_AND, OP_I32_WRAP_I64, OP_I32_AND, OP_I32_EQZ, OP_I32_STORE, OP_I32_LOAD, OP_I64_LOAD,
+  OP_I64_LOAD32_U, OP_ELSE, OP_I64_EXTEND_I32_U,
 } from "./wasm-encoder";
-import { pushCondition, settleFlags } from "./flags";
 
 const OP_I64_LE_U: u32 = 0x58;
 

@@ -2,11 +2,11 @@
 // takes the fields exec_<Name> takes (arm/core/exec/dp-imm.ts) and emits the same operation
 // as inline wasm, or returns false (reserved encodings: the handler takes UNDEFINED).
 
-import {
-  W64, Width, la, lb, lr, pushPc, pushReg, pushRegSP, beginSet, endSetReg, endSetRegSP, endSetX,
-  tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr,
-} from "./emit-util";
-import { i64Const, localGet, localSet, localTee, op, OP_I64_AND, OP_I64_ADD } from "./wasm-encoder";
+import { la, lb, lr } from "./frame";
+import { W64, Width, tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr } from "./width";
+import { pushPc } from "./context";
+import { pushReg, pushRegSP, beginSet, endSetReg, endSetRegSP, endSetX } from "./registers";
+import { i64Const, localSet, localTee, op, OP_I64_AND, OP_I64_ADD } from "./wasm-encoder";
 import { emitAddSubS, emitLogicFlags } from "./flags";
 import { decodeBitMasks, wmask, tmask } from "../exec/dp-imm";
 

@@ -2,18 +2,18 @@
 // takes the fields exec_<Name> takes (arm/core/exec/dp-reg.ts) and emits the same operation
 // as inline wasm, or returns false (reserved encodings, and the rare forms left to the handler).
 
+import { la, lb, lr, L_T } from "./frame";
 import {
-  W32, W64, Width, la, lb, lr, pushReg, pushRegSP, pushShifted, beginSet, endSetReg, endSetRegSP,
-  tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, tMul, tEqz, tEq, tOp,
-  pushNZCV, beginSetNZCV, endSetNZCV, L_T,
-} from "./emit-util";
+  W32, W64, Width, tConst, tAdd, tSub, tAnd, tOr, tXor, tShl, tShrU, tShrS, tRotr, tMul, tEqz, tEq, tOp,
+} from "./width";
+import { pushReg, pushRegSP, pushShifted, beginSet, endSetReg, endSetRegSP, beginSetNZCV } from "./registers";
+import { emitAddSubS, emitAddSubFlagsNow, emitLogicFlags, pushCondition, pushNZCV, endSetNZCV } from "./flags";
 import {
   byte, i32Const, i64Const, localGet, localSet, localTee, op, ifVoid, end,
   OP_SELECT, OP_IF, OP_ELSE, T_I32, T_I64, OP_I32_SHR_U, OP_I32_AND, OP_I64_EXTEND_I32_U,
   OP_I64_EXTEND_I32_S, OP_I32_WRAP_I64, OP_I64_EXTEND8_S, OP_I64_EXTEND16_S, OP_I64_EXTEND32_S,
   OP_I64_AND, OP_I64_SHR_U, OP_I32_CLZ, OP_I64_CLZ,
 } from "./wasm-encoder";
-import { emitAddSubS, emitAddSubFlagsNow, emitLogicFlags, pushCondition } from "./flags";
 
 const OP_I32_DIV_S: u32 = 0x6d;
 const OP_I32_DIV_U: u32 = 0x6e;

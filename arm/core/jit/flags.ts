@@ -18,10 +18,9 @@
 // NZCV pass L_FKIND to the core's pendingNZCV (kind 0: NZCV is current), and conditions are
 // read from NZCV.
 
-import {
-  Width, la, lb, lr, L_FA, L_FB, L_FR, L_FKIND, L_NZCV, L_N, F_FLAGS, regsInLocals, noteNZCVWritten, storeNZCV, pushNZCV,
-  tConst, tLtS, tXor, tAnd, tAdd, tSub, beginSet, endSetReg,
-} from "./emit-util";
+import { la, lb, lr, L_FA, L_FB, L_FR, L_FKIND, L_NZCV, L_N, F_FLAGS } from "./frame";
+import { Width, tConst, tLtS, tXor, tAnd, tAdd, tSub } from "./width";
+import { regsInLocals, noteNZCVWritten, storeNZCV, pushStoredNZCV, beginSet, endSetReg } from "./registers";
 import {
   i32Const, localGet, localSet, localTee, call, op, OP_I32_SHL, OP_I32_OR, OP_I32_SHR_U, OP_I32_AND,
   OP_I32_XOR, OP_I32_EQZ, OP_I32_EQ, OP_I32_WRAP_I64, OP_I64_EXTEND_I32_U, OP_I64_EQZ, OP_I64_LT_U,
@@ -64,6 +63,18 @@ export function settleFlags(): void {
 /** NZCV's storage was written directly: nothing is pending. */
 export function flagsWritten(): void {
   pending = 0;
+}
+
+/** Pushes (i32) NZCV in bits 31:28, computing pending flags into it first. */
+export function pushNZCV(): void {
+  materializeFlags(false);
+  pushStoredNZCV();
+}
+
+/** Writes the i32 on the stack (flags in bits 31:28, the rest zero) to NZCV. */
+export function endSetNZCV(): void {
+  storeNZCV();
+  flagsWritten();
 }
 
 /** ADDS/SUBS (CMN/CMP): the flags of la(w) + or - lb(w) = lr(w) become pending. */
@@ -160,7 +171,7 @@ export function materializeFlags(inline: bool): void {
 
 /** The address operand of storeNZCV() when NZCV lives in the state area. */
 function beginStore(): void {
-  // storeNZCV() stores to a local in loop blocks, to memory otherwise (emit-util.ts).
+  // storeNZCV() stores to a local in loop blocks, to memory otherwise (registers.ts).
   if (!regsInLocals) i32Const(0);
 }
 

@@ -5,10 +5,11 @@
 // for stores, misalignment, a page crossing, a misaligned SP base, big-endian data — re-runs
 // the whole instruction through the handler, which takes any fault precisely.
 
-import {
-  W64, pushPc, pushX, pushXSP, beginSet, endSetX, endSetXSP, beginFastAccess, endFastAccess, pushHost,
-  loadZx64, storeN64, curBigEndian, tConst, tShl, L_VA, L_A, L_B,
-} from "./emit-util";
+import { L_VA, L_A, L_B } from "./frame";
+import { W64, tConst, tShl } from "./width";
+import { pushPc, curBigEndian } from "./context";
+import { pushX, pushXSP, beginSet, endSetX, endSetXSP } from "./registers";
+import { beginFastAccess, endFastAccess, pushHost, loadZx64, storeN64 } from "./access";
 import {
   i32Const, i64Const, localGet, localSet, memOp, op, OP_I64_ADD, OP_I64_AND, OP_I32_WRAP_I64,
   OP_I32_AND, OP_I32_EQZ, OP_I64_EXTEND32_S, OP_I64_EXTEND_I32_U, OP_I64_LOAD8_S, OP_I64_LOAD16_S,

@@ -14,10 +14,9 @@ import {
   JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JIT_COMMIT, JIT_COMMIT_BYTES,
 } from "../../abi";
 import {
-  pos, encoderStart, rewind, byte, u32leb, i32Const, i64Const, localGet, reserveSize, patchSize, OP_LOOP, T_VOID,
-  name, numberName, header, op, end,
-  SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_EXPORT, SEC_CODE, T_I32, T_I64, T_FUNC,
-  IMPORT_FUNC, IMPORT_MEMORY, EXPORT_FUNC, OP_I64_ADD,
+  pos, encoderStart, rewind, byte, u32leb, reserveSize, patchSize, OP_LOOP, T_VOID, name, numberName, header, end,
+  SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_EXPORT, SEC_CODE, T_I32, T_I64, T_FUNC, IMPORT_FUNC, IMPORT_MEMORY,
+  EXPORT_FUNC,
 } from "./wasm-encoder";
 import {
   cacheHasRoom, allocSlot, isTranslated, pendBlock, commitBlock, discardSlot, flushAll, queueLength, queuedKey,
@@ -27,12 +26,10 @@ import {
   beginModule, addPending, pendingKeys, pendingVersions, pendingCount, importCount, patchCount, patchSite,
   patchTarget, dropPatches,
 } from "./chain";
-import {
-  L_PC, L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS, setBlockContext, setInsnContext, emitFallback,
-  beginSetPc, endSetPc, pushRetired, selfLoopSeen, beginRegisterEmission, regsRead, regsWritten,
-  insnEndsBlock, chainsEmitted, emitExit, accessSites, siteLocals,
-  emitPrologue, emitWriteback,
-} from "./emit-util";
+import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS } from "./frame";
+import { setBlockContext, setInsnContext, selfLoopSeen, insnEndsBlock } from "./context";
+import { beginRegisterEmission, regsRead, regsWritten, accessSites, siteLocals, emitPrologue } from "./registers";
+import { emitFallback, chainsEmitted, emitExit } from "./exits";
 import { emitOp, endsBlock } from "../gen/emit";
 import { resetFlags, loopHeadFlags } from "./flags";
 import { decodeCached } from "../decode-cache";
@@ -220,11 +217,11 @@ export function jitCommit(count: u32, flushes: u32): void {
  * Emits one block function body. Returns (inline instructions << 16) | fallback instructions.
  * The block runs from the key's address to the first instruction that ends a block
  * (inclusive), the end of the page, or MAX_BLOCK_INSNS. A block whose last instruction
- * branches back to its start is emitted a second time, as a loop (emit-util.ts, loopMode).
+ * branches back to its start is emitted a second time, as a loop (context.ts, loopMode).
  */
 function translateBlock(key: u32): u32 {
   // A block that loops is emitted a second time, as a loop with its registers in locals, using
-  // what the first emission learnt: that it loops and which registers it uses (emit-util.ts).
+  // what the first emission learnt: that it loops and which registers it uses (registers.ts).
   const start = pos;
   const patches = patchCount;
   beginRegisterEmission(false, 0, 0, 0);

@@ -1,0 +1,153 @@
+// Guest memory accesses in translated code: the inline TLB probe and its fast path, with the
+// interpreter's handler as the slow path (docs/jit.md).
+
+import { TLB_BASE, JIT_INFO, JI_ASID } from "../../abi";
+import {
+  byte, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, ifI32, end, op,
+  OP_I64_LOAD, OP_I32_LOAD, OP_I64_ADD, OP_I32_ADD, OP_I32_AND, OP_I64_AND, OP_I32_OR, OP_I32_SHL, OP_I64_SHR_U,
+  OP_I32_SHR_U, OP_I32_EQZ, OP_I32_EQ, OP_I64_EQ, OP_I32_WRAP_I64, OP_ELSE, OP_I64_LOAD8_U, OP_I64_LOAD16_U,
+  OP_I64_LOAD32_U, OP_I64_STORE, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
+} from "./wasm-encoder";
+import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
+import { F_MISS, L_VA, L_T, L_E, L_F, L_SITES } from "./frame";
+import { curEl, curBigEndian, curOp, curInsn, pushPc, returnRetired } from "./context";
+import {
+  cachedSites, insnRegs, insnRegsWritten, regsDirty, regsLoaded, storeRegs, loadRegs, SP_BIT, NZCV_BIT,
+  nextAccessSite,
+} from "./registers";
+import { materializeFlags } from "./flags";
+
+/**
+ * Emits a load or store of `size` bytes (1, 2, 4, 8) at the address in local L_VA, with the
+ * rest of `count` consecutive accesses (count = 2 for pairs): when the TLB entry of the page
+ * allows the access at the block's EL, the page is RAM of Normal memory (and, for stores, holds
+ * no translated code), the address is aligned to `size` and the `count` accesses stay in the
+ * page, runs `fast` (which finds the page's wasm address minus the VA in local L_T); otherwise
+ * re-runs the whole instruction through jitExecMiss (which also fills the TLB, for the next
+ * time). Big-endian blocks always take jitExec. Returns false when the caller must fall back
+ * entirely (big-endian).
+ */
+export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
+  if (curBigEndian) return false;
+  const site = nextAccessSite();
+  if (site < cachedSites && !extraCond) return beginCachedAccess(site, size, count, isWrite);
+  pushProbe(size, count, isWrite, extraCond);
+  ifVoid();
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localSet(L_T);
+  return true;
+}
+
+/**
+ * beginFastAccess for access site `site` of a loop block: the page the site's last access
+ * probed, and its addend, stay in two locals, so while the site stays in that page an access
+ * costs a compare instead of a TLB probe. The locals live for one call of the block; nothing
+ * that could make the cached entry wrong (TLB maintenance, a new translation regime, a page
+ * becoming code) happens without the block returning first (jitStop).
+ */
+function beginCachedAccess(site: u32, size: u32, count: u32, isWrite: bool): bool {
+  const page = L_SITES + 2 * site;
+  const addend = page + 1;
+  // Same page, aligned (the mask keeps the low bits alignment needs), and for pairs in the page.
+  localGet(L_VA); i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); localGet(page); op(OP_I64_EQ);
+  if (count > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
+    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+  }
+  ifI32();
+  localGet(addend); localSet(L_T);
+  i32Const(1);
+  byte(OP_ELSE);
+  // Another page: the full probe, remembered when it passes.
+  pushProbe(size, count, isWrite, false);
+  ifI32();
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localTee(L_T); localSet(addend);
+  localGet(L_VA); i64Const(~<i64>0xfff); op(OP_I64_AND); localSet(page);
+  i32Const(1);
+  byte(OP_ELSE);
+  i32Const(0);
+  end();
+  end();
+  ifVoid();
+  return true;
+}
+
+/** Pushes (i32) whether the TLB allows the access at L_VA on the fast path (sets L_E, L_F). */
+function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void {
+  const need: u32 = P_VALID | (curEl == 0 ? (isWrite ? P_R0 << 1 : P_R0) : (isWrite ? P_R1 << 1 : P_R1));
+  const mask: u32 = need | P_RAM | P_DEVICE | (isWrite ? P_CODE : 0);
+  // e = (va >> 12) & (TLB_ENTRIES - 1), scaled: the entry's offset from TLB_BASE.
+  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64);
+  i32Const(<i32>(TLB_ENTRIES - 1)); op(OP_I32_AND); i32Const(5); op(OP_I32_SHL); localSet(L_E);
+  // The tag matches.
+  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_TAG);
+  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I64_EQ);
+  // The permissions and memory type allow it.
+  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_FLAGS); localTee(L_F);
+  i32Const(<i32>mask); op(OP_I32_AND); i32Const(<i32>(need | P_RAM)); op(OP_I32_EQ); op(OP_I32_AND);
+  // The entry is global or of the current ASID.
+  localGet(L_F); i32Const(<i32>ctz<u32>(P_GLOBAL)); op(OP_I32_SHR_U);
+  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_ASID);
+  i32Const(0); memOp(OP_I32_LOAD, 2, JIT_INFO + JI_ASID); op(OP_I32_EQ); op(OP_I32_OR); op(OP_I32_AND);
+  // Aligned, and the accesses stay in the page.
+  if (size > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(size - 1)); op(OP_I32_AND); op(OP_I32_EQZ); op(OP_I32_AND);
+  }
+  if (count > 1) {
+    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
+    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+  }
+  if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
+}
+
+/** Closes beginFastAccess: the slow path re-runs the instruction. */
+export function endFastAccess(): void {
+  byte(OP_ELSE);
+  // The handler reads and writes only the registers this instruction's code does (noted while
+  // its fast path was emitted), and an exception it takes reads NZCV and banks SP (the current
+  // SP becomes another EL's): only those go to the state area first and come back after, so
+  // that the loop's other registers stay in locals untouched by the slow path (TurboFan then
+  // keeps them in machine registers). If the block must leave, the rest are written back then:
+  // X0-X30 are not banked, and the instruction has not changed them.
+  materializeFlags(false);
+  const touched = insnRegs | (<u64>1 << NZCV_BIT) | (<u64>1 << SP_BIT);
+  storeRegs(regsDirty & touched);
+  i32Const(<i32>curOp);
+  i32Const(<i32>curInsn);
+  pushPc(0);
+  localGet(L_VA);
+  call(F_MISS);
+  ifVoid();
+  storeRegs(regsDirty & ~touched);
+  returnRetired();
+  end();
+  loadRegs(regsLoaded & insnRegsWritten);
+  end();
+}
+
+/** Pushes the i32 wasm address of L_VA + offset inside the fast path. */
+export function pushHost(offset: u32): void {
+  localGet(L_VA);
+  localGet(L_T);
+  op(OP_I64_ADD);
+  op(OP_I32_WRAP_I64);
+  if (offset != 0) {
+    i32Const(<i32>offset);
+    op(OP_I32_ADD);
+  }
+}
+
+/** Loads (zero-extended to i64) `size` bytes from the i32 address on the stack. */
+export function loadZx64(size: u32): void {
+  if (size == 8) memOp(OP_I64_LOAD, 3, 0);
+  else if (size == 4) memOp(OP_I64_LOAD32_U, 2, 0);
+  else if (size == 2) memOp(OP_I64_LOAD16_U, 1, 0);
+  else memOp(OP_I64_LOAD8_U, 0, 0);
+}
+
+/** Stores the low `size` bytes of the i64 on the stack at the i32 address below it. */
+export function storeN64(size: u32): void {
+  if (size == 8) memOp(OP_I64_STORE, 3, 0);
+  else if (size == 4) memOp(OP_I64_STORE32, 2, 0);
+  else if (size == 2) memOp(OP_I64_STORE16, 1, 0);
+  else memOp(OP_I64_STORE8, 0, 0);
+}
