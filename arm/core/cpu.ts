@@ -10,13 +10,15 @@ import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
 import { execute } from "./gen/decoder";
 import { decodeCached } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
-import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, ACC_EXEC, P_RAM } from "./mmu";
+import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
 import { physRead, mmioStop, clearMmioStop } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
+import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
+import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 
 // How often the loop polls the timer, in instructions (a power of two): a few microseconds of
 // guest time. Each poll reads the host clock (about 90 ns through performance.now()).
@@ -211,7 +213,13 @@ function fetchSlow(): i64 {
     return -1;
   }
   if (walkFlags & P_RAM) {
-    setFetchPage(pc, ramHost(walkPa));
+    if (cacheCheckOn) {
+      // No fetch-page cache: every fetch is checked (cache-check.ts).
+      const iCache = (sysregs[SCTLR_EL1] & (1 << 12)) != 0 && attrCacheable(attrOf(walkFlags));
+      checkFetch(walkPa, iCache);
+    } else {
+      setFetchPage(pc, ramHost(walkPa));
+    }
     return <i64>load<u32>(ramHost(walkPa));
   }
   // Execute-in-place from a device (e.g. flash): fetch through the bus, never cached.

@@ -6,6 +6,7 @@ import { getEL, getSPSel, packPstate, pc, setDAIF, setELAndSPSel, unpackPstate, 
 import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } from "./sysreg-file";
 import { regimeChanged, fetchTag, fetchHost, branchAddress } from "./mmu";
 import { requestAttention } from "./attention";
+import { cacheCheckOn, contextSynchronized } from "./cache-check";
 
 // Exception classes (ESR_ELx.EC).
 export const EC_UNKNOWN: u32 = 0x00;
@@ -60,6 +61,7 @@ export function takeException(kind: u64, esr: u32, returnAddress: u64): void {
   if (fromEL != 1) regimeChanged();
   branchTo((sysregs[VBAR_EL1] & ~<u64>0x7ff) + offset + kind);
   faulted = true;
+  if (cacheCheckOn) contextSynchronized();
 }
 
 /** PSTATE.PAN exists only when ID_AA64MMFR1_EL1 advertises it. */
@@ -123,6 +125,7 @@ export function exceptionReturn(): void {
   // pending interrupt, and PSTATE.IL = 1 makes that instruction take the illegal state exception.
   requestAttention();
   branchTo(target);
+  if (cacheCheckOn) contextSynchronized();
 }
 
 function unpackPstateKeepingMode(spsr: u32): void {

@@ -3,7 +3,8 @@
 import { ACTIVE_STATE, VCPU_STATE_SIZE, VCPU_SAVE_BASE, VCPU_ID, PSTATE_DAIF, PSTATE_EL, PSTATE_SPSEL, HALTED } from "../abi";
 import { resetSysregs, CNTFRQ_HZ } from "./sysregs";
 import { sysregs, CNTFRQ_EL0 } from "./sysreg-file";
-import { setRam } from "./ram";
+import { setRam, disableDirectRam } from "./ram";
+import { enableCacheCheck } from "./cache-check";
 import { tlbFlushAll, regimeChanged } from "./mmu";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
@@ -19,6 +20,17 @@ export { timerDeadline, timerOutputs } from "./timer";
 /** Guest RAM is [base, base + size) (addresses as f64: exact below 2^53). */
 export function setRamLayout(base: f64, sizeBytes: f64): void {
   setRam(<u64>base, <u64>sizeBytes);
+  tlbFlushAll();
+}
+
+/**
+ * Turns on the cache-maintenance checker (cache-check.ts), its line state at wasm address
+ * `stateBase`: one zeroed byte per 64 bytes of RAM. Every RAM access takes the slow path from
+ * then on; the JIT must stay off (it would fetch without checking).
+ */
+export function cacheCheckEnable(stateBase: f64): void {
+  enableCacheCheck(<usize>stateBase);
+  disableDirectRam();
   tlbFlushAll();
 }
 

@@ -10,10 +10,11 @@ import { getEL } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
   translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
-  ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked,
+  ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked, attrOf,
 } from "./mmu";
 import { dataAbort, faulted } from "./exceptions";
 import { pageHasCode } from "./jit/marks";
+import { cacheCheckOn, checkRead, checkWrite, attrCacheable, attrWriteBack } from "./cache-check";
 import { jitInvalidateHostPage } from "./jit/cache";
 
 /** The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian). Returns 0 to stop the VM. */
@@ -208,9 +209,15 @@ function slowWrite(va: u64, size: u32, v: u64, flags: u32): void {
   physWrite(walkPa, size, v, walkFlags);
 }
 
+/** Whether a data access with these translation flags goes through the data cache. */
+function dataCacheable(pflags: u32): bool {
+  return (pflags & P_DEVICE) == 0 && (sysregs[SCTLR_EL1] & (1 << 2)) != 0 && attrCacheable(attrOf(pflags));
+}
+
 /** A little-endian read of guest physical memory (RAM or the trap bus). */
 export function physRead(pa: u64, size: u32, pflags: u32): u64 {
   if (pflags & P_RAM) {
+    if (cacheCheckOn) checkRead(pa, size, dataCacheable(pflags));
     const h = ramHost(pa);
     if (size == 8) return load<u64>(h);
     if (size == 4) return <u64>load<u32>(h);
@@ -228,6 +235,10 @@ export function physRead(pa: u64, size: u32, pflags: u32): u64 {
 /** A little-endian write of guest physical memory (RAM or the trap bus). */
 export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
   if (pflags & P_RAM) {
+    if (cacheCheckOn) {
+      const cacheable = dataCacheable(pflags);
+      checkWrite(pa, size, cacheable, cacheable && attrWriteBack(attrOf(pflags)));
+    }
     const h = ramHost(pa);
     // A store to a page holding translated code drops that code (docs/jit.md).
     if (pageHasCode(h)) jitInvalidateHostPage(h);

@@ -10,7 +10,8 @@
 import { TLB_BASE, RAM_HOST_BASE, JIT_INFO, JI_ASID } from "../abi";
 import { getEL, getPAN } from "./state";
 import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysreg-file";
-import { ramBase, ramEnd, ramSize } from "./ram";
+import { ramBase, ramEnd, directRamSize } from "./ram";
+import { cacheCheckOn, checkRead } from "./cache-check";
 import { pageHasCode, requestJitStop } from "./jit/marks";
 
 export const TLB_ENTRIES: u32 = 4096;
@@ -40,6 +41,8 @@ export const P_BLOCK: u32 = 1 << 11; // from a block or a larger-than-4K page
 // code (docs/jit.md, Invalidation). Set on fill from the JIT's page marks, and on every entry
 // for the page when it gets its first block.
 export const P_CODE: u32 = 1 << 12;
+// Accesses must take the slow path, where the cache-maintenance checker sees them.
+export const P_SLOW: u32 = 1 << 13;
 // Bits 23:16 hold the MAIR attribute byte; bits 29:28 the level of the leaf descriptor.
 
 @inline export function attrOf(flags: u32): u32 { return (flags >> 16) & 0xff; }
@@ -191,6 +194,7 @@ function fillEntry(e: usize, tag: u64): void {
   if (flags & P_RAM) {
     store<u64>(e + E_ADDEND, (<u64>RAM_HOST_BASE + pa - ramBase) - (tag << 12));
     if (pageHasCode(ramHost(pa))) flags |= P_CODE;
+    if (cacheCheckOn) flags |= P_SLOW;
   } else {
     store<u64>(e + E_ADDEND, 0);
   }
@@ -217,6 +221,7 @@ export function tlbFillFlat(va: u64): void {
   store<u64>(e + E_ADDEND, <u64>RAM_HOST_BASE - ramBase);
   let flags = P_VALID | P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | P_NOT_EL0 | P_RAM | P_GLOBAL;
   if (pageHasCode(ramHost(pa))) flags |= P_CODE;
+  if (cacheCheckOn) flags |= P_SLOW;
   store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, 0);
 }
@@ -248,11 +253,11 @@ export function tlbClearCodeMarks(): void {
 @inline export function tlbLookupHost(va: u64, need: u32): usize {
   if (!mmuOn) {
     const off = va - ramBase;
-    return off < ramSize ? RAM_HOST_BASE + <usize>off : 0;
+    return off < directRamSize ? RAM_HOST_BASE + <usize>off : 0;
   }
   const e = entryAddr(va);
   const flags = load<u32>(e + E_FLAGS);
-  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE)) == (need | P_RAM) &&
+  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_SLOW)) == (need | P_RAM) &&
       ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
     return <usize>(va + load<u64>(e + E_ADDEND));
   }
@@ -263,13 +268,13 @@ export function tlbClearCodeMarks(): void {
 @inline export function tlbLookupHostW(va: u64, need: u32): usize {
   if (!mmuOn) {
     const off = va - ramBase;
-    if (off >= ramSize) return 0;
+    if (off >= directRamSize) return 0;
     const h = RAM_HOST_BASE + <usize>off;
     return pageHasCode(h) ? 0 : h;
   }
   const e = entryAddr(va);
   const flags = load<u32>(e + E_FLAGS);
-  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_CODE)) == (need | P_RAM) &&
+  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_CODE | P_SLOW)) == (need | P_RAM) &&
       ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
     return <usize>(va + load<u64>(e + E_ADDEND));
   }
@@ -287,6 +292,16 @@ function readDescriptor(pa: u64): u64 {
   // Descriptors are little-endian unless SCTLR_EL1.EE says otherwise.
   const v = load<u64>(ramHost(pa));
   return (sysregs[SCTLR_EL1] & (1 << 25)) ? bswap<u64>(v) : v;
+}
+
+/**
+ * Whether table walks through TTBR1 (`upper`) or TTBR0 go through the data cache: TCR_EL1's
+ * IRGN1/IRGN0 says a cacheable inner type, and SCTLR_EL1.C is set (with C = 0 walks are
+ * Non-cacheable).
+ */
+function walkCacheable(tcr: u64, upper: bool): bool {
+  const irgn = <u32>(upper ? tcr >> 24 : tcr >> 8) & 3;
+  return irgn != 0 && (sysregs[SCTLR_EL1] & (1 << 2)) != 0;
 }
 
 function walk(va: u64, acc: u32): bool {
@@ -344,6 +359,7 @@ function walk(va: u64, acc: u32): bool {
       walkFault = FSC_EXTERNAL_WALK | level;
       return false;
     }
+    if (cacheCheckOn) checkRead(descPa, 8, walkCacheable(tcr, upper));
     const desc = readDescriptor(descPa);
     const kind = desc & 3;
     if ((kind & 1) == 0) {

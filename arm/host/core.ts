@@ -21,7 +21,27 @@ export interface CoreHost {
   sysreg(vcpu: number, encoding: number, isWrite: boolean, value: bigint): bigint | undefined;
   /** The physical counter, in ticks of CNTFRQ (62.5 MHz). */
   counter(): number;
+  /**
+   * With CoreOptions.checkCacheMaintenance: an access a real cache would have made see stale
+   * data (arm/core/cache-check.ts), once per 64-byte line and kind.
+   */
+  cacheFinding?(finding: CacheFinding): void;
 }
+
+/** What the cache-maintenance checker found (the FINDING_* numbers of arm/core/cache-check.ts). */
+export interface CacheFinding {
+  vcpu: number;
+  kind: "uncleaned" | "stale" | "fetch";
+  /** For a fetch: the first step of DC CVAU, IC IVAU, ISB that did not happen after the write. */
+  missing?: "DC CVAU" | "IC IVAU" | "ISB";
+  pc: bigint;
+  /** The guest physical address accessed. */
+  pa: bigint;
+}
+const CACHE_FINDINGS: (Pick<CacheFinding, "kind" | "missing"> | undefined)[] = [
+  undefined, { kind: "uncleaned" }, { kind: "stale" },
+  { kind: "fetch", missing: "DC CVAU" }, { kind: "fetch", missing: "IC IVAU" }, { kind: "fetch", missing: "ISB" },
+];
 
 /** The JIT (docs/jit.md). */
 export interface JitOptions {
@@ -46,6 +66,11 @@ export interface CoreOptions {
   ramSizeBytes: number;
   host: CoreHost;
   jit?: JitOptions;
+  /**
+   * Model caches and report missing maintenance (--check-cache-maintenance): every RAM access
+   * takes the core's slow path, so the JIT must be off.
+   */
+  checkCacheMaintenance?: boolean;
 }
 
 /** What --debug-jit prints. */
@@ -96,6 +121,7 @@ interface BuiltModule {
 interface CoreExports {
   run(budget: number): number;
   setRamLayout(base: number, sizeBytes: number): void;
+  cacheCheckEnable(stateBase: number): void;
   resetVcpu(vcpuId: number, poweredOff: number): void;
   saveVcpu(vcpuId: number): void;
   loadVcpu(vcpuId: number): void;
@@ -118,6 +144,8 @@ export const CNTFRQ_HZ = 62_500_000;
 const WASM_PAGE = abi.WASM_PAGE_SIZE;
 /** The largest guest RAM one wasm32 memory can hold after the core's own regions. */
 export const MAX_RAM_BYTES = 4 * 1024 ** 3 - abi.RAM_HOST_BASE - WASM_PAGE;
+/** The largest guest RAM with the cache-maintenance checker, whose state (3/64 of RAM) follows it. */
+export const MAX_RAM_BYTES_CHECKED = Math.floor((MAX_RAM_BYTES * 64) / 67 / 4096) * 4096;
 
 let compiled: WebAssembly.Module | undefined;
 /** LKVM_JIT_DUMP=dir: every module the JIT compiles is also written to dir/NNNNN.wasm (docs/jit.md). */
@@ -145,12 +173,16 @@ export class Core {
   private jitModulesBuilt = 0;
 
   constructor(opts: CoreOptions) {
-    if (opts.ramSizeBytes <= 0 || opts.ramSizeBytes > MAX_RAM_BYTES || opts.ramSizeBytes % 4096) {
-      throw new RangeError(`guest RAM size ${opts.ramSizeBytes} is not a multiple of 4 KiB up to ${MAX_RAM_BYTES}`);
+    const maxRam = opts.checkCacheMaintenance ? MAX_RAM_BYTES_CHECKED : MAX_RAM_BYTES;
+    if (opts.ramSizeBytes <= 0 || opts.ramSizeBytes > maxRam || opts.ramSizeBytes % 4096) {
+      throw new RangeError(`guest RAM size ${opts.ramSizeBytes} is not a multiple of 4 KiB up to ${maxRam}`);
     }
     this.ramBase = opts.ramBase;
     this.ramSizeBytes = opts.ramSizeBytes;
-    const pages = Math.ceil((abi.RAM_HOST_BASE + opts.ramSizeBytes) / WASM_PAGE);
+    if (opts.checkCacheMaintenance && opts.jit?.enabled) throw new RangeError("the cache-maintenance checker needs the JIT off");
+    // The checker's state follows RAM: a byte per 64-byte line and a bit per word (cache-check.ts).
+    const checkerBytes = opts.checkCacheMaintenance ? opts.ramSizeBytes / 64 + opts.ramSizeBytes / 32 : 0;
+    const pages = Math.ceil((abi.RAM_HOST_BASE + opts.ramSizeBytes + checkerBytes) / WASM_PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.view = new DataView(this.memory.buffer);
     this.exitData = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA, 8);
@@ -171,6 +203,9 @@ export class Core {
           return 1;
         },
         hostCounter: (): number => host.counter(),
+        cacheFinding: (vcpu: number, kind: number, pc: bigint, pa: bigint): void => {
+          host.cacheFinding?.({ vcpu, ...CACHE_FINDINGS[kind]!, pc: BigInt.asUintN(64, pc), pa: BigInt.asUintN(64, pa) });
+        },
         abort: (msg: number, file: number, line: number, col: number): never => {
           throw new Error(`core aborted at line ${line}:${col}`);
         },
@@ -179,6 +214,7 @@ export class Core {
     const instance = new WebAssembly.Instance(compiled, imports);
     this.exports = instance.exports as unknown as CoreExports;
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
+    if (opts.checkCacheMaintenance) this.exports.cacheCheckEnable(abi.RAM_HOST_BASE + opts.ramSizeBytes);
     const jit = opts.jit ?? { enabled: false };
     this.jitImports = {
       env: {

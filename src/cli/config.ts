@@ -6,7 +6,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
-import { MAX_RAM_BYTES } from "../../arm/host/core.ts";
+import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
@@ -45,6 +45,8 @@ export interface RunConfig {
   jitThreshold?: number;
   /** Print the JIT's statistics at exit. */
   debugJit: boolean;
+  /** --check-cache-maintenance: report what missing cache maintenance would break (arm/core/cache-check.ts). */
+  checkCacheMaintenance: boolean;
 }
 
 export interface DiskConfig {
@@ -220,8 +222,14 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   }
   if (ramSizeBytes < MiB) throw new ConfigError(`memory size ${ramSizeBytes} bytes is too small: at least 1M`);
   if (ramSizeBytes % 4096) throw new ConfigError(`memory size must be a multiple of 4K`);
-  if (ramSizeBytes > MAX_RAM_BYTES) {
-    throw new ConfigError(`memory size ${Math.round(ramSizeBytes / MiB)}M is more than lkvm can give a guest (${Math.floor(MAX_RAM_BYTES / MiB)}M, a WebAssembly memory limit)`);
+  const checkCaches = Boolean(argv["check-cache-maintenance"]);
+  const maxRam = checkCaches ? MAX_RAM_BYTES_CHECKED : MAX_RAM_BYTES;
+  if (ramSizeBytes > maxRam) {
+    const why = checkCaches ? "a WebAssembly memory limit, with --check-cache-maintenance's state" : "a WebAssembly memory limit";
+    throw new ConfigError(`memory size ${Math.round(ramSizeBytes / MiB)}M is more than lkvm can give a guest (${Math.floor(maxRam / MiB)}M, ${why})`);
+  }
+  if (checkCaches && argv.jit === true) {
+    throw new ConfigError("--check-cache-maintenance runs the interpreter only (translated code is not checked): drop --jit");
   }
   if (ramBase < DEFAULT_RAM_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x80000000)`);
   if (ramBase % (2 * MiB)) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is not 2M-aligned`);
@@ -281,9 +289,10 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     disks,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",
-    jit: argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
+    jit: checkCaches ? false : argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
+    checkCacheMaintenance: checkCaches,
   };
 }
 

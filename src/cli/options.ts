@@ -66,6 +66,7 @@ export const runOptions: RunOption[] = [
   { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
+  { name: "check-cache-maintenance", type: "boolean", group: "Debug options:", describe: "Model the data and instruction caches and report accesses that would see stale data for want of a clean, invalidate or ISB (interpreter only; lkvm only)" },
   { name: "jit-threshold", type: "string", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
 
   // ARM options

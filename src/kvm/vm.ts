@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
-import { Core, CNTFRQ_HZ, type JitStats } from "../../arm/host/core.ts";
+import { Core, CNTFRQ_HZ, type CacheFinding, type JitStats } from "../../arm/host/core.ts";
 import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/device-tree.ts";
 import * as map from "../../arm/machine/memory-map.ts";
@@ -89,6 +89,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private wake?: () => void;
   private pausedFlag = false;
   private readonly startMs = performance.now();
+  /** --check-cache-maintenance: findings so far, by kind. */
+  readonly cacheFindings: Record<CacheFinding["kind"], number> = { uncleaned: 0, stale: 0, fetch: 0 };
   /** --loglevel debug: report instructions that take UNDEFINED (the last one per slice). */
   private readonly traceUndefs: boolean;
 
@@ -114,7 +116,12 @@ export class Vm extends EventEmitter<VmEvents> {
         },
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
         counter: () => this.counter(),
+        cacheFinding: (f) => {
+          this.cacheFindings[f.kind]++;
+          this.emit("log", describeCacheFinding(f));
+        },
       },
+      checkCacheMaintenance: cfg.checkCacheMaintenance,
       // Threshold 0 (tests) translates every block before it runs again; otherwise modules
       // compile in the background while the guest runs on (docs/jit.md).
       jit: { enabled: cfg.jit, threshold: cfg.jitThreshold, background: cfg.jitThreshold !== 0 },
@@ -314,6 +321,7 @@ export class Vm extends EventEmitter<VmEvents> {
       }
     }
     if (this.cfg.debugJit) for (const line of describeJitStats(this.core)) this.emit("log", line);
+    if (this.cfg.checkCacheMaintenance) this.emit("log", summarizeCacheFindings(this.cacheFindings));
     return this.exit!;
   }
 
@@ -443,6 +451,28 @@ export class Vm extends EventEmitter<VmEvents> {
 export function describeAccess(e: TrapEvent): string {
   const width = e.lengthBytes * 2;
   return `${e.bus} vcpu${e.vcpu} ${e.isWrite ? "W" : "R"}${e.lengthBytes} 0x${e.gpa.toString(16)} = 0x${e.value.toString(16).padStart(width, "0")} ${e.device ?? "(unclaimed)"}`;
+}
+
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
+/** --check-cache-maintenance: one finding as a line. */
+export function describeCacheFinding(f: CacheFinding): string {
+  const where = `cache maintenance: vcpu${f.vcpu} pc ${hex(f.pc)}:`;
+  switch (f.kind) {
+    case "uncleaned":
+      return `${where} non-cacheable read of ${hex(f.pa)}, a line last written through the data cache and not cleaned to the PoC since (DC CVAC or DC CIVAC missing): memory holds older data`;
+    case "stale":
+      return `${where} cacheable read of ${hex(f.pa)}, a line last written non-cacheably and not invalidated since (DC IVAC or DC CIVAC missing): the cache may hold an older copy`;
+    case "fetch":
+      return `${where} instruction fetch from ${hex(f.pa)}, written as data with no ${f.missing} since (the sequence is DC CVAU, DSB, IC IVAU, DSB, ISB): the old instruction may run`;
+  }
+}
+
+/** --check-cache-maintenance: the line at exit. */
+export function summarizeCacheFindings(n: Record<CacheFinding["kind"], number>): string {
+  const total = n.uncleaned + n.stale + n.fetch;
+  if (total === 0) return "cache maintenance: no findings";
+  return `cache maintenance: ${total} finding${total === 1 ? "" : "s"} (${n.uncleaned} non-cacheable reads of uncleaned lines, ${n.stale} cacheable reads of stale lines, ${n.fetch} fetches of unsynchronized code)`;
 }
 
 /** --debug-jit: what the JIT did, as a few log lines. */

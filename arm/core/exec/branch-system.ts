@@ -15,10 +15,13 @@ import { FP_TRAP_ISS } from "../fp-access";
 import { clearExclusive, write64, setSyndrome } from "../memory";
 import {
   translate, neededPerms, walkFault, walkFlags, walkPa, attrOf, tlbFlushAll, tlbFlushVa, tlbFlushAsid, branchAddress,
-  ACC_READ, ACC_WRITE, P_VALID, P_R1, P_R0, P_NOT_EL0,
+  ACC_READ, ACC_WRITE, P_VALID, P_R1, P_R0, P_NOT_EL0, P_RAM,
 } from "../mmu";
 import { dataAbort, faulted } from "../exceptions";
 import { jitInvalidateAll, jitInvalidateVa } from "../jit/cache";
+import {
+  cacheCheckOn, contextSynchronized, dataCacheByVa, dataCacheBySetWay, instructionCacheByVa, instructionCacheAll,
+} from "../cache-check";
 
 // ---- branches ----
 
@@ -111,8 +114,10 @@ export function exec_CLREX(crm: u32): void {
 }
 
 // DSB, DMB, ISB (op2 100, 101, 110). Memory is sequentially consistent on one thread: barriers
-// have nothing to order.
-export function exec_BARRIER(crm: u32, op2: u32): void {}
+// have nothing to order. ISB matters only to the cache-maintenance checker.
+export function exec_BARRIER(crm: u32, op2: u32): void {
+  if (cacheCheckOn && op2 == 6) contextSynchronized();
+}
 
 // ---- PSTATE ----
 
@@ -187,20 +192,25 @@ export function exec_SYS(op1: u32, crn: u32, crm: u32, op2: u32, rt: u32): void 
     case sysOp(0, 7, 1, 0): // IC IALLUIS
     case sysOp(0, 7, 5, 0): // IC IALLU
       jitInvalidateAll();
+      if (cacheCheckOn) instructionCacheAll();
       return;
     case sysOp(3, 7, 5, 1): // IC IVAU
       if (el == 0 && !uci) { trapSys(op, rt); return; }
       jitInvalidateVa(getX(rt));
+      if (cacheCheckOn && translate(getX(rt), ACC_READ, P_VALID) && (walkFlags & P_RAM) != 0) instructionCacheByVa(walkPa);
       return;
-    // Data cache by VA: the address is checked as the access would be; no cache to maintain.
+    // Data cache by VA: the address is checked as the access would be; there is no cache to
+    // maintain, except the checker's model of one.
     case sysOp(0, 7, 6, 1): // DC IVAC: needs write permission
-      cacheMaintenanceCheck(getX(rt), ACC_WRITE);
+      if (cacheMaintenanceCheck(getX(rt), ACC_WRITE) && cacheCheckOn) dataCacheByVa(walkPa, false, false, true);
       return;
     case sysOp(3, 7, 10, 1): // DC CVAC
     case sysOp(3, 7, 11, 1): // DC CVAU
     case sysOp(3, 7, 14, 1): // DC CIVAC
       if (el == 0 && !uci) { trapSys(op, rt); return; }
-      cacheMaintenanceCheck(getX(rt), ACC_READ);
+      if (cacheMaintenanceCheck(getX(rt), ACC_READ) && cacheCheckOn) {
+        dataCacheByVa(walkPa, true, crm == 11, crm == 14);
+      }
       return;
     case sysOp(3, 7, 4, 1): // DC ZVA
       if (el == 0 && (sctlr & (1 << 14)) == 0) { trapSys(op, rt); return; }
@@ -209,6 +219,7 @@ export function exec_SYS(op1: u32, crn: u32, crm: u32, op2: u32, rt: u32): void 
     case sysOp(0, 7, 6, 2): // DC ISW
     case sysOp(0, 7, 10, 2): // DC CSW
     case sysOp(0, 7, 14, 2): // DC CISW
+      if (cacheCheckOn) dataCacheBySetWay(crm != 6, crm != 10);
       return;
     case sysOp(0, 7, 8, 0): addressTranslate(getX(rt), ACC_READ, false); return; // AT S1E1R
     case sysOp(0, 7, 8, 1): addressTranslate(getX(rt), ACC_WRITE, false); return; // AT S1E1W
@@ -224,12 +235,15 @@ function trapSys(op: u32, rt: u32): void {
   trapSysreg(sysregIss((1 << 14) | op, rt, 0));
 }
 
-function cacheMaintenanceCheck(va: u64, acc: u32): void {
+/** Translates the address of a DC by VA, taking the abort it gives; true with walkPa set if RAM. */
+function cacheMaintenanceCheck(va: u64, acc: u32): bool {
   // PAN does not apply to cache maintenance.
   if (!translate(va, acc, neededPerms(acc, false) & ~P_NOT_EL0)) {
     // Cache maintenance faults report CM = 1 and WnR = 1.
     dataAbort((1 << 8) | (1 << 6) | walkFault, va);
+    return false;
   }
+  return (walkFlags & P_RAM) != 0;
 }
 
 function dcZva(va: u64): void {

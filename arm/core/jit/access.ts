@@ -8,7 +8,7 @@ import {
   OP_I32_SHR_U, OP_I32_EQZ, OP_I32_EQ, OP_I64_EQ, OP_I32_WRAP_I64, OP_ELSE, OP_I64_LOAD8_U, OP_I64_LOAD16_U,
   OP_I64_LOAD32_U, OP_I64_STORE, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
 } from "./wasm-encoder";
-import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_GLOBAL } from "../mmu";
+import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_SLOW, P_GLOBAL } from "../mmu";
 import { F_MISS, L_VA, L_T, L_E, L_F, L_SITES } from "./frame";
 import { curEl, curBigEndian, curOp, curInsn, pushPc, returnRetired } from "./context";
 import {
@@ -74,7 +74,7 @@ function beginCachedAccess(site: u32, size: u32, count: u32, isWrite: bool): boo
 /** Pushes (i32) whether the TLB allows the access at L_VA on the fast path (sets L_E, L_F). */
 function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void {
   const need: u32 = P_VALID | (curEl == 0 ? (isWrite ? P_R0 << 1 : P_R0) : (isWrite ? P_R1 << 1 : P_R1));
-  const mask: u32 = need | P_RAM | P_DEVICE | (isWrite ? P_CODE : 0);
+  const mask: u32 = need | P_RAM | P_DEVICE | P_SLOW | (isWrite ? P_CODE : 0);
   // e = (va >> 12) & (TLB_ENTRIES - 1), scaled: the entry's offset from TLB_BASE.
   localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64);
   i32Const(<i32>(TLB_ENTRIES - 1)); op(OP_I32_AND); i32Const(5); op(OP_I32_SHL); localSet(L_E);
