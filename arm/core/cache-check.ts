@@ -12,7 +12,8 @@
 //     clean), IC IVAU / IC IALLU, and context synchronization (ISB, exception entry or return)
 //     that make the new instruction visible. The line state says what a line still needs; a
 //     bit per 32-bit word says which words were written, so that code sharing a line with data
-//     the program writes (Linux's .idmap.text does) is not taken for modified code. Words that
+//     the program writes (Linux's .idmap.text does) is not taken for modified code (the same
+//     bits keep reads of unwritten words in a written line from being reported). Words that
 //     now hold B, BL, NOP, ISB, BRK, SVC, HVC or SMC are not reported: the architecture lets
 //     those be modified while they may run (ARM ARM B2.2.5, concurrent modification and
 //     execution), and Linux's jump labels and alternatives rely on it.
@@ -93,20 +94,32 @@ function report(kind: u32, pa: u64): void {
 
 /** A read of RAM; `cacheable`: through the data cache. */
 export function checkRead(pa: u64, size: u32, cacheable: bool): void {
-  for (let a = pa & ~<u64>63; a < pa + size; a += 64) {
+  const end = pa + size;
+  for (let a = pa & ~<u64>63; a < end; a += 64) {
     const l = lineAt(a);
     if (l == 0) return;
     const s = load<u8>(l);
+    const from = max<u64>(a, pa);
+    // Words of the line nobody wrote read the same from the cache and from memory.
     if (cacheable) {
-      if ((s & (STALE | REPORTED_STALE)) == STALE) {
+      if ((s & (STALE | REPORTED_STALE)) == STALE && anyWordWritten(from, min<u64>(a + 64, end))) {
         store<u8>(l, s | REPORTED_STALE);
-        report(FINDING_STALE, a | (pa & 63));
+        report(FINDING_STALE, from);
       }
-    } else if ((s & (DIRTY | REPORTED_UNCLEANED)) == DIRTY) {
+    } else if ((s & (DIRTY | REPORTED_UNCLEANED)) == DIRTY && anyWordWritten(from, min<u64>(a + 64, end))) {
       store<u8>(l, s | REPORTED_UNCLEANED);
-      report(FINDING_UNCLEANED, a | (pa & 63));
+      report(FINDING_UNCLEANED, from);
     }
   }
+}
+
+/** Whether any 32-bit word overlapping [from, to) (RAM addresses) has its written bit set. */
+function anyWordWritten(from: u64, to: u64): bool {
+  for (let a = from & ~<u64>3; a < to; a += 4) {
+    const w = <u32>((a - ramBase) >> 2);
+    if ((load<u8>(words + <usize>(w >> 3)) & (1 << (w & 7))) != 0) return true;
+  }
+  return false;
 }
 
 /** A write of RAM; `writeBack`: held by the cache (Normal write-back), else it reaches memory. */
@@ -141,8 +154,7 @@ export function checkFetch(pa: u64, cacheable: bool): void {
     return;
   }
   if ((s & (NEED_DC | NEED_IC | NEED_SYNC)) == 0 || (s & REPORTED_FETCH) != 0) return;
-  const w = <u32>((pa - ramBase) >> 2);
-  if ((load<u8>(words + <usize>(w >> 3)) & (1 << (w & 7))) == 0) return; // this word was not written
+  if (!anyWordWritten(pa, pa + 4)) return; // code that shares a line with data written
   if (modifiableWhileRunning(load<u32>(RAM_HOST_BASE + <usize>(pa - ramBase)))) return;
   store<u8>(l, s | REPORTED_FETCH);
   report((s & NEED_DC) != 0 ? FINDING_FETCH_NO_DC : (s & NEED_IC) != 0 ? FINDING_FETCH_NO_IC : FINDING_FETCH_NO_SYNC, pa);
