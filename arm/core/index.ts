@@ -4,7 +4,8 @@ import { ACTIVE_STATE, VCPU_STATE_SIZE, VCPU_SAVE_BASE, VCPU_ID, PSTATE_DAIF, PS
 import { resetSysregs, CNTFRQ_HZ } from "./sysregs";
 import { sysregs, CNTFRQ_EL0 } from "./sysreg-file";
 import { setRam } from "./ram";
-import { tlbFlushAll, regimeChanged } from "./mmu";
+import { tlbFlushAll, regimeChanged, fetchTag, fetchHost, translate, neededPerms, ramHost, walkPa, walkFlags, ACC_EXEC, P_RAM } from "./mmu";
+import { pc } from "./state";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
 import { configure, invalidatePhysRange } from "./jit/cache";
@@ -53,6 +54,18 @@ export function loadVcpu(vcpuId: u32): void {
 /** The decode table's op number for an instruction word (0: UNALLOCATED); for tests. */
 export function decodeOp(insn: u32): u32 {
   return decode(insn);
+}
+
+/** During an mmio call: the address of the instruction making the access. */
+export function mmioInsnPc(): u64 {
+  return pc;
+}
+
+/** During an mmio call: that instruction's word, or 0 if it is not in readable RAM. */
+export function mmioInsnWord(): u32 {
+  if ((pc & ~<u64>0xffc) == fetchTag) return load<u32>(fetchHost + <usize>(pc & 0xfff));
+  if ((pc & 3) != 0 || !translate(pc, ACC_EXEC, neededPerms(ACC_EXEC, false)) || (walkFlags & P_RAM) == 0) return 0;
+  return load<u32>(ramHost(walkPa));
 }
 
 /** Makes the run loop re-check interrupt lines before the next instruction. */
