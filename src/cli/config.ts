@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES } from "../../arm/host/core.ts";
+import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
@@ -45,6 +46,8 @@ export interface RunConfig {
   jitThreshold?: number;
   /** Print the JIT's statistics at exit. */
   debugJit: boolean;
+  /** What to do with MMIO accesses KVM could not emulate (src/kvm/mmio-syndrome.ts). */
+  mmioSyndrome: MmioSyndromeMode;
 }
 
 export interface DiskConfig {
@@ -254,6 +257,11 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
 
   const jitThreshold = argv["jit-threshold"] === undefined ? undefined : parseCount(argv["jit-threshold"], "JIT threshold", 0, 0xffff_ffff);
 
+  const mmioSyndrome = String(argv["mmio-syndrome"] ?? "warn") as MmioSyndromeMode;
+  if (!MMIO_SYNDROME_MODES.includes(mmioSyndrome)) {
+    throw new ConfigError(`invalid --mmio-syndrome '${mmioSyndrome}': expected ${MMIO_SYNDROME_MODES.join(", ")}`);
+  }
+
   const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
@@ -284,6 +292,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     jit: argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
+    mmioSyndrome,
   };
 }
 

@@ -64,6 +64,7 @@ export const runOptions: RunOption[] = [
   { name: "trace-mmio", type: "boolean", group: "Debug options:", describe: "Print every MMIO and I/O-port access: vCPU, device, address, size, value (lkvm only)" },
   { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
   { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
+  { name: "mmio-syndrome", type: "string", group: "Debug options:", choices: ["emulate", "warn", "kvm", "nisv-exit"], describe: "MMIO by instructions KVM cannot emulate (no valid syndrome: writeback, LDP/STP, SIMD&FP, exclusives): emulate silently, warn once per PC (default), kvm: stop as KVM_RUN would, nisv-exit: give the guest an external abort (lkvm only)" },
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
   { name: "jit-threshold", type: "string", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
