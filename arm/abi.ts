@@ -161,3 +161,8 @@ export const MMIO_DONE = 1; // the access was performed (or ignored, if nobody c
 export const MMIO_EXTERNAL_ABORT = 2; // refused: the guest takes a synchronous external abort
 // EXIT_ESR bit (outside the 25-bit ISS) marking an instruction fetch from a device.
 export const MMIO_FETCH = 0x40000000;
+
+// ---- optional CPU features (setCpuFeatures; the default Cortex-A57 model has none) ----
+export const CPU_FEAT_LS64 = 1; // FEAT_LS64: LD64B, ST64B
+export const CPU_FEAT_LS64_V = 2; // FEAT_LS64_V: ST64BV
+export const CPU_FEAT_LS64_ACCDATA = 4; // FEAT_LS64_ACCDATA: ST64BV0, ACCDATA_EL1

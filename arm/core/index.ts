@@ -9,6 +9,7 @@ import { pc } from "./state";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
 import { configure, invalidatePhysRange } from "./jit/cache";
+import { setFeatures } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
 export { jitBuild, jitCommit } from "./jit/translate";
@@ -21,6 +22,11 @@ export { timerDeadline, timerOutputs } from "./timer";
 export function setRamLayout(base: f64, sizeBytes: f64): void {
   setRam(<u64>base, <u64>sizeBytes);
   tlbFlushAll();
+}
+
+/** Sets the optional architecture features (CPU_FEAT_* bits), before the vCPUs are reset. */
+export function setCpuFeatures(mask: u32): void {
+  setFeatures(mask);
 }
 
 /** Resets the active vCPU to KVM's reset state: EL1h, DAIF masked, MMU off, registers zero. */

@@ -55,6 +55,8 @@ export interface CoreOptions {
   ramSizeBytes: number;
   host: CoreHost;
   jit?: JitOptions;
+  /** Optional architecture features (abi.CPU_FEAT_* bits; arm/host/cpu-features.ts); default none. */
+  cpuFeatures?: number;
 }
 
 /** What --debug-jit prints. */
@@ -105,6 +107,7 @@ interface BuiltModule {
 interface CoreExports {
   run(budget: number): number;
   setRamLayout(base: number, sizeBytes: number): void;
+  setCpuFeatures(mask: number): void;
   resetVcpu(vcpuId: number, poweredOff: number): void;
   saveVcpu(vcpuId: number): void;
   loadVcpu(vcpuId: number): void;
@@ -194,6 +197,7 @@ export class Core {
     const instance = new WebAssembly.Instance(compiled, imports);
     this.exports = instance.exports as unknown as CoreExports;
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
+    this.exports.setCpuFeatures(opts.cpuFeatures ?? 0);
     const jit = opts.jit ?? { enabled: false };
     this.jitImports = {
       env: {

@@ -8,6 +8,7 @@ import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES } from "../../arm/host/core.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
+import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
@@ -48,6 +49,10 @@ export interface RunConfig {
   debugJit: boolean;
   /** What to do with MMIO accesses KVM could not emulate (src/kvm/mmio-syndrome.ts). */
   mmioSyndrome: MmioSyndromeMode;
+  /** --cpu-features: abi.CPU_FEAT_* bits on top of the Cortex-A57 model. */
+  cpuFeatures: number;
+  /** --ls64-work-queue: the 64-byte work-queue device (hw/ls64-work-queue.ts). */
+  ls64WorkQueue: boolean;
 }
 
 export interface DiskConfig {
@@ -262,6 +267,14 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     throw new ConfigError(`invalid --mmio-syndrome '${mmioSyndrome}': expected ${MMIO_SYNDROME_MODES.join(", ")}`);
   }
 
+  let cpuFeatures = 0;
+  try {
+    cpuFeatures = argv["cpu-features"] === undefined ? 0 : parseCpuFeatures(String(argv["cpu-features"]));
+  } catch (e) {
+    if (e instanceof CpuFeatureError) throw new ConfigError(e.message);
+    throw e;
+  }
+
   const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
@@ -293,6 +306,8 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
     mmioSyndrome,
+    cpuFeatures,
+    ls64WorkQueue: Boolean(argv["ls64-work-queue"]),
   };
 }
 

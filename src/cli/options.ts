@@ -77,6 +77,8 @@ export const runOptions: RunOption[] = [
   { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },
   { name: "aarch32", type: "boolean", group: "ARM options:", describe: "Run the guest in AArch32 mode", unsupported: "--aarch32 is not supported: the core implements AArch64 only" },
   { name: "pmu", type: "boolean", group: "ARM options:", describe: "Create a PMUv3 device", unsupported: `--pmu ${notYet}` },
+  { name: "cpu-features", type: "string", group: "ARM options:", arg: "+feat,-feat", describe: "Optional CPU features on top of the Cortex-A57 model: ls64 (LD64B/ST64B), ls64_v (+ST64BV), ls64_accdata (+ST64BV0, ACCDATA_EL1) (lkvm only)" },
+  { name: "ls64-work-queue", type: "boolean", group: "ARM options:", describe: "Add a work-queue device at 0x1030000 whose portal takes 64-byte ST64B/ST64BV/ST64BV0 descriptors (lkvm only)" },
   { name: "disable-mte", type: "boolean", group: "ARM options:", describe: "Disable MTE (never enabled by lkvm)" },
   { name: "vcpu-affinity", type: "string", group: "ARM options:", arg: "cpulist", describe: "Pin vCPU threads", unsupported: "--vcpu-affinity does not apply: vCPUs share one thread" },
   { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },

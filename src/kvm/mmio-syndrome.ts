@@ -29,9 +29,8 @@ export type MmioSyndromeMode = (typeof MMIO_SYNDROME_MODES)[number];
 /** ESR_ELx.ISS.ISV: the instruction syndrome (SAS, SRT…) is valid. */
 const ISS_ISV = 1 << 24;
 const ISS_WNR = 1 << 6;
-/** ISS.LST (bits 12:11, FEAT_LS64): which of LD64B/ST64B/ST64BV/ST64BV0 aborted. */
-const LST_SHIFT = 11;
-const LST_NAMES = ["", "st64bv", "ld64b/st64b", "st64bv0"];
+// The core sets ISS.LST (bits 12:11, FEAT_LS64: which of LD64B/ST64B, ST64BV, ST64BV0) in
+// the syndrome of a 64-byte access; it passes into the ESR as it is.
 /** EC of a data abort from a lower EL: what EL2 (KVM) sees for a guest's access. */
 const EC_DABT_LOWER = 0x24;
 const ESR_IL = 1 << 25;
@@ -84,11 +83,10 @@ export class MmioSyndromeCheck {
    */
   refused64(gpa: number, isWrite: boolean): void {
     const iss = this.core.mmioSyndrome & 0x1ffffff;
-    const lst = (iss >> LST_SHIFT) & 3;
     const esr = ((EC_DABT_LOWER << 26) | ESR_IL | iss | (isWrite ? ISS_WNR : 0) | DFSC_TRANSLATION_L3) >>> 0;
     const region = this.bus.claimant(gpa, 1);
     this.reportOnce(
-      `${LST_NAMES[lst]} of 64 bytes at ${hex(gpa)} (${region?.name ?? "unclaimed"}): the region takes no 64-byte accesses; ` +
+      `64-byte ${isWrite ? "store" : "load"} at ${hex(gpa)} (${region?.name ?? "unclaimed"}) refused: the region takes no 64-byte accesses; ` +
         `injecting an external abort`,
     );
     if (this.mode === "kvm") this.log(`  KVM_EXIT_ARM_LDST64B: esr ${hex(esr)}, fault_ipa ${hex(gpa)}`);

@@ -19,6 +19,7 @@ import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
+import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
@@ -82,6 +83,8 @@ export class Vm extends EventEmitter<VmEvents> {
   /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
   readonly memory: GuestMemory;
   readonly virtio: VirtioMmioTransport[];
+  /** --ls64-work-queue. */
+  readonly workQueue?: Ls64WorkQueue;
   readonly layout: BootLayout;
   readonly dtb: Uint8Array;
   private readonly vcpus: Vcpu[];
@@ -110,6 +113,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.core = new Core({
       ramBase: cfg.ramBase,
       ramSizeBytes: cfg.ramSizeBytes,
+      cpuFeatures: cfg.cpuFeatures,
       host: {
         mmio: (vcpu, gpa, data, len, isWrite) => this.mmioAccess(vcpu, gpa, data, len, isWrite),
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
@@ -175,6 +179,11 @@ export class Vm extends EventEmitter<VmEvents> {
       devices.push(transport);
       return transport;
     });
+    if (cfg.ls64WorkQueue) {
+      this.workQueue = new Ls64WorkQueue({ base: map.LS64_WORK_QUEUE_BASE });
+      this.workQueue.register(this.bus);
+      devices.push(this.workQueue);
+    }
 
     // Load the payload, then describe the machine.
     const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
