@@ -50,6 +50,15 @@ describe("a post-index MMIO accessor (no valid syndrome)", () => {
     expect(run.output).toContain("injecting an external abort");
   });
 
+  it("nisv-exit with every block translated first (--jit-threshold 0): the same aborts, the same PC", async () => {
+    const run = await runGuest("mmio-accessor", { extra: ["--mmio-syndrome=nisv-exit", "--jit-threshold", "0"] });
+    const seen = accessorLine(run.output);
+    expect(seen.aborts).toBe(3n);
+    expect(seen.far).toBe(BigInt(SCRATCH_GPA));
+    // The warning names the instruction the guest's ELR points at.
+    expect(run.output).toContain(`at pc 0x${seen.elr!.toString(16)}:`);
+  });
+
   it("emulate: the access happens and nothing is said", async () => {
     const run = await runGuest("mmio-accessor", { extra: ["--mmio-syndrome=emulate"] });
     expect(run.code, run.output).toBe(0);
