@@ -29,8 +29,11 @@ export type MmioSyndromeMode = (typeof MMIO_SYNDROME_MODES)[number];
 /** ESR_ELx.ISS.ISV: the instruction syndrome (SAS, SRT…) is valid. */
 const ISS_ISV = 1 << 24;
 const ISS_WNR = 1 << 6;
-// The core sets ISS.LST (bits 12:11, FEAT_LS64: which of LD64B/ST64B, ST64BV, ST64BV0) in
-// the syndrome of a 64-byte access; it passes into the ESR as it is.
+/**
+ * ISS.LST (bits 12:11, FEAT_LS64), which the core sets in the syndrome of a 64-byte access:
+ * 0b10 LD64B or ST64B, 0b01 ST64BV, 0b11 ST64BV0.
+ */
+const LST_SHIFT = 11;
 /** EC of a data abort from a lower EL: what EL2 (KVM) sees for a guest's access. */
 const EC_DABT_LOWER = 0x24;
 const ESR_IL = 1 << 25;
@@ -83,7 +86,9 @@ export class MmioSyndromeCheck {
    */
   refused64(gpa: number, isWrite: boolean): void {
     const iss = this.core.mmioSyndrome & 0x1ffffff;
-    const esr = ((EC_DABT_LOWER << 26) | ESR_IL | iss | (isWrite ? ISS_WNR : 0) | DFSC_TRANSLATION_L3) >>> 0;
+    let esr = BigInt(((EC_DABT_LOWER << 26) | ESR_IL | iss | (isWrite ? ISS_WNR : 0) | DFSC_TRANSLATION_L3) >>> 0);
+    // ESR_EL2.ISS2 (bits 36:32) names Xs, the status register of ST64BV/ST64BV0 (LST 01, 11).
+    if (((iss >> LST_SHIFT) & 1) !== 0) esr |= BigInt((this.core.mmioInsnWord >>> 16) & 31) << 32n;
     const region = this.bus.claimant(gpa, 1);
     this.reportOnce(
       `64-byte ${isWrite ? "store" : "load"} at ${hex(gpa)} (${region?.name ?? "unclaimed"}) refused: the region takes no 64-byte accesses; ` +

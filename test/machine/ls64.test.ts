@@ -45,9 +45,10 @@ describe("FEAT_LS64, from a guest", () => {
   it("under --mmio-syndrome=kvm, a refused access prints KVM's exit: the ESR (EC 0x24, ISS.LST) and the IPA", async () => {
     const run = await runGuest("ls64", { extra: [...WITH_LS64, "--mmio-syndrome=kvm"] });
     expectPassed(run); // the guest still gets its external aborts: the canonical answer
-    // LD64B: LST = 0b10, DFSC = a stage 2 translation fault; ST64BV: LST = 0b01, WnR = 1.
+    // LD64B: LST = 0b10, DFSC = a stage 2 translation fault; ST64BV x10: LST = 0b01, WnR = 1,
+    // and ISS2 (bits 36:32) = 10, its status register Xs.
     expect(run.output).toContain("KVM_EXIT_ARM_LDST64B: esr 0x92001007, fault_ipa 0x1001000");
-    expect(run.output).toContain("KVM_EXIT_ARM_LDST64B: esr 0x92000847, fault_ipa 0x1001000");
+    expect(run.output).toContain("KVM_EXIT_ARM_LDST64B: esr 0xa92000847, fault_ipa 0x1001000");
   });
 
   it("on the default Cortex-A57 model every LS64 instruction and ACCDATA_EL1 is UNDEFINED", async () => {
