@@ -7,9 +7,10 @@
 // alignment, then the access; registers are written only once it completed. The syndrome a
 // hypervisor would see carries ISV = 0 and ISS.LST (bits 12:11), naming the instruction.
 //
-// qemu-aarch64 (7.2, and QEMU to date) does not implement FEAT_LS64, so there is no
-// differential oracle: test/arm/ldst64.test.ts checks these against the ARM ARM pseudocode
-// with hand-made vectors.
+// qemu-aarch64 does not implement FEAT_LS64 (7.2 with -cpu max raises SIGILL on LD64B;
+// test/arm/ldst64.diff.test.ts keeps checking), so there is no differential oracle:
+// test/arm/ldst64.test.ts and test/guests/ls64.c check these against the ARM ARM pseudocode
+// with hand-worked vectors.
 
 import { getX, setX, getXSP, getEL } from "../state";
 import { setSyndrome, dataBigEndian } from "../memory";
