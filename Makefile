@@ -105,6 +105,8 @@ build/guests/%.elf: test/guests/%.c $(GUEST_LIB) test/guests/include/guest.h tes
 	$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(GUEST_LIB) $<
 build/guests/%.bin: build/guests/%.elf
 	aarch64-linux-gnu-objcopy -O binary $< $@
+# A variant that #includes another guest's source.
+build/guests/mmio-accessor-plain.elf: test/guests/mmio-accessor.c
 # Benchmark guests: the same C source for lkvm (kvmtool layout) and for qemu-system-aarch64 virt.
 BENCH_SRC := $(wildcard test/guests/bench/*.c)
 BENCH_BIN := $(patsubst test/guests/bench/%.c,build/bench/%.bin,$(BENCH_SRC)) \

@@ -130,9 +130,14 @@ export const JI_DEAD = 0x48; // u32: entries in JIT_DEAD_SLOTS; the VMM clears t
 // ---- exit record (offsets relative to EXIT_RECORD) ----
 export const EXIT_REASON = 0x00; // u32, one of EXIT_*
 export const EXIT_ESR = 0x04; // u32: for an MMIO access, its instruction syndrome as EL2 would
-// see it (ISS: ISV, SAS, SSE, SRT, SF, AR, WnR); ISV = 0 for forms KVM cannot emulate
+// see it (ISS: ISV, SAS, SSE, SRT, SF, AR, WnR; LST for LD64B/ST64B); ISV = 0 for forms KVM
+// cannot emulate. MMIO_FETCH is set instead for an instruction fetch from a device.
 export const EXIT_IMM = 0x08; // u32: HVC/SMC immediate
 export const EXIT_DATA = 0x18; // u64: data of an MMIO access
+// 64 bytes of a 64-byte access (LD64B, ST64B, ST64BV, ST64BV0), then the u64 status a device
+// returns for ST64BV/ST64BV0.
+export const EXIT_DATA64 = 0x40;
+export const EXIT_DATA64_STATUS = 0x80;
 export const EXIT_INSNS = 0x28; // u64: instructions run by this run() call
 
 // ---- exit reasons ----
@@ -141,11 +146,23 @@ export const EXIT_HVC = 2; // HVC: x0..x7 hold the call, EXIT_IMM the immediate
 export const EXIT_SMC = 3; // SMC at EL1 (conduit for firmware calls)
 export const EXIT_WFI = 4; // WFI or WFE with nothing pending: wait for an interrupt or timer
 export const EXIT_HALTED = 5; // the vCPU is powered off
-// An MMIO access the VMM refused (its mmio import returned false). lkvm's VM refuses none yet:
-// like kvmtool it ignores accesses no device claims; external aborts will use it.
+// The VMM stopped the vCPU at an MMIO access (its mmio import returned MMIO_STOP, as KVM_RUN
+// fails on an access it cannot emulate): the instruction did not complete, PC is still on it.
 export const EXIT_MMIO_ABORT = 6;
 export const EXIT_TIMER = 9; // a timer output changed level: the VMM routes it to the GIC
 export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run
 // The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/host/core.ts
 // handles it and re-enters; the VMM never sees it.
 export const EXIT_JIT = 11;
+
+// ---- what the VMM's mmio import answers ----
+export const MMIO_STOP = 0; // stop the vCPU before the access completes (EXIT_MMIO_ABORT)
+export const MMIO_DONE = 1; // the access was performed (or ignored, if nobody claimed it)
+export const MMIO_EXTERNAL_ABORT = 2; // refused: the guest takes a synchronous external abort
+// EXIT_ESR bit (outside the 25-bit ISS) marking an instruction fetch from a device.
+export const MMIO_FETCH = 0x40000000;
+
+// ---- optional CPU features (setCpuFeatures; the default Cortex-A57 model has none) ----
+export const CPU_FEAT_LS64 = 1; // FEAT_LS64: LD64B, ST64B
+export const CPU_FEAT_LS64_V = 2; // FEAT_LS64_V: ST64BV
+export const CPU_FEAT_LS64_ACCDATA = 4; // FEAT_LS64_ACCDATA: ST64BV0, ACCDATA_EL1

@@ -247,6 +247,8 @@ export class CfiFlash {
         if (isWrite) this.write(offset, data, lengthBytes);
         else this.read(offset, data, lengthBytes);
       },
+      // kvmtool maps the flash read-only into the guest in array mode: reads never trap then.
+      memslotBacked: (isWrite) => !isWrite && this.state.readMode === "array",
     });
   }
 

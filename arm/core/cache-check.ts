@@ -130,7 +130,7 @@ export function checkWrite(pa: u64, size: u32, cacheable: bool, writeBack: bool)
     if (l == 0) return;
     store<u8>(l, (load<u8>(l) & ~NEED_SYNC) | set);
   }
-  // The words written (size is at most 8, 4-aligned or not: at most three words).
+  // The words written (at most 64 bytes: 8 for a register, 64 for LD64B/ST64B).
   for (let a = pa & ~<u64>3; a < pa + size; a += 4) {
     const off = a - ramBase;
     if (off >= ramSize) break;

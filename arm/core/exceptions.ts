@@ -92,6 +92,26 @@ export function dataAbort(iss: u32, far: u64): void {
   syncException(getEL() == 0 ? EC_DABT_LOWER : EC_DABT_CUR, iss);
 }
 
+/** DFSC of a synchronous external abort, not on a translation table walk. */
+export const FSC_SYNC_EXTERNAL: u32 = 0x10;
+
+/**
+ * A synchronous external data abort at `far`, as KVM injects it (kvm_inject_dabt) when a VMM
+ * refuses an access: EC 0x24/0x25, IL = 1, DFSC 0x10, and nothing else in the ISS.
+ */
+export function externalDataAbort(far: u64): void {
+  dataAbort(FSC_SYNC_EXTERNAL, far);
+}
+
+/**
+ * The current instruction stops without effect and without an exception, PC left on it: what
+ * a vCPU looks like when KVM_RUN fails. Handlers see `faulted` and write nothing.
+ */
+export function abandonInstruction(): void {
+  branchTo(pc);
+  faulted = true;
+}
+
 /** An instruction abort on fetching from `va`. */
 export function instructionAbort(ifsc: u32, va: u64): void {
   sysregs[FAR_EL1] = va;

@@ -5,10 +5,12 @@ import { resetSysregs, CNTFRQ_HZ } from "./sysregs";
 import { sysregs, CNTFRQ_EL0 } from "./sysreg-file";
 import { setRam, disableDirectRam } from "./ram";
 import { enableCacheCheck } from "./cache-check";
-import { tlbFlushAll, regimeChanged } from "./mmu";
+import { tlbFlushAll, regimeChanged, fetchTag, fetchHost, translate, neededPerms, ramHost, walkPa, walkFlags, ACC_EXEC, P_RAM } from "./mmu";
+import { pc } from "./state";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
 import { configure, invalidatePhysRange } from "./jit/cache";
+import { setFeatures } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
 export { jitBuild, jitCommit } from "./jit/translate";
@@ -24,14 +26,19 @@ export function setRamLayout(base: f64, sizeBytes: f64): void {
 }
 
 /**
- * Turns on the cache-maintenance checker (cache-check.ts), its line state at wasm address
- * `stateBase`: one zeroed byte per 64 bytes of RAM. Every RAM access takes the slow path from
- * then on; the JIT must stay off (it would fetch without checking).
+ * Turns on the cache-maintenance checker (cache-check.ts), its state at wasm address
+ * `stateBase` (zeroed). Every RAM access takes the slow path from then on; the JIT must stay
+ * off (it would fetch without checking).
  */
 export function cacheCheckEnable(stateBase: f64): void {
   enableCacheCheck(<usize>stateBase);
   disableDirectRam();
   tlbFlushAll();
+}
+
+/** Sets the optional architecture features (CPU_FEAT_* bits), before the vCPUs are reset. */
+export function setCpuFeatures(mask: u32): void {
+  setFeatures(mask);
 }
 
 /** Resets the active vCPU to KVM's reset state: EL1h, DAIF masked, MMU off, registers zero. */
@@ -65,6 +72,18 @@ export function loadVcpu(vcpuId: u32): void {
 /** The decode table's op number for an instruction word (0: UNALLOCATED); for tests. */
 export function decodeOp(insn: u32): u32 {
   return decode(insn);
+}
+
+/** During an mmio call: the address of the instruction making the access. */
+export function mmioInsnPc(): u64 {
+  return pc;
+}
+
+/** During an mmio call: that instruction's word, or 0 if it is not in readable RAM. */
+export function mmioInsnWord(): u32 {
+  if ((pc & ~<u64>0xffc) == fetchTag) return load<u32>(fetchHost + <usize>(pc & 0xfff));
+  if ((pc & 3) != 0 || !translate(pc, ACC_EXEC, neededPerms(ACC_EXEC, false)) || (walkFlags & P_RAM) == 0) return 0;
+  return load<u32>(ramHost(walkPa));
 }
 
 /** Makes the run loop re-check interrupt lines before the next instruction. */

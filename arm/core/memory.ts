@@ -5,21 +5,28 @@
 // failed access takes the data abort itself and sets `faulted`; the handler must then stop
 // without writing any register (precise exceptions).
 
-import { ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI } from "../abi";
+import {
+  ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI,
+  EXIT_MMIO_ABORT, MMIO_DONE, MMIO_EXTERNAL_ABORT,
+} from "../abi";
 import { getEL } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
   translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
   ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked, attrOf,
 } from "./mmu";
-import { dataAbort, faulted } from "./exceptions";
+import { dataAbort, faulted, externalDataAbort, abandonInstruction } from "./exceptions";
+import { setExitReason } from "./exit-request";
 import { pageHasCode } from "./jit/marks";
 import { cacheCheckOn, checkRead, checkWrite, attrCacheable, attrWriteBack } from "./cache-check";
 import { jitInvalidateHostPage } from "./jit/cache";
 
-/** The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian). Returns 0 to stop the VM. */
+/**
+ * The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian), or EXIT_DATA64 for
+ * a 64-byte access. Returns MMIO_DONE, MMIO_STOP or MMIO_EXTERNAL_ABORT.
+ */
 @external("env", "mmio")
-declare function mmioAccess(vcpu: i32, gpa: f64, lengthBytes: i32, isWrite: i32): i32;
+export declare function mmioAccess(vcpu: i32, gpa: f64, lengthBytes: i32, isWrite: i32): i32;
 
 // Access flags.
 export const AF_UNPRIV: u32 = 1; // LDTR/STTR: checked as EL0 when executed at EL1
@@ -34,9 +41,21 @@ export const AF_ALIGNED: u32 = 2; // exclusive, acquire/release, atomic: must be
  */
 export let accessSyndrome: u32 = 0;
 
-/** Set by the trap bus returning 0: the VMM wants this vCPU to stop. */
-export let mmioStop: bool = false;
-export function clearMmioStop(): void { mmioStop = false; }
+/**
+ * Acts on what the VMM answered for a trapped access at `va`: an external abort is taken; a
+ * stop abandons the instruction and ends run() (as KVM_RUN failing leaves the vCPU).
+ * Returns whether the access completed.
+ */
+export function mmioCompleted(outcome: i32, va: u64): bool {
+  if (outcome == MMIO_DONE) return true;
+  if (outcome == MMIO_EXTERNAL_ABORT) {
+    externalDataAbort(va);
+  } else {
+    abandonInstruction();
+    setExitReason(EXIT_MMIO_ABORT);
+  }
+  return false;
+}
 
 /** Builds the ISV syndrome of a single-register access. */
 @inline export function syndrome(sizeLog2: u32, signExtend: u32, rt: u32, sf: u32, acqRel: u32): u32 {
@@ -181,12 +200,13 @@ function slowRead(va: u64, size: u32, flags: u32): u64 {
     let v: u64 = 0;
     for (let i: u32 = 0; i < size; i++) {
       if (!translateData(va + i, 1, ACC_READ, flags)) return 0;
-      v |= physRead(walkPa, 1, walkFlags) << (<u64>i * 8);
+      v |= physRead(walkPa, 1, walkFlags, va + i) << (<u64>i * 8);
+      if (faulted) return 0;
     }
     return swapIfBE(v, size);
   }
   if (!translateData(va, size, ACC_READ, flags)) return 0;
-  return swapIfBE(physRead(walkPa, size, walkFlags), size);
+  return swapIfBE(physRead(walkPa, size, walkFlags, va), size);
 }
 
 function slowWrite(va: u64, size: u32, v: u64, flags: u32): void {
@@ -201,12 +221,13 @@ function slowWrite(va: u64, size: u32, v: u64, flags: u32): void {
     if (!translateData(va + split, 1, ACC_WRITE, flags)) return;
     for (let i: u32 = 0; i < size; i++) {
       translateData(va + i, 1, ACC_WRITE, flags);
-      physWrite(walkPa, 1, v >> (<u64>i * 8), walkFlags);
+      physWrite(walkPa, 1, v >> (<u64>i * 8), walkFlags, va + i);
+      if (faulted) return;
     }
     return;
   }
   if (!translateData(va, size, ACC_WRITE, flags)) return;
-  physWrite(walkPa, size, v, walkFlags);
+  physWrite(walkPa, size, v, walkFlags, va);
 }
 
 /** Whether a data access with these translation flags goes through the data cache. */
@@ -214,8 +235,11 @@ function dataCacheable(pflags: u32): bool {
   return (pflags & P_DEVICE) == 0 && (sysregs[SCTLR_EL1] & (1 << 2)) != 0 && attrCacheable(attrOf(pflags));
 }
 
-/** A little-endian read of guest physical memory (RAM or the trap bus). */
-export function physRead(pa: u64, size: u32, pflags: u32): u64 {
+/**
+ * A little-endian read of guest physical memory (RAM or the trap bus); `va` is the address
+ * the guest used, for an abort if the VMM refuses the access (then `faulted` is set).
+ */
+export function physRead(pa: u64, size: u32, pflags: u32, va: u64): u64 {
   if (pflags & P_RAM) {
     if (cacheCheckOn) checkRead(pa, size, dataCacheable(pflags));
     const h = ramHost(pa);
@@ -227,13 +251,13 @@ export function physRead(pa: u64, size: u32, pflags: u32): u64 {
   const data = EXIT_RECORD + EXIT_DATA;
   store<u64>(data, 0);
   store<u32>(EXIT_RECORD + EXIT_ESR, accessSyndrome);
-  if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 0)) mmioStop = true;
+  if (!mmioCompleted(mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 0), va)) return 0;
   const v = load<u64>(data);
   return size == 8 ? v : v & ((<u64>1 << (size * 8)) - 1);
 }
 
-/** A little-endian write of guest physical memory (RAM or the trap bus). */
-export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
+/** A little-endian write of guest physical memory (RAM or the trap bus); `va` as for physRead. */
+export function physWrite(pa: u64, size: u32, v: u64, pflags: u32, va: u64): void {
   if (pflags & P_RAM) {
     if (cacheCheckOn) {
       const cacheable = dataCacheable(pflags);
@@ -250,7 +274,7 @@ export function physWrite(pa: u64, size: u32, v: u64, pflags: u32): void {
   }
   store<u64>(EXIT_RECORD + EXIT_DATA, v);
   store<u32>(EXIT_RECORD + EXIT_ESR, accessSyndrome | (1 << 6));
-  if (!mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 1)) mmioStop = true;
+  mmioCompleted(mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 1), va);
 }
 
 // ---- exclusives (LDXR/STXR and friends) ----

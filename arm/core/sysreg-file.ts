@@ -55,6 +55,7 @@ export const CNTFRQ_EL0 = 31;
 export const DBGCLAIM = 32;
 export const DBGPRCR_EL1 = 33;
 export const CNTVOFF = 34; // the virtual counter offset (CNTVOFF_EL2 if we had EL2)
+export const ACCDATA_EL1 = 35; // FEAT_LS64_ACCDATA: bits 31:0, ST64BV0's first word
 export const DBG_BVR = 64; // 16 each: breakpoint value/control, watchpoint value/control
 export const DBG_BCR = 80;
 export const DBG_WVR = 96;

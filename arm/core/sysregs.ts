@@ -10,8 +10,10 @@ import {
   FAR_EL1, ELR_EL1, SPSR_EL1, CONTEXTIDR_EL1, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1, CPACR_EL1,
   MDSCR_EL1, CNTKCTL_EL1, PAR_EL1, AFSR0_EL1, AFSR1_EL1, CSSELR_EL1, MPIDR_EL1, ACTLR_EL1,
   OSLSR_EL1, MDCCINT_EL1, OSDLR_EL1, CNTFRQ_EL0, DBGCLAIM, DBGPRCR_EL1, DBG_BVR, DBG_BCR,
-  DBG_WVR, DBG_WCR
+  DBG_WVR, DBG_WCR, ACCDATA_EL1
 } from "./sysreg-file";
+import { hasFeature, ls64Level } from "./cpu-features";
+import { CPU_FEAT_LS64, CPU_FEAT_LS64_V, CPU_FEAT_LS64_ACCDATA } from "../abi";
 import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
 import { requestAttention } from "./attention";
@@ -132,6 +134,7 @@ export function readSysreg(e: u32): u64 {
     if (crm == 4 && op2 == 0) return idAa64pfr0();
     if (crm == 5 && op2 == 0) return ID_AA64DFR0;
     if (crm == 6 && op2 == 0) return ID_AA64ISAR0;
+    if (crm == 6 && op2 == 1) return ls64Level() << 60; // ID_AA64ISAR1_EL1: LS64 only
     if (crm == 7 && op2 == 0) return ID_AA64MMFR0;
     return 0;
   }
@@ -176,6 +179,8 @@ export function readSysreg(e: u32): u64 {
     }
     case enc(3, 0, 13, 0, 1): return sysregs[CONTEXTIDR_EL1];
     case enc(3, 0, 13, 0, 4): return sysregs[TPIDR_EL1];
+    case enc(3, 0, 13, 0, 5): // ACCDATA_EL1
+      return hasFeature(CPU_FEAT_LS64_ACCDATA) ? sysregs[ACCDATA_EL1] : undef();
     case enc(3, 0, 14, 1, 0): return sysregs[CNTKCTL_EL1];
     case enc(2, 0, 0, 2, 0): return sysregs[MDCCINT_EL1];
     case enc(2, 0, 0, 2, 2): return sysregs[MDSCR_EL1];
@@ -243,7 +248,7 @@ export function writeSysreg(e: u32, v: u64): void {
   switch (e) {
     case enc(3, 2, 0, 0, 0): sysregs[CSSELR_EL1] = v & 0xf; return;
     case enc(3, 0, 1, 0, 0):
-      sysregs[SCTLR_EL1] = (v & SCTLR_WRITABLE) | SCTLR_RES1;
+      sysregs[SCTLR_EL1] = (v & (SCTLR_WRITABLE | sctlrLs64Bits())) | SCTLR_RES1;
       tlbFlushAll();
       regimeChanged();
       return;
@@ -269,6 +274,10 @@ export function writeSysreg(e: u32, v: u64): void {
     case enc(3, 0, 12, 0, 0): sysregs[VBAR_EL1] = v & ~<u64>0x7ff; return;
     case enc(3, 0, 13, 0, 1): sysregs[CONTEXTIDR_EL1] = v & 0xffffffff; return;
     case enc(3, 0, 13, 0, 4): sysregs[TPIDR_EL1] = v; return;
+    case enc(3, 0, 13, 0, 5): // ACCDATA_EL1: bits 63:32 are RES0
+      if (!hasFeature(CPU_FEAT_LS64_ACCDATA)) break;
+      sysregs[ACCDATA_EL1] = v & 0xffffffff;
+      return;
     case enc(3, 3, 13, 0, 3): sysregs[TPIDRRO_EL0] = v; return;
     case enc(3, 0, 14, 1, 0): sysregs[CNTKCTL_EL1] = v & 0x3ff; return;
     case enc(2, 0, 0, 2, 0): sysregs[MDCCINT_EL1] = v & ((1 << 29) | (1 << 30)); return;
@@ -291,6 +300,17 @@ const SCTLR_WRITABLE: u64 =
   (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 9) | (1 << 12) | (1 << 14) |
   (1 << 15) | (1 << 16) | (1 << 18) | (1 << 19) | (1 << 24) | (1 << 25) | (1 << 26) | (1 << 23);
 export const SCTLR_RESET: u64 = SCTLR_RES1 | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
+
+// SCTLR_EL1 bits that let EL0 use LD64B/ST64B (EnALS), ST64BV (EnASR) and ST64BV0 (EnAS0);
+// RES0 without the feature.
+export const SCTLR_ENASR: u64 = <u64>1 << 54;
+export const SCTLR_ENAS0: u64 = <u64>1 << 55;
+export const SCTLR_ENALS: u64 = <u64>1 << 56;
+
+function sctlrLs64Bits(): u64 {
+  return (hasFeature(CPU_FEAT_LS64) ? SCTLR_ENALS : 0) | (hasFeature(CPU_FEAT_LS64_V) ? SCTLR_ENASR : 0) |
+    (hasFeature(CPU_FEAT_LS64_ACCDATA) ? SCTLR_ENAS0 : 0);
+}
 
 function debugSlot(crm: u32, op2: u32): i32 {
   if (op2 == 4 || op2 == 5) {

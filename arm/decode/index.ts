@@ -13,6 +13,7 @@ import { simdFloatingPoint, simdFloatingPointIndexed } from "./simd-fp.ts";
 import { simdPermute } from "./simd-perm.ts";
 import { simdShift } from "./simd-shift.ts";
 import { simdByElement } from "./simd-elem.ts";
+import { loadsAndStores64 } from "./ldst64.ts";
 
 export const groups: Group[] = [
   dataProcessingImmediate,
@@ -28,6 +29,7 @@ export const groups: Group[] = [
   simdPermute,
   simdShift,
   simdByElement,
+  loadsAndStores64,
 ];
 
 export type { NumberedRow };

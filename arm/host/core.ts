@@ -10,10 +10,13 @@ import { coreWasm } from "./core-wasm.ts";
 /** The VMM's side of the core's imports. */
 export interface CoreHost {
   /**
-   * A guest physical access outside RAM. `data` is the 8-byte little-endian exit buffer: read
-   * it on writes, fill it on reads. Return false to stop the vCPU (a fatal access).
+   * A guest physical access outside RAM. `data` is the little-endian exit buffer: read it on
+   * writes, fill it on reads. It holds 8 bytes, or for a 64-byte access (LD64B/ST64B) 72: the
+   * data, then the status word a device returns to ST64BV/ST64BV0. Return true when done,
+   * false to stop the vCPU before the access completes (as KVM_RUN fails), or "external-abort"
+   * to refuse it with a synchronous external abort to the guest.
    */
-  mmio(vcpu: number, gpa: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): boolean;
+  mmio(vcpu: number, gpa: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): MmioOutcome;
   /**
    * A system register the core leaves to the VMM (the GICv3 CPU interface). Returns the value
    * read (or any value for writes), or undefined if the register does not exist (UNDEFINED).
@@ -42,6 +45,11 @@ const CACHE_FINDINGS: (Pick<CacheFinding, "kind" | "missing"> | undefined)[] = [
   undefined, { kind: "uncleaned" }, { kind: "stale" },
   { kind: "fetch", missing: "DC CVAU" }, { kind: "fetch", missing: "IC IVAU" }, { kind: "fetch", missing: "ISB" },
 ];
+/** What CoreHost.mmio answers. */
+export type MmioOutcome = boolean | "external-abort";
+
+/** Bytes of the exit buffer for a 64-byte access: the data and the ST64BV status word. */
+export const DATA64_BUFFER_BYTES = 72;
 
 /** The JIT (docs/jit.md). */
 export interface JitOptions {
@@ -71,6 +79,8 @@ export interface CoreOptions {
    * takes the core's slow path, so the JIT must be off.
    */
   checkCacheMaintenance?: boolean;
+  /** Optional architecture features (abi.CPU_FEAT_* bits; arm/host/cpu-features.ts); default none. */
+  cpuFeatures?: number;
 }
 
 /** What --debug-jit prints. */
@@ -122,6 +132,7 @@ interface CoreExports {
   run(budget: number): number;
   setRamLayout(base: number, sizeBytes: number): void;
   cacheCheckEnable(stateBase: number): void;
+  setCpuFeatures(mask: number): void;
   resetVcpu(vcpuId: number, poweredOff: number): void;
   saveVcpu(vcpuId: number): void;
   loadVcpu(vcpuId: number): void;
@@ -130,6 +141,8 @@ interface CoreExports {
   timerDeadline(): number;
   timerOutputs(): number;
   kick(): void;
+  mmioInsnPc(): bigint;
+  mmioInsnWord(): number;
   jitConfigure(enabled: number, threshold: number, eager: number): void;
   jitInvalidate(gpa: number, lengthBytes: number): void;
   jitBuild(): number;
@@ -158,6 +171,7 @@ export class Core {
   private readonly exports: CoreExports;
   private readonly view: DataView;
   private readonly exitData: Uint8Array;
+  private readonly exitData64: Uint8Array;
   /** The function table shared by the core and the JIT's modules. */
   private readonly table: WebAssembly.Table;
   private readonly jitImports: WebAssembly.Imports;
@@ -186,6 +200,7 @@ export class Core {
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.view = new DataView(this.memory.buffer);
     this.exitData = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA, 8);
+    this.exitData64 = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA64, DATA64_BUFFER_BYTES);
     const host = opts.host;
     compiled ??= new WebAssembly.Module(coreWasm);
     this.table = new WebAssembly.Table({ element: "anyfunc", initial: abi.JIT_SLOT_BASE + abi.JIT_SLOTS });
@@ -193,8 +208,10 @@ export class Core {
       env: {
         memory: this.memory,
         table: this.table,
-        mmio: (vcpu: number, gpa: number, len: number, isWrite: number): number =>
-          host.mmio(vcpu, gpa, this.exitData, len, isWrite !== 0) ? 1 : 0,
+        mmio: (vcpu: number, gpa: number, len: number, isWrite: number): number => {
+          const outcome = host.mmio(vcpu, gpa, len === 64 ? this.exitData64 : this.exitData, len, isWrite !== 0);
+          return outcome === true ? abi.MMIO_DONE : outcome === false ? abi.MMIO_STOP : abi.MMIO_EXTERNAL_ABORT;
+        },
         sysregTrap: (vcpu: number, enc: number, isWrite: number, lo: number, hi: number): number => {
           const value = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
           const r = host.sysreg(vcpu, enc, isWrite !== 0, value);
@@ -215,6 +232,7 @@ export class Core {
     this.exports = instance.exports as unknown as CoreExports;
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
     if (opts.checkCacheMaintenance) this.exports.cacheCheckEnable(abi.RAM_HOST_BASE + opts.ramSizeBytes);
+    this.exports.setCpuFeatures(opts.cpuFeatures ?? 0);
     const jit = opts.jit ?? { enabled: false };
     this.jitImports = {
       env: {
@@ -529,6 +547,16 @@ export class Core {
    */
   get mmioSyndrome(): number {
     return this.view.getUint32(abi.EXIT_RECORD + abi.EXIT_ESR, true);
+  }
+
+  /** During a CoreHost.mmio call: the address of the instruction making the access. */
+  get mmioInsnPc(): bigint {
+    return BigInt.asUintN(64, this.exports.mmioInsnPc());
+  }
+
+  /** During a CoreHost.mmio call: that instruction's word (0 if it is not in readable RAM). */
+  get mmioInsnWord(): number {
+    return this.exports.mmioInsnWord() >>> 0;
   }
 
   get exitImm(): number {

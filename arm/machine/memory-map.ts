@@ -11,6 +11,10 @@
 //               │ RTC (MC146818)                │
 //   0x0102_0000 ├──────────────────────────────┤
 //               │ (pvtime in kvmtool; unused)   │
+//   0x0103_0000 ├──────────────────────────────┤
+//               │ LS64 work queue (4 KiB)       │ --ls64-work-queue only (lkvm's own)
+//   0x0103_1000 ├──────────────────────────────┤
+//               │ (unused)                      │
 //   0x0200_0000 ├──────────────────────────────┤
 //               │ CFI flash (-F, ≤ 16 MiB)      │
 //   0x0300_0000 ├──────────────────────────────┤
@@ -35,6 +39,13 @@ export const UART_AREA_BYTES = 0x1_0000;
 
 export const RTC_BASE = UART_BASE + UART_AREA_BYTES;
 export const RTC_AREA_BYTES = 0x1_0000;
+
+/** kvmtool's pvtime area (ARM_PVTIME_BASE), which lkvm leaves free. */
+export const PVTIME_BASE = RTC_BASE + RTC_AREA_BYTES;
+export const PVTIME_AREA_BYTES = 0x1_0000;
+
+/** The LS64 work queue, after the pvtime area: no kvmtool device will land there. */
+export const LS64_WORK_QUEUE_BASE = PVTIME_BASE + PVTIME_AREA_BYTES;
 
 export const FLASH_BASE = 0x0200_0000;
 export const FLASH_MAX_BYTES = 0x0100_0000;

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
+import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
+import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
@@ -47,6 +49,12 @@ export interface RunConfig {
   debugJit: boolean;
   /** --check-cache-maintenance: report what missing cache maintenance would break (arm/core/cache-check.ts). */
   checkCacheMaintenance: boolean;
+  /** What to do with MMIO accesses KVM could not emulate (src/kvm/mmio-syndrome.ts). */
+  mmioSyndrome: MmioSyndromeMode;
+  /** --cpu-features: abi.CPU_FEAT_* bits on top of the Cortex-A57 model. */
+  cpuFeatures: number;
+  /** --ls64-work-queue: the 64-byte work-queue device (hw/ls64-work-queue.ts). */
+  ls64WorkQueue: boolean;
 }
 
 export interface DiskConfig {
@@ -262,6 +270,19 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
 
   const jitThreshold = argv["jit-threshold"] === undefined ? undefined : parseCount(argv["jit-threshold"], "JIT threshold", 0, 0xffff_ffff);
 
+  const mmioSyndrome = String(argv["mmio-syndrome"] ?? "warn") as MmioSyndromeMode;
+  if (!MMIO_SYNDROME_MODES.includes(mmioSyndrome)) {
+    throw new ConfigError(`invalid --mmio-syndrome '${mmioSyndrome}': expected ${MMIO_SYNDROME_MODES.join(", ")}`);
+  }
+
+  let cpuFeatures = 0;
+  try {
+    cpuFeatures = argv["cpu-features"] === undefined ? 0 : parseCpuFeatures(String(argv["cpu-features"]));
+  } catch (e) {
+    if (e instanceof CpuFeatureError) throw new ConfigError(e.message);
+    throw e;
+  }
+
   const loglevel = (argv.debug ? "debug" : String(argv.loglevel ?? "info")) as RunConfig["loglevel"];
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
@@ -293,6 +314,9 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
     checkCacheMaintenance: checkCaches,
+    mmioSyndrome,
+    cpuFeatures,
+    ls64WorkQueue: Boolean(argv["ls64-work-queue"]),
   };
 }
 

@@ -44,6 +44,19 @@ export interface TrapRegion {
    * lower address), whatever the guest's endianness. 1- and 2-byte accesses pass through.
    */
   only32Bit?: boolean;
+  /**
+   * The handler takes 64-byte single-copy-atomic accesses (LD64B, ST64B, ST64BV, ST64BV0 of
+   * FEAT_LS64) as one call with lengthBytes = 64 (access64). `data` then holds 72 bytes: the
+   * 64 bytes of the access, then 8 in which a write's handler may leave the status word that
+   * a store with return (ST64BV, ST64BV0) hands the guest. Other regions refuse such accesses.
+   */
+  accepts64ByteAccess?: boolean;
+  /**
+   * Whether KVM would map the region as a memory slot for this kind of access (a flash in
+   * read-array mode is read-only memory to KVM), so that the access never traps to a
+   * hypervisor and needs no instruction syndrome. Unset: every access traps.
+   */
+  memslotBacked?: (isWrite: boolean) => boolean;
 }
 
 /** One access as the guest made it (an 8-byte access to an only32Bit region is one event). */
@@ -224,6 +237,28 @@ export class TrapBus {
     return this.tables[bus].list();
   }
 
+  /** The region that would take an access of lengthBytes at gpa, or null if none would. */
+  claimant(gpa: number, lengthBytes: number): TrapRegion | null {
+    const table = gpa < IOPORT_WINDOW_BYTES ? this.tables.ioport : this.tables.mmio;
+    return table.find(gpa, lengthBytes);
+  }
+
+  /**
+   * Dispatches one 64-byte access (LD64B/ST64B) as one call to a region that declares
+   * accepts64ByteAccess; `data` holds 72 bytes (see TrapRegion.accepts64ByteAccess). Returns
+   * false, touching nothing, when no such region holds all 64 bytes: the caller refuses the
+   * access (an external abort, as KVM's canonical answer).
+   */
+  access64(vcpu: number, gpa: number, data: Uint8Array, isWrite: boolean): boolean {
+    if (data.length < 72) throw new RangeError(`64-byte access with a ${data.length}-byte buffer`);
+    const region = gpa < IOPORT_WINDOW_BYTES ? null : this.tables.mmio.find(gpa, 64);
+    if (region === null || region.accepts64ByteAccess !== true) return false;
+    data.fill(0, isWrite ? 64 : 0, 72);
+    region.handler(vcpu, gpa - region.base, data, 64, isWrite);
+    if (this.onAccess !== undefined) this.trace("mmio", region.name, vcpu, gpa, data, 64, isWrite);
+    return true;
+  }
+
   /**
    * Dispatches one guest access; called by the CPU glue for every trapped load or store.
    * Returns whether a device claimed it. Unclaimed: MMIO reads give 0, port reads all ones,
@@ -236,8 +271,8 @@ export class TrapBus {
     lengthBytes: number,
     isWrite: boolean,
   ): boolean {
-    if (lengthBytes > data.length) {
-      throw new RangeError(`access of ${lengthBytes} bytes with a ${data.length}-byte buffer`);
+    if (lengthBytes > data.length || lengthBytes > 8) {
+      throw new RangeError(`access of ${lengthBytes} bytes with a ${data.length}-byte buffer (64-byte accesses go to access64)`);
     }
     const table = gpa < IOPORT_WINDOW_BYTES ? this.tables.ioport : this.tables.mmio;
     const region = table.find(gpa, lengthBytes);

@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
-import { Core, CNTFRQ_HZ, type CacheFinding, type JitStats } from "../../arm/host/core.ts";
+import { Core, CNTFRQ_HZ, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
 import { Gicv3 } from "../../arm/machine/gicv3.ts";
 import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/device-tree.ts";
 import * as map from "../../arm/machine/memory-map.ts";
@@ -19,11 +19,13 @@ import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { CfiFlash } from "../../hw/cfi-flash.ts";
+import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
 import { GuestMemory } from "./guest-memory.ts";
+import { MmioSyndromeCheck } from "./mmio-syndrome.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
 import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
@@ -81,6 +83,8 @@ export class Vm extends EventEmitter<VmEvents> {
   /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
   readonly memory: GuestMemory;
   readonly virtio: VirtioMmioTransport[];
+  /** --ls64-work-queue. */
+  readonly workQueue?: Ls64WorkQueue;
   readonly layout: BootLayout;
   readonly dtb: Uint8Array;
   private readonly vcpus: Vcpu[];
@@ -93,6 +97,8 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly cacheFindings: Record<CacheFinding["kind"], number> = { uncleaned: 0, stale: 0, fetch: 0 };
   /** --loglevel debug: report instructions that take UNDEFINED (the last one per slice). */
   private readonly traceUndefs: boolean;
+  /** --mmio-syndrome other than emulate: what KVM would have made of each MMIO access. */
+  private readonly syndromeCheck?: MmioSyndromeCheck;
 
   constructor(readonly cfg: RunConfig) {
     super();
@@ -109,11 +115,9 @@ export class Vm extends EventEmitter<VmEvents> {
     this.core = new Core({
       ramBase: cfg.ramBase,
       ramSizeBytes: cfg.ramSizeBytes,
+      cpuFeatures: cfg.cpuFeatures,
       host: {
-        mmio: (vcpu, gpa, data, len, isWrite) => {
-          this.bus.access(vcpu, gpa, data, len, isWrite);
-          return true;
-        },
+        mmio: (vcpu, gpa, data, len, isWrite) => this.mmioAccess(vcpu, gpa, data, len, isWrite),
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
         counter: () => this.counter(),
         cacheFinding: (f) => {
@@ -126,6 +130,9 @@ export class Vm extends EventEmitter<VmEvents> {
       // compile in the background while the guest runs on (docs/jit.md).
       jit: { enabled: cfg.jit, threshold: cfg.jitThreshold, background: cfg.jitThreshold !== 0 },
     });
+    if (cfg.mmioSyndrome !== "emulate") {
+      this.syndromeCheck = new MmioSyndromeCheck(cfg.mmioSyndrome, this.core, this.bus, (line) => this.emit("log", line));
+    }
     this.gic = new Gicv3({
       vcpuCount: cfg.cpus,
       mpidr: mpidrOf,
@@ -179,6 +186,11 @@ export class Vm extends EventEmitter<VmEvents> {
       devices.push(transport);
       return transport;
     });
+    if (cfg.ls64WorkQueue) {
+      this.workQueue = new Ls64WorkQueue({ base: map.LS64_WORK_QUEUE_BASE });
+      this.workQueue.register(this.bus);
+      devices.push(this.workQueue);
+    }
 
     // Load the payload, then describe the machine.
     const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
@@ -334,6 +346,22 @@ export class Vm extends EventEmitter<VmEvents> {
     this.core.jitInvalidate(gpa, lengthBytes);
   }
 
+  /** A guest access outside RAM, as the core hands it over (CoreHost.mmio). */
+  private mmioAccess(vcpu: number, gpa: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): MmioOutcome {
+    const check = this.syndromeCheck;
+    if (lengthBytes === 64) {
+      if (this.bus.access64(vcpu, gpa, data, isWrite)) return true;
+      check?.refused64(gpa, isWrite);
+      return "external-abort";
+    }
+    if (check !== undefined && check.needsCheck()) {
+      const outcome = check.invalidSyndrome(gpa, lengthBytes, isWrite);
+      if (outcome !== true) return outcome;
+    }
+    this.bus.access(vcpu, gpa, data, lengthBytes, isWrite);
+    return true;
+  }
+
   private wakeIfDue(v: Vcpu): boolean {
     if ((v.irqLines & (IRQ_LINE | FIQ_LINE)) || (v.timerDeadline >= 0 && this.counter() >= v.timerDeadline)) v.waiting = false;
     return !v.waiting;
@@ -407,7 +435,8 @@ export class Vm extends EventEmitter<VmEvents> {
         v.on = false;
         return;
       case abi.EXIT_MMIO_ABORT:
-        this.stop("error", `vCPU ${v.id}: fatal MMIO access`);
+        // An access KVM could not emulate (--mmio-syndrome=kvm): kvmtool's die_perror("KVM_RUN failed").
+        this.stop("error", `KVM_RUN failed: Function not implemented (vCPU ${v.id} at pc 0x${this.core.pc.toString(16)})`);
         return;
       default:
         this.stop("error", `vCPU ${v.id}: unexpected exit ${exit} at pc 0x${this.core.pc.toString(16)}`);

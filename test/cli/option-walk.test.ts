@@ -104,3 +104,15 @@ describe("bin/lkvm: one line and status 1 for command-line mistakes", () => {
     });
   }
 });
+
+describe("the KVM-fidelity options", () => {
+  it("--cpu-features takes +name/-name lists (with = for a list that starts with -); --mmio-syndrome defaults to warn", async () => {
+    expect((await parseRunCommandLine(["-k", kernel, "--cpu-features", "+ls64_v"])).cpuFeatures).toBe(3);
+    expect((await parseRunCommandLine(["-k", kernel, "--cpu-features=+ls64_accdata,-ls64_v"])).cpuFeatures).toBe(1);
+    expect((await parseRunCommandLine(["-k", kernel, "--cpu-features=-ls64"])).cpuFeatures).toBe(0);
+    expect(await outcome(["-k", kernel, "--cpu-features", "+mte"])).toMatch(/invalid CPU feature '\+mte'/);
+    const cfg = await parseRunCommandLine(["-k", kernel]);
+    expect([cfg.mmioSyndrome, cfg.cpuFeatures, cfg.ls64WorkQueue]).toEqual(["warn", 0, false]);
+    expect((await parseRunCommandLine(["-k", kernel, "--mmio-syndrome", "nisv-exit", "--ls64-work-queue"])).ls64WorkQueue).toBe(true);
+  });
+});
