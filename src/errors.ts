@@ -14,6 +14,14 @@ export class FileError extends ConfigError {
   override name = "FileError";
 }
 
+/**
+ * A failure kvmtool reports with die(), which scripts and test harnesses match as printed:
+ * "  Fatal: <message>", exit status 128 (kvmtool's util.c). The message is kvmtool's words.
+ */
+export class FatalError extends ConfigError {
+  override name = "FatalError";
+}
+
 export class GuestError extends Error {
   override name = "GuestError";
 }

@@ -21,6 +21,8 @@ export function addRunOptions(y: Argv): Argv {
     });
   }
   return y
+    // kvmtool's options include --no-dhcp and --no-pvtime: literal names, not negations.
+    .parserConfiguration({ "boolean-negation": false })
     .positional("kernel-image", { type: "string", describe: "Kernel to boot (same as -k)" })
     .example("$0 run -k Image -i initrd.img -p \"quiet\" -m 512 -c 2", "Boot a kernel with an initramfs")
     .example("$0 run --kernel test.flat --nodefaults --params \"…\"", "Run a bare-metal test payload");
@@ -73,7 +75,7 @@ const FLAGS = new Set([...runOptions.filter((o) => o.type === "boolean").map((o)
 export function checkFlagValues(args: readonly string[]): void {
   for (const arg of args) {
     if (arg === "--") return;
-    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
+    const m = /^--([^=]+)=(.*)$/s.exec(arg);
     if (m && FLAGS.has(m[1]!) && !/^(true|false)$/.test(m[2]!)) throw new ConfigError(`option --${m[1]} takes no value (got '${arg}')`);
   }
 }

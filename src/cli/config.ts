@@ -4,7 +4,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { ConfigError, FileError } from "../errors.ts";
+import { ConfigError, FatalError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
@@ -27,6 +27,8 @@ export interface RunConfig {
   params: string;
   nodefaults: boolean;
   console: "serial" | "virtio";
+  /** --vnc, --gtk or --sdl: arm64 has no framebuffer; kvmtool then gives the kernel console=tty0. */
+  framebuffer: boolean;
   loglevel: "error" | "warning" | "info" | "debug";
   dumpDtb?: string;
   irqchip: "gicv3";
@@ -114,6 +116,16 @@ export function parseU64(text: string, what: string): bigint {
   return v;
 }
 
+/** kvmtool's open of the kernel or initrd: `  Fatal: Unable to open kernel <path>` if it fails. */
+function openableOrFatal(path: string, what: "kernel" | "initrd"): void {
+  try {
+    checkReadable(path, what);
+  } catch (e) {
+    if (e instanceof FileError) throw new FatalError(`Unable to open ${what} ${path}`);
+    throw e;
+  }
+}
+
 function checkReadable(path: string, what: string): void {
   try {
     accessSync(path, constants.R_OK);
@@ -196,12 +208,8 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (kernel === undefined && firmware === undefined) {
     throw new ConfigError("no kernel given: use -k/--kernel <Image> (or --firmware <file>)");
   }
-  if (kernel !== undefined) checkReadable(kernel, "kernel");
-  if (firmware !== undefined) checkReadable(firmware, "firmware");
   const initrd = argv.initrd as string | undefined;
-  if (initrd !== undefined) checkReadable(initrd, "initrd");
   const flash = argv.flash as string | undefined;
-  if (flash !== undefined) checkReadable(flash, "flash image");
 
   const diskArgs = argv.disk === undefined ? [] : ([] as unknown[]).concat(argv.disk).map(String);
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
@@ -236,6 +244,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     const why = checkCaches ? "a WebAssembly memory limit, with --check-cache-maintenance's state" : "a WebAssembly memory limit";
     throw new ConfigError(`memory size ${Math.round(ramSizeBytes / MiB)}M is more than lkvm can give a guest (${Math.floor(maxRam / MiB)}M, ${why})`);
   }
+  if (argv.jit === true && argv["no-jit"] === true) throw new ConfigError("--jit and --no-jit contradict each other: give one");
   if (checkCaches && argv.jit === true) {
     throw new ConfigError("--check-cache-maintenance runs the interpreter only (translated code is not checked): drop --jit");
   }
@@ -259,12 +268,13 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   else if ("hv".startsWith(consoleArg) && consoleArg) throw new ConfigError("--console hv is a PowerPC console; arm64 has none");
   else throw new ConfigError(`invalid console '${consoleArg}': expected serial, virtio or hv`);
 
-  const irqchip = String(argv.irqchip ?? "gicv3");
-  if (irqchip !== "gicv3") {
+  // kvmtool's auto picks the best the host's KVM offers; lkvm's GIC is a GICv3.
+  const irqchip = String(argv.irqchip ?? "auto");
+  if (irqchip !== "gicv3" && irqchip !== "auto") {
     throw new ConfigError(
       ["gicv2", "gicv2m", "gicv3-its"].includes(irqchip)
         ? `--irqchip ${irqchip} is not supported by lkvm yet: only gicv3`
-        : `invalid irqchip '${irqchip}': expected gicv2, gicv2m, gicv3 or gicv3-its`,
+        : `invalid irqchip '${irqchip}': expected auto, gicv2, gicv2m, gicv3 or gicv3-its`,
     );
   }
 
@@ -287,6 +297,13 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   const name = argv.name !== undefined ? String(argv.name) : `guest-${process.pid}`;
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError(`invalid guest name '${name}': use letters, digits, '.', '_' and '-'`);
 
+  // Files last, as kvmtool opens them after checking every option: a harness probing for an
+  // option gets that option's answer whatever kernel it names.
+  if (kernel !== undefined) openableOrFatal(kernel, "kernel");
+  if (firmware !== undefined) checkReadable(firmware, "firmware");
+  if (initrd !== undefined && firmware === undefined) openableOrFatal(initrd, "initrd");
+  if (flash !== undefined) checkReadable(flash, "flash image");
+
   return {
     name,
     cpus,
@@ -300,6 +317,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     params: argv.params !== undefined ? String(argv.params) : "",
     nodefaults: Boolean(argv.nodefaults),
     console: consoleDev,
+    framebuffer: Boolean(argv.vnc || argv.gtk || argv.sdl),
     loglevel,
     dumpDtb: argv["dump-dtb"] as string | undefined,
     irqchip: "gicv3",
@@ -310,7 +328,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     disks,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",
-    jit: checkCaches ? false : argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
+    jit: checkCaches || argv["no-jit"] === true ? false : argv.jit === true || JIT_BY_DEFAULT,
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
     checkCacheMaintenance: checkCaches,

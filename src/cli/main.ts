@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, FatalError } from "../errors.ts";
 import { addRunOptions, checkFlagValues, instanceOptions, lastOptionWins, runConfigFromArgv, yargsMessage } from "./command-line.ts";
 import { describeRun } from "./config.ts";
 import { attachConsole } from "./console.ts";
@@ -74,7 +74,7 @@ process.on("SIGUSR1", () => {});
 async function runCommand(argv: Record<string, unknown>): Promise<void> {
   const cfg = runConfigFromArgv(argv);
   const info = cfg.loglevel === "info" || cfg.loglevel === "debug";
-  if (info) process.stderr.write(`${describeRun(cfg)}\n`);
+  if (info) process.stderr.write(`  Info: ${describeRun(cfg)}\n`);
   if (cfg.firmware !== undefined && argv.initrd !== undefined && cfg.loglevel !== "error") {
     process.stderr.write("  Warning: --initrd is ignored with --firmware (the firmware loads what it needs)\n");
   }
@@ -109,7 +109,7 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
   await drainOutput();
   if (ending) leave(ending.status, ending.line);
   if (exit.reason === "error") fail(exit.message ?? "the VM stopped on an error");
-  if (info) process.stderr.write("\n  # KVM session ended normally.\n");
+  if (info) process.stderr.write("  Info: KVM session ended normally.\n");
   await drainOutput();
   leave(0);
 }
@@ -118,6 +118,9 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
 const lastOnly = <T extends Record<string, unknown>>(argv: T): T => lastOptionWins(argv, new Set());
 
 export async function main(args: string[]): Promise<void> {
+  // As kvmtool: a bare `lkvm` is a request for help, and --version names the version command.
+  if (args.length === 0) args = ["--help"];
+  else if (args[0] === "--version") args = ["version", ...args.slice(1)];
   const cli = yargs(args)
     .scriptName("lkvm")
     .usage(
@@ -176,6 +179,7 @@ export async function main(args: string[]): Promise<void> {
     checkFlagValues(args);
     await cli.parseAsync();
   } catch (e) {
+    if (e instanceof FatalError) leave(128, `  Fatal: ${e.message}`);
     if (e instanceof ConfigError) fail(e.message);
     // Our bug, not the user's: still one line, with the stack on request.
     const err = e as Error;

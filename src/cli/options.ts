@@ -41,9 +41,9 @@ export const runOptions: RunOption[] = [
   { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport (lkvm: only mmio, its default until PCI exists; kvmtool defaults to pci)" },
   { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
   { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
-  { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer", unsupported: "--vnc has no arm64 framebuffer (as in kvmtool)" },
-  { name: "gtk", type: "boolean", group: "Basic options:", describe: "Enable GTK framebuffer", unsupported: "--gtk has no arm64 framebuffer (as in kvmtool)" },
-  { name: "sdl", type: "boolean", group: "Basic options:", describe: "Enable SDL framebuffer", unsupported: "--sdl has no arm64 framebuffer (as in kvmtool)" },
+  { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer (arm64 has none: as in kvmtool, only console=tty0 replaces the serial console in the kernel command line)" },
+  { name: "gtk", type: "boolean", group: "Basic options:", describe: "Enable GTK framebuffer (arm64: as --vnc)" },
+  { name: "sdl", type: "boolean", group: "Basic options:", describe: "Enable SDL framebuffer (arm64: as --vnc)" },
   { name: "dev", type: "string", group: "Basic options:", arg: "path", describe: "KVM device file", unsupported: "--dev does not apply: lkvm needs no /dev/kvm" },
 
   // Kernel options
@@ -55,7 +55,7 @@ export const runOptions: RunOption[] = [
 
   // Networking options
   { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device", repeatable: true, unsupported: `--network ${notYet} (mode=none is accepted)` },
-  { name: "no-dhcp", type: "boolean", group: "Networking options:", describe: "Disable kernel DHCP in rootfs mode", unsupported: `--no-dhcp ${notYet}` },
+  { name: "no-dhcp", type: "boolean", group: "Networking options:", describe: "Disable kernel DHCP in rootfs mode (lkvm never adds ip=dhcp)" },
 
   // Debug options
   { name: "debug", type: "boolean", group: "Debug options:", describe: "Deprecated: same as --loglevel=debug" },
@@ -65,14 +65,15 @@ export const runOptions: RunOption[] = [
   { name: "debug-single-step", type: "boolean", group: "Debug options:", describe: "Single-step vCPUs", unsupported: `--debug-single-step ${notYet}` },
   { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
   { name: "mmio-syndrome", type: "string", group: "Debug options:", choices: ["emulate", "warn", "kvm", "nisv-exit"], describe: "MMIO by instructions KVM cannot emulate (no valid syndrome: writeback, LDP/STP, SIMD&FP, exclusives): emulate silently, warn once per PC (default), kvm: stop as KVM_RUN would, nisv-exit: give the guest an external abort (lkvm only)" },
-  { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (--no-jit: interpret only)" },
+  { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (the default)" },
+  { name: "no-jit", type: "boolean", group: "Debug options:", describe: "Interpret every instruction: translate nothing" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
   { name: "check-cache-maintenance", type: "boolean", group: "Debug options:", describe: "Model the data and instruction caches and report accesses that would see stale data for want of a clean, invalidate or ISB (interpreter only; lkvm only)" },
   { name: "jit-threshold", type: "string", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
 
   // ARM options
   { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },
-  { name: "irqchip", type: "string", group: "ARM options:", arg: "gicv3", describe: "Interrupt controller to emulate (only gicv3)" },
+  { name: "irqchip", type: "string", group: "ARM options:", arg: "auto|gicv3", describe: "Interrupt controller to emulate (default auto, kvmtool's choice: gicv3 in lkvm; gicv2, gicv2m and gicv3-its are not supported yet)" },
   { name: "firmware-address", type: "string", group: "ARM options:", arg: "addr", describe: "Load address for --firmware (default: the RAM base)" },
   { name: "kaslr-seed", type: "string", group: "ARM options:", arg: "u64", describe: "Value for /chosen/kaslr-seed (default 0)" },
   { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },
@@ -85,4 +86,6 @@ export const runOptions: RunOption[] = [
   { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },
   { name: "sve-max-vl", type: "string", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
   { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci", unsupported: `--force-pci ${notYet}` },
+  { name: "virtio-legacy", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=mmio-legacy", unsupported: `--virtio-legacy (virtio-mmio version 1) ${notYet}` },
+  { name: "vfio-pci", type: "string", group: "Basic options:", arg: "[domain:]bus:dev.fn", describe: "Assign a PCI device to the virtual machine", unsupported: "--vfio-pci does not apply: lkvm cannot pass host devices through" },
 ];

@@ -126,9 +126,10 @@ export function layoutFirmware(ram: RamLayout, firmwareSizeBytes: number, firmwa
 }
 
 /** kvmtool's kernel command line: its own defaults, then -p (exactly -p with --nodefaults). */
-export function kernelCommandLine(params: string, opts: { nodefaults: boolean; console: "serial" | "virtio" }): string {
+export function kernelCommandLine(params: string, opts: { nodefaults: boolean; console: "serial" | "virtio"; framebuffer: boolean }): string {
   if (opts.nodefaults) return params;
-  let cmdline = opts.console === "serial" ? " console=ttyS0" : " console=hvc0";
+  // A framebuffer option names tty0 instead of the serial or virtio console, as in kvmtool.
+  let cmdline = opts.framebuffer ? " console=tty0" : opts.console === "serial" ? " console=ttyS0" : " console=hvc0";
   if (!/(^|\s)root=/.test(params)) cmdline += " root=/dev/vda rw ";
   return `${cmdline} ${params}`;
 }

@@ -16,7 +16,7 @@ writeFileSync(image, new Uint8Array(4096));
 /** A user error is exactly one line on stderr, no stack trace, and a non-zero exit. */
 function expectOneLineError(r: ReturnType<typeof lkvm>, pattern: RegExp) {
   expect(r.status).not.toBe(0);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("# lkvm run"));
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("  Info: # lkvm run"));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^lkvm: error: /);
   expect(lines[0]).toMatch(pattern);
@@ -45,12 +45,44 @@ describe("lkvm CLI", () => {
     expect(r.stdout).toMatch(/^lkvm version \d+\.\d+\.\d+\n$/);
   });
 
-  it("refuses a missing kernel with one clear line", () => {
-    expectOneLineError(lkvm("run", "-k", join(dir, "missing")), /cannot read kernel .*no such file/);
+  it("a kernel or initrd it cannot open: kvmtool's die() line, status 128", () => {
+    const missing = join(dir, "missing");
+    for (const [args, line] of [
+      [["-k", missing], `  Fatal: Unable to open kernel ${missing}`],
+      [["-k", dir], `  Fatal: Unable to open kernel ${dir}`],
+      [["-k", image, "-i", missing], `  Fatal: Unable to open initrd ${missing}`],
+    ] as const) {
+      const r = lkvm("run", ...args);
+      expect(r.status).toBe(128);
+      expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("  Info: # lkvm run"))).toEqual([line]);
+    }
   });
 
-  it("refuses an unreadable kernel path (a directory)", () => {
-    expectOneLineError(lkvm("run", "-k", dir), /not a regular file/);
+  it("checks every option before opening the kernel: a probe gets the option's answer", () => {
+    const missing = join(dir, "missing");
+    expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv2"), /--irqchip gicv2 is not supported/);
+    expectOneLineError(lkvm("run", "-k", missing, "-m", "64G"), /more than lkvm can give a guest/);
+    expectOneLineError(lkvm("run", "-k", missing, "-c", "0"), /invalid number of vCPUs/);
+    expectOneLineError(lkvm("run", "-k", missing, "--console", "virtio"), /--console virtio/);
+    expectOneLineError(lkvm("run", "-k", missing, "-d", join(dir, "missing.img")), /cannot open disk image/);
+  });
+
+  it("bare lkvm prints the help and exits 0; --version is the version command", () => {
+    const bare = spawnSync("bin/lkvm", [], { encoding: "utf8" });
+    expect(bare.status).toBe(0);
+    expect(bare.stdout).toMatch(/The most commonly used lkvm commands are:/);
+    const v = spawnSync("bin/lkvm", ["--version"], { encoding: "utf8" });
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^lkvm version \d+\.\d+\.\d+\n$/);
+  });
+
+  it("prints kvmtool's Info lines: the run banner and the normal end", () => {
+    const r = spawnSync("bin/lkvm", ["run", "-k", "build/guests/hello.bin", "--nodefaults", "-m", "64", "-c", "1", "--name", "banner"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr.split("\n").filter((l) => l)).toEqual([
+      "  Info: # lkvm run -k build/guests/hello.bin -m 64 -c 1 --name banner",
+      "  Info: KVM session ended normally.",
+    ]);
   });
 
   it("refuses a run with no kernel at all", () => {
@@ -70,6 +102,8 @@ describe("lkvm CLI", () => {
   it("refuses an unsupported option instead of ignoring it", () => {
     expectOneLineError(lkvm("run", "-k", image, "--balloon"), /--balloon is not supported/);
     expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv2"), /only gicv3/);
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-legacy"), /--virtio-legacy .*not supported by lkvm yet/);
+    expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
   });
 
   it("refuses disks it cannot use: a directory (9p), a missing image, ,direct, a fifth disk", () => {

@@ -45,6 +45,29 @@ describe("every run option with bad values", () => {
   }
 });
 
+describe("kvmtool's spellings", () => {
+  it("--no-dhcp and --no-pvtime are options of their own, not negations of unknown ones", async () => {
+    for (const opt of runOptions.filter((o) => o.name.startsWith("no-") && !o.unsupported)) {
+      expect(await outcome(["-k", kernel, `--${opt.name}`]), opt.name).toBe("accepted");
+    }
+    expect(runOptions.map((o) => o.name)).toEqual(expect.arrayContaining(["no-dhcp", "no-pvtime", "no-jit"]));
+    expect((await parseRunCommandLine(["-k", kernel, "--no-jit"])).jit).toBe(false);
+    expect((await parseRunCommandLine(["-k", kernel, "--jit"])).jit).toBe(true);
+    expect(await outcome(["-k", kernel, "--jit", "--no-jit"])).toMatch(/contradict/);
+  });
+
+  it("--vnc, --gtk and --sdl are accepted and give the kernel console=tty0, as on kvmtool arm64", async () => {
+    for (const flag of ["--vnc", "--gtk", "--sdl"]) expect((await parseRunCommandLine(["-k", kernel, flag])).framebuffer).toBe(true);
+    expect((await parseRunCommandLine(["-k", kernel])).framebuffer).toBe(false);
+  });
+
+  it("--irqchip defaults to auto, which is lkvm's GICv3; gicv3 may be named", async () => {
+    expect(await outcome(["-k", kernel, "--irqchip", "auto"])).toBe("accepted");
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv3"])).toBe("accepted");
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv3-its"])).toMatch(/not supported by lkvm yet/);
+  });
+});
+
 describe("repeated options: the last one wins, as in kvmtool", () => {
   it("-m, -c, -k and -p take their last value", async () => {
     const cfg = await parseRunCommandLine(["-k", join(dir, "missing"), "-k", kernel, "-m", "512", "-m", "256", "-c", "4", "-c", "1", "-p", "a", "-p", "b"]);
@@ -97,7 +120,7 @@ describe("bin/lkvm: one line and status 1 for command-line mistakes", () => {
     it(args.join(" "), () => {
       const r = lkvm(...args);
       expect(r.status).toBe(1);
-      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("# lkvm run"));
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("  Info: # lkvm run"));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^lkvm: error: /);
       expect(lines[0]).toMatch(message);

@@ -50,7 +50,7 @@ function rows(r: Result): string[][] {
 /** A user error: one line on stderr, exit 1. */
 function expectOneLineError(r: Result, pattern: RegExp) {
   expect(r.status).toBe(1);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("# lkvm run"));
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("  Info: # lkvm run"));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^lkvm: error: /);
   expect(lines[0]).toMatch(pattern);

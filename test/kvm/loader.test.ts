@@ -58,9 +58,12 @@ describe("kernel loading, by kvmtool's rules", () => {
   });
 
   it("amends the command line as kvmtool does, unless --nodefaults", () => {
-    expect(kernelCommandLine("quiet", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/vda rw  quiet");
-    expect(kernelCommandLine("root=/dev/sda", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/sda");
-    expect(kernelCommandLine("a b", { nodefaults: true, console: "serial" })).toBe("a b");
+    const serial = { nodefaults: false, console: "serial", framebuffer: false } as const;
+    expect(kernelCommandLine("quiet", serial)).toBe(" console=ttyS0 root=/dev/vda rw  quiet");
+    expect(kernelCommandLine("root=/dev/sda", serial)).toBe(" console=ttyS0 root=/dev/sda");
+    expect(kernelCommandLine("a b", { ...serial, nodefaults: true })).toBe("a b");
+    // --vnc/--gtk/--sdl: kvmtool names tty0 instead of the serial console.
+    expect(kernelCommandLine("quiet", { ...serial, framebuffer: true })).toBe(" console=tty0 root=/dev/vda rw  quiet");
   });
 
   it("refuses a gzip-compressed kernel, an ELF file and an empty file, naming the problem", () => {
