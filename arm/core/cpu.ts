@@ -3,7 +3,7 @@
 
 import {
   ACTIVE_STATE, PC, HALTED, IRQ_LINES, PSTATE_IL, INSNS_RETIRED, EXIT_RECORD, EXIT_REASON,
-  EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_JIT, MMIO_FETCH,
+  EXIT_INSNS, EXIT_BUDGET, EXIT_HALTED, EXIT_TIMER, EXIT_JIT,
   JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS, JI_LIMIT,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
@@ -11,7 +11,7 @@ import { execute } from "./gen/decoder";
 import { decodeCached } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
-import { physRead, setSyndrome } from "./memory";
+import { fetchFromDevice } from "./memory";
 import { attention, clearAttention, requestAttention } from "./attention";
 import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
@@ -93,8 +93,9 @@ export function run(budget: u32): u32 {
     } else {
       const got = fetchSlow();
       if (got < 0) {
-        setPc(nextPc); // an abort was taken
+        setPc(nextPc); // an abort was taken, or the VMM stopped the vCPU at the fetch
         boundary = true;
+        if (exitReason) break;
         continue;
       }
       insn = <u32>got;
@@ -219,10 +220,7 @@ function fetchSlow(): i64 {
     return <i64>load<u32>(ramHost(walkPa));
   }
   // Execute-in-place from a device (e.g. flash): fetch through the bus, never cached.
-  setSyndrome(MMIO_FETCH);
-  clearFault();
-  const word = <u32>physRead(walkPa, 4, walkFlags, pc);
-  return faulted ? -1 : <i64>word;
+  return fetchFromDevice(walkPa);
 }
 
 /**

@@ -7,15 +7,15 @@
 
 import {
   ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI,
-  EXIT_MMIO_ABORT, MMIO_DONE, MMIO_EXTERNAL_ABORT,
+  EXIT_MMIO_ABORT, MMIO_DONE, MMIO_EXTERNAL_ABORT, MMIO_FETCH,
 } from "../abi";
-import { getEL } from "./state";
+import { getEL, pc } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
   translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
   ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked, attrOf,
 } from "./mmu";
-import { dataAbort, faulted, externalDataAbort, abandonInstruction } from "./exceptions";
+import { dataAbort, faulted, externalDataAbort, abandonInstruction, instructionAbort, FSC_SYNC_EXTERNAL } from "./exceptions";
 import { setExitReason } from "./exit-request";
 import { pageHasCode } from "./jit/marks";
 import { cacheCheckOn, checkRead, checkWrite, attrCacheable, attrWriteBack } from "./cache-check";
@@ -254,6 +254,25 @@ export function physRead(pa: u64, size: u32, pflags: u32, va: u64): u64 {
   if (!mmioCompleted(mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, size, 0), va)) return 0;
   const v = load<u64>(data);
   return size == 8 ? v : v & ((<u64>1 << (size * 8)) - 1);
+}
+
+/**
+ * An instruction fetch at pc from a device: the VMM answers for memory it maps there (flash in
+ * read-array mode, which kvmtool maps as a memory slot) and refuses anything else, as KVM does:
+ * the guest then takes a synchronous external instruction abort. Returns the word, or -1 after
+ * an abort or a stop.
+ */
+export function fetchFromDevice(pa: u64): i64 {
+  store<u64>(EXIT_RECORD + EXIT_DATA, 0);
+  store<u32>(EXIT_RECORD + EXIT_ESR, MMIO_FETCH);
+  const outcome = mmioAccess(<i32>load<u32>(ACTIVE_STATE + VCPU_ID), <f64>pa, 4, 0);
+  if (outcome == MMIO_DONE) return <i64>load<u32>(EXIT_RECORD + EXIT_DATA);
+  if (outcome == MMIO_EXTERNAL_ABORT) instructionAbort(FSC_SYNC_EXTERNAL, pc);
+  else {
+    abandonInstruction();
+    setExitReason(EXIT_MMIO_ABORT);
+  }
+  return -1;
 }
 
 /** A little-endian write of guest physical memory (RAM or the trap bus); `va` as for physRead. */

@@ -347,7 +347,22 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /** A guest access outside RAM, as the core hands it over (CoreHost.mmio). */
+  /**
+   * An instruction fetch outside RAM. KVM runs code only from memory slots: kvmtool maps the
+   * CFI flash as one while it is in read-array mode, and anything else gets the synchronous
+   * external abort KVM injects (rather than a run of zeros).
+   */
+  private fetchFromDevice(vcpu: number, gpa: number, data: Uint8Array): MmioOutcome {
+    if (this.bus.claimant(gpa, 4)?.memslotBacked?.(false) !== true) {
+      if (this.cfg.debugMmio) this.emit("log", `  Debug: instruction fetch from ${gpa.toString(16)}, which no memory backs: external abort`);
+      return "external-abort";
+    }
+    this.bus.access(vcpu, gpa, data, 4, false);
+    return true;
+  }
+
   private mmioAccess(vcpu: number, gpa: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): MmioOutcome {
+    if ((this.core.mmioSyndrome & abi.MMIO_FETCH) !== 0) return this.fetchFromDevice(vcpu, gpa, data);
     const check = this.syndromeCheck;
     if (lengthBytes === 64) {
       if (this.bus.access64(vcpu, gpa, data, isWrite)) return true;

@@ -2,7 +2,10 @@
 // exceptions and their syndromes, data and instruction aborts, EL0, alignment, unprivileged
 // accesses. Each guest checks the ARM ARM's values and reports "ok"/"not ok" lines.
 
-import { describe, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { expectPassed, runGuest } from "../support/run-guest.ts";
 
 describe("EL1 exceptions, from guests", () => {
@@ -32,6 +35,17 @@ describe("EL1 exceptions, from guests", () => {
       "running into an unmapped page: an instruction abort",
       "  ISV = 0 and ISS[23:14] RES0 (ESR_EL1)",
     ]);
+  });
+
+  it("a fetch from physical memory nothing backs: KVM's external instruction abort; flash code runs in place", async () => {
+    const flash = join(mkdtempSync(join(tmpdir(), "lkvm-fetch-")), "flash.img");
+    const code = Buffer.alloc(128 * 1024);
+    code.writeUInt32LE(0xd28000e0, 0); // mov x0, #7
+    code.writeUInt32LE(0xd65f03c0, 4); // ret
+    writeFileSync(flash, code);
+    const run = await runGuest("fetch-abort", { extra: ["-F", flash] });
+    expectPassed(run, ["  IFSC = synchronous external abort", "code in the CFI flash (read-array mode) runs in place"]);
+    expect(run.ok.filter((l) => l === "  IFSC = synchronous external abort")).toHaveLength(2);
   });
 
   it("EL0: ERET to EL0, SVC/aborts/traps/IRQ from EL0 through the lower-EL vectors", async () => {
