@@ -2,7 +2,7 @@
 #   make run    set up everything and boot the default guest to a shell
 #   make test   set up everything and run every test
 #
-# Other targets: build, deps, guest, guests, bench, fuzz, check (type-check), clean.
+# Other targets: build, deps, guest, guests, bench, fuzz, conformance, check (type-check), clean.
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -25,7 +25,7 @@ DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
              qemu-system-aarch64:qemu-system-arm \
              /usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu
 
-.PHONY: all build deps guest guests run test bench fuzz check clean distclean
+.PHONY: all build deps guest guests run test bench fuzz conformance check clean distclean
 
 all: build
 
@@ -148,6 +148,12 @@ build/tools/fuzz.mjs: $(wildcard test/fuzz/*.ts test/support/*.ts)
 
 fuzz: node_modules/.stamp build/tools/fuzz.mjs
 	node build/tools/fuzz.mjs $(FUZZ_ARGS)
+
+# kvmtool's arm64 test suite (kvm-unit-tests) against bin/lkvm and against QEMU TCG, as a table
+# in CONFORMANCE.md: make conformance KUT_SRC=/path/to/kvm-unit-tests. The suite is built in the
+# cache, never committed; this machine cannot clone it, so KUT_SRC is a local copy.
+conformance: build deps
+	KUT_SRC="$(KUT_SRC)" tools/conformance.sh
 
 clean:
 	rm -rf build bin/lkvm arm/core/gen
