@@ -27,6 +27,7 @@ import type { IrqSink } from "../src/irq.ts";
 import { GuestError } from "../src/errors.ts";
 import type { GuestMemory } from "../src/kvm/guest-memory.ts";
 import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
+import { IRQ_TYPE, spiCells } from "../arm/machine/interrupt-specifier.ts";
 import {
   VIRTIO_F_VERSION_1,
   VIRTIO_STATUS_ACKNOWLEDGE as ACK,
@@ -127,11 +128,6 @@ export const STATUS_TRANSITIONS: readonly (readonly [number, number])[] = [
   [ACK | DRIVER | FEATURES_OK, ACK | DRIVER | FEATURES_OK | DRIVER_OK],
 ];
 
-/** The "interrupts" flags kvmtool gives a virtio-mmio SPI (dt-bindings irq.h). */
-const IRQ_TYPE_EDGE_RISING = 1;
-const GIC_SPI = 0;
-const GIC_SPI_BASE_INTID = 32;
-
 /** Everything the driver can observe of the transport, as plain data. */
 export interface VirtioMmioState {
   status: number;
@@ -214,7 +210,7 @@ export class VirtioMmioTransport {
       .prop("compatible", "virtio,mmio")
       .prop("reg", [...u64Cells(this.base), ...u64Cells(VIRTIO_MMIO_WINDOW_BYTES)])
       .prop("dma-coherent", null)
-      .prop("interrupts", [GIC_SPI, this.intid - GIC_SPI_BASE_INTID, IRQ_TYPE_EDGE_RISING]);
+      .prop("interrupts", spiCells(this.intid, IRQ_TYPE.edgeRising));
   }
 
   register(bus: TrapBus): void {
@@ -500,6 +496,12 @@ export class VirtioMmioTransport {
   /** The VM is exiting. */
   close(): void {
     this.device.close?.();
+  }
+
+  /** kvmtool's exit hint for a device the guest never set up. */
+  exitHint(): string | undefined {
+    if (this.everActivated) return undefined;
+    return `${this.device.name}: not initialized by the guest; is ${this.device.kernelConfig} (and CONFIG_VIRTIO_MMIO) enabled in its kernel?`;
   }
 
   /**

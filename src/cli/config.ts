@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES } from "../../arm/host/core.ts";
+import { RAM_DEFAULT_BASE } from "../../arm/machine/memory-map.ts";
 
-export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
 
@@ -209,7 +209,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   const cpus = argv.cpus === undefined ? Math.min(MAX_VCPUS, os.availableParallelism()) : parseCount(argv.cpus, "number of vCPUs", 1, MAX_VCPUS);
 
   let ramSizeBytes: number;
-  let ramBase = DEFAULT_RAM_BASE;
+  let ramBase = RAM_DEFAULT_BASE;
   if (argv.mem !== undefined) {
     const m = parseMem(String(argv.mem));
     ramSizeBytes = m.sizeBytes;
@@ -223,7 +223,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (ramSizeBytes > MAX_RAM_BYTES) {
     throw new ConfigError(`memory size ${Math.round(ramSizeBytes / MiB)}M is more than lkvm can give a guest (${Math.floor(MAX_RAM_BYTES / MiB)}M, a WebAssembly memory limit)`);
   }
-  if (ramBase < DEFAULT_RAM_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x80000000)`);
+  if (ramBase < RAM_DEFAULT_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x${RAM_DEFAULT_BASE.toString(16)})`);
   if (ramBase % (2 * MiB)) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is not 2M-aligned`);
   if (ramBase + ramSizeBytes > 2 ** 48) throw new ConfigError("RAM ends above the 48-bit physical address space");
 

@@ -1,0 +1,94 @@
+// The machine's devices, in the order kvmtool creates them on arm64: one table, read by
+// createDevices (device-registry.ts). The order decides the numbers: the UARTs take the first
+// SPIs (32-35), then each virtio device the next SPI and the next virtio-mmio window, in
+// kvmtool's virtio_dev_init order (9p, vsock, balloon, rng, net, console, scsi, blk). It is
+// also the order of the devices' device-tree nodes.
+
+import type { RunConfig } from "../cli/config.ts";
+import type { TrapBus } from "../iotrap/bus.ts";
+import type { IrqSink } from "../irq.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { AddressAllocator, NumberAllocator } from "./resources.ts";
+import type { Device, DeviceDefinition } from "./device-registry.ts";
+import * as map from "../../arm/machine/memory-map.ts";
+import { CfiFlash } from "../../hw/cfi-flash.ts";
+import { Serial8250 } from "../../hw/serial8250.ts";
+import { Mc146818Rtc } from "../../hw/rtc.ts";
+import type { VirtioDevice } from "../../virtio/device.ts";
+import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioBlk } from "../../virtio/blk.ts";
+
+/** What a device's create() may use. */
+export interface MachineContext {
+  readonly cfg: RunConfig;
+  readonly bus: TrapBus;
+  readonly irq: IrqSink;
+  readonly memory: GuestMemory;
+  readonly log: (line: string) => void;
+  /** SPIs, handed out from INTID 32 in creation order (kvmtool's irq__alloc_line). */
+  readonly spis: NumberAllocator;
+  /** 0x200-byte virtio-mmio windows from 0x3000000 up. */
+  readonly virtioMmioWindows: AddressAllocator;
+}
+
+/** The allocators of a fresh machine. */
+export function machineResources(): Pick<MachineContext, "spis" | "virtioMmioWindows"> {
+  return {
+    spis: new NumberAllocator("SPIs", map.SPI_BASE_INTID, map.SPI_LAST_INTID),
+    virtioMmioWindows: new AddressAllocator("the virtio-mmio area", map.VIRTIO_MMIO_BASE, map.VIRTIO_MMIO_LIMIT - map.VIRTIO_MMIO_BASE),
+  };
+}
+
+/** Puts a device on the bus; if that fails, closes it (it may hold an open file) and rethrows. */
+function onBus<D extends Device & { register(bus: TrapBus): void }>(device: D, bus: TrapBus): D {
+  try {
+    device.register(bus);
+  } catch (e) {
+    device.close?.();
+    throw e;
+  }
+  return device;
+}
+
+/** A virtio model behind a virtio-mmio transport with the next window and SPI. */
+function onVirtioMmio(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+  const base = ctx.virtioMmioWindows.allocate(VIRTIO_MMIO_WINDOW_BYTES);
+  const intid = ctx.spis.allocate();
+  const device = makeModel();
+  const transport = new VirtioMmioTransport({ base, intid, irq: ctx.irq, mem: ctx.memory, device, log: ctx.log, debugMmio: ctx.cfg.debugMmio });
+  return onBus(transport, ctx.bus);
+}
+
+export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
+  {
+    name: "cfi-flash",
+    level: "dev",
+    count: (ctx) => (ctx.cfg.flash === undefined ? 0 : 1),
+    create: (ctx) => onBus(new CfiFlash({ base: map.FLASH_BASE, path: ctx.cfg.flash!, log: ctx.log }), ctx.bus),
+  },
+  {
+    name: "serial8250",
+    level: "dev",
+    count: () => map.UART_COUNT,
+    create: (ctx, n) => onBus(new Serial8250({ base: map.uartBase(n), intid: ctx.spis.allocate(), irq: ctx.irq }), ctx.bus),
+  },
+  {
+    name: "rtc",
+    level: "dev",
+    count: () => 1,
+    create: (ctx) => onBus(new Mc146818Rtc({ base: map.RTC_BASE }), ctx.bus),
+  },
+  {
+    name: "virtio-rng",
+    level: "virtioDev",
+    count: (ctx) => (ctx.cfg.rng ? 1 : 0),
+    create: (ctx) => onVirtioMmio(ctx, () => new VirtioRng({ log: ctx.log })),
+  },
+  {
+    name: "virtio-blk",
+    level: "virtioDev",
+    count: (ctx) => ctx.cfg.disks.length,
+    create: (ctx, n) => onVirtioMmio(ctx, () => new VirtioBlk({ ...ctx.cfg.disks[n]!, log: ctx.log })),
+  },
+];
