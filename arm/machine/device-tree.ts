@@ -1,7 +1,6 @@
 // The device tree lkvm hands the guest, node for node as kvmtool's arm/fdt.c builds it for
 // arm64 (docs/kvmtool.md §5): chosen, memory, cpus, intc, timer, the MMIO devices (each writes
-// its own node), psci, aliases. kvmtool always adds a /pci host node; lkvm has no PCI yet, so it
-// leaves that node out rather than describe a bus that is not there.
+// its own node), the PCI host bridge (/pci, always present), psci, aliases.
 
 import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import { writeFdt } from "../../src/lib/fdt/writer.ts";
@@ -32,6 +31,8 @@ export interface DeviceTreeInputs {
   intc: FdtDevice;
   /** MMIO devices in registration order; the first UART is stdout. */
   devices: readonly MaybeFdtDevice[];
+  /** The PCI host bridge, whose /pci node follows the devices' (kvmtool always writes one). */
+  pciHost?: { hostBridgeNode(parent: FdtNode): FdtNode };
   stdoutPath: string;
 }
 
@@ -74,6 +75,7 @@ export function buildDeviceTree(d: DeviceTreeInputs): FdtNode {
     .prop("always-on", null);
 
   for (const dev of d.devices) dev.fdtNode?.(root);
+  d.pciHost?.hostBridgeNode(root);
 
   root.child("psci")
     .prop("compatible", ["arm,psci-0.2", "arm,psci"])

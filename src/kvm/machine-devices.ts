@@ -18,6 +18,7 @@ import type { VirtioDevice } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
+import { PciHost } from "../../hw/pci/host.ts";
 
 /** What a device's create() may use. */
 export interface MachineContext {
@@ -30,13 +31,16 @@ export interface MachineContext {
   readonly spis: NumberAllocator;
   /** 0x200-byte virtio-mmio windows from 0x3000000 up. */
   readonly virtioMmioWindows: AddressAllocator;
+  /** The PCI host bridge: it hands out slots and BARs to PCI devices. */
+  readonly pci: PciHost;
 }
 
-/** The allocators of a fresh machine. */
-export function machineResources(): Pick<MachineContext, "spis" | "virtioMmioWindows"> {
+/** The allocators of a fresh machine, and the PCI host that allocates on its bus. */
+export function machineResources(log: (line: string) => void): Pick<MachineContext, "spis" | "virtioMmioWindows" | "pci"> {
   return {
     spis: new NumberAllocator("SPIs", map.SPI_BASE_INTID, map.SPI_LAST_INTID),
     virtioMmioWindows: new AddressAllocator("the virtio-mmio area", map.VIRTIO_MMIO_BASE, map.VIRTIO_MMIO_LIMIT - map.VIRTIO_MMIO_BASE),
+    pci: new PciHost(log),
   };
 }
 
@@ -61,6 +65,14 @@ function onVirtioMmio(ctx: MachineContext, makeModel: () => VirtioDevice): Devic
 }
 
 export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
+  {
+    // kvmtool's pci__init (dev_base_init): ECAM and the config ports; its /pci node is written
+    // after the MMIO devices' (device-tree.ts), as kvmtool's arm/fdt.c does.
+    name: "pci-host",
+    level: "devBase",
+    count: () => 1,
+    create: (ctx) => onBus(ctx.pci, ctx.bus),
+  },
   {
     name: "cfi-flash",
     level: "dev",

@@ -20,6 +20,7 @@ import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { closeDevices, createDevices, type Device } from "./device-registry.ts";
 import { MACHINE_DEVICES, machineResources } from "./machine-devices.ts";
+import type { PciHost } from "../../hw/pci/host.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
 import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
@@ -68,6 +69,7 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly gic: Gicv3;
   /** Every device of the machine table (machine-devices.ts), in creation order. */
   readonly devices: readonly Device[];
+  readonly pci: PciHost;
   /** ttyS0-3; input goes to ttyS0. */
   readonly uarts: Serial8250[];
   /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
@@ -125,7 +127,9 @@ export class Vm extends EventEmitter<VmEvents> {
       onWrite: (gpa, lengthBytes) => this.guestMemoryWritten(gpa, lengthBytes),
     });
     const log = (line: string) => this.emit("log", line);
-    this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...machineResources() });
+    const resources = machineResources(log);
+    this.pci = resources.pci;
+    this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });
     try {
       this.uarts = this.devices.filter((d) => d instanceof Serial8250);
       // All four write to the console, as kvmtool's do; input goes to ttyS0 (input()).
@@ -166,6 +170,7 @@ export class Vm extends EventEmitter<VmEvents> {
       initrd: layout.initrd,
       intc: this.gic,
       devices: this.devices,
+      pciHost: this.pci,
       stdoutPath: `/${this.uarts[0]!.nodeName}`,
     });
     if (dtb.length > FDT_MAX_SIZE) throw new ConfigError(`device tree too large (${dtb.length} bytes)`);

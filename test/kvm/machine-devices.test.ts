@@ -19,11 +19,11 @@ import { imageFolder, openFdCount as openFds } from "../support/host-files.ts";
 const { dir, image } = imageFolder("lkvm-machine-");
 
 describe("the machine's device table", () => {
-  it("gives the UARTs SPIs 32-35, then each virtio device the next SPI and 0x200 window (rng before blk)", () => {
+  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio device the next SPI and 0x200 window (rng before blk)", () => {
     const cfg = validateConfig({ kernel: guestPath("hello"), rng: true, disk: [image("a.img", 1 << 20), image("b.img", 1 << 20)] });
     const bus = new TrapBus();
     const memory = new GuestMemory({ bytes: new Uint8Array(4096), ramBase: cfg.ramBase, onWrite: () => {} });
-    const devices = createDevices(MACHINE_DEVICES, { cfg, bus, irq: { setLevel() {} }, memory, log: () => {}, ...machineResources() });
+    const devices = createDevices(MACHINE_DEVICES, { cfg, bus, irq: { setLevel() {} }, memory, log: () => {}, ...machineResources(() => {}) });
     try {
       const uarts = devices.filter((d) => d instanceof Serial8250);
       expect(uarts.map((u) => [u.base, u.intid])).toEqual([[0x100_0000, 32], [0x100_1000, 33], [0x100_2000, 34], [0x100_3000, 35]]);
@@ -33,7 +33,7 @@ describe("the machine's device table", () => {
         ["virtio-blk", 0x300_0200, 37],
         ["virtio-blk", 0x300_0400, 38],
       ]);
-      expect(devices.map((d) => d.name.split("@")[0])).toEqual(["serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-blk", "virtio-blk"]);
+      expect(devices.map((d) => d.name.split("@")[0])).toEqual(["pci-host", "serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-blk", "virtio-blk"]);
     } finally {
       closeDevices(devices);
     }

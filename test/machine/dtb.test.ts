@@ -41,7 +41,7 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
 
   it("has kvmtool's top-level nodes in kvmtool's order", () => {
     const top = [...dts.matchAll(/^\t([\w@,.-]+) \{$/gm)].map((m) => m[1]);
-    expect(top).toEqual(["chosen", "memory", "cpus", "intc", "timer", "U6_16550A@1000000", "U6_16550A@1001000", "U6_16550A@1002000", "U6_16550A@1003000", "rtc", "psci", "aliases"]);
+    expect(top).toEqual(["chosen", "memory", "cpus", "intc", "timer", "U6_16550A@1000000", "U6_16550A@1001000", "U6_16550A@1002000", "U6_16550A@1003000", "rtc", "pci", "psci", "aliases"]);
     expect(dts).toMatch(/\tinterrupt-parent = <0x01>;\n\tcompatible = "linux,dummy-virt";\n\t#address-cells = <0x02>;\n\t#size-cells = <0x02>;/);
   });
 
@@ -106,10 +106,15 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     expect(dts).not.toMatch(/flash|memreserve/);
   });
 
-  // kvmtool always emits /pci (pci-host-ecam-generic at 0x40000000, docs/kvmtool.md §5 item 7);
-  // lkvm has no PCI yet and leaves it out.
-  it.fails("has kvmtool's /pci node (lkvm has no PCI yet)", () => {
-    expect(node("pci")).toContain('compatible = "pci-host-ecam-generic";');
+  // kvmtool always emits /pci (arm/pci.c), after the MMIO devices; with no PCI device it has
+  // an empty interrupt-map and no mask.
+  it("/pci: kvmtool's ECAM host bridge at 0x40000000, I/O at port 0, 32-bit memory from 0x50000000", () => {
+    const pci = node("pci");
+    expect(pci).toMatch(/device_type = "pci";\s*#address-cells = <0x03>;\s*#size-cells = <0x02>;\s*#interrupt-cells = <0x01>;\s*compatible = "pci-host-ecam-generic";\s*dma-coherent;\s*bus-range = <0x00 0x00>;\s*reg = <0x00 0x40000000 0x00 0x10000000>;/);
+    expect(pci).toContain("ranges = <0x1000000 0x00 0x00 0x00 0x00 0x00 0x10000 0x2000000 0x00 0x50000000 0x00 0x50000000 0x00 0x30000000>;");
+    expect(pci).toContain("interrupt-map;");
+    expect(pci).not.toContain("interrupt-map-mask");
+    expect(pci).not.toContain("msi-parent");
   });
 
   it("describes the flash with -F: cfi-flash, bank-width 4, size rounded down to a power of two", async () => {
