@@ -18,7 +18,7 @@ import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
 import { IRQ_TYPE, spiCells } from "../arm/machine/interrupt-specifier.ts";
 import type { VirtioDevice } from "./device.ts";
 import type { Virtqueue } from "./queue.ts";
-import { VirtioTransport, addressHigh, addressLow, type QueueField } from "./transport.ts";
+import { VirtioTransport, type QueueField } from "./transport.ts";
 
 export const VIRTIO_MMIO_MAGIC = 0x7472_6976; // "virt"
 export const VIRTIO_MMIO_VERSION = 2;
@@ -104,7 +104,7 @@ export interface VirtioMmioOptions {
 
 const hex = (n: number): string => "0x" + n.toString(16);
 
-/** The queue registers and the field of the selected queue each one writes. */
+/** The queue registers and the field of the selected queue each one reads or writes. */
 const QUEUE_FIELDS: Partial<Record<VirtioMmioRegisterName, QueueField>> = {
   QueueNum: "size",
   QueueReady: "ready",
@@ -198,7 +198,8 @@ export class VirtioMmioTransport {
 
   private readRegister(name: VirtioMmioRegisterName): number {
     const c = this.core;
-    const q = c.selectedQueue;
+    const field = QUEUE_FIELDS[name];
+    if (field !== undefined) return c.readQueueField(field);
     switch (name) {
       case "MagicValue":
         return VIRTIO_MMIO_MAGIC;
@@ -212,25 +213,11 @@ export class VirtioMmioTransport {
         return c.deviceFeaturesPage();
       case "QueueNumMax":
         // 0 tells the driver the queue does not exist.
-        return q?.maxSize ?? 0;
-      case "QueueReady":
-        return q?.ready ? 1 : 0;
+        return c.selectedQueue?.maxSize ?? 0;
       case "InterruptStatus":
         return c.interruptStatus;
       case "Status":
         return c.status;
-      case "QueueDescLow":
-        return addressLow(q?.descTable);
-      case "QueueDescHigh":
-        return addressHigh(q?.descTable);
-      case "QueueDriverLow":
-        return addressLow(q?.availRing);
-      case "QueueDriverHigh":
-        return addressHigh(q?.availRing);
-      case "QueueDeviceLow":
-        return addressLow(q?.usedRing);
-      case "QueueDeviceHigh":
-        return addressHigh(q?.usedRing);
       case "SHMLenLow":
       case "SHMLenHigh":
       case "SHMBaseLow":

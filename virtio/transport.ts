@@ -208,6 +208,30 @@ export class VirtioTransport {
     this.state.queueSel = index;
   }
 
+  /** A field of the selected queue as the driver reads it back; 0 for a queue that does not exist. */
+  readQueueField(field: QueueField): number {
+    const q = this.queues[this.state.queueSel];
+    if (q === undefined) return 0;
+    switch (field) {
+      case "size":
+        return q.size;
+      case "ready":
+        return q.ready ? 1 : 0;
+      case "descLow":
+        return low(q.descTable);
+      case "descHigh":
+        return high(q.descTable);
+      case "driverLow":
+        return low(q.availRing);
+      case "driverHigh":
+        return high(q.availRing);
+      case "deviceLow":
+        return low(q.usedRing);
+      case "deviceHigh":
+        return high(q.usedRing);
+    }
+  }
+
   /** A write to a field of the selected queue; `register` names it in complaints. */
   writeQueueField(field: QueueField, value: number, register: string): void {
     const s = this.state;
@@ -432,7 +456,3 @@ const low = (v: number): number => v % 2 ** 32;
 const high = (v: number): number => Math.floor(v / 2 ** 32);
 const withLow = (v: number, lo: number): number => high(v) * 2 ** 32 + (lo >>> 0);
 const withHigh = (v: number, hi: number): number => (hi >>> 0) * 2 ** 32 + low(v);
-
-/** The low and high 32 bits of a ring address, as both transports read them back. */
-export const addressLow = (v: number | undefined): number => low(v ?? 0);
-export const addressHigh = (v: number | undefined): number => high(v ?? 0);

@@ -50,6 +50,8 @@ export interface PciDevice {
   barAccess(bar: number, offset: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): void;
   /** The SPI its INTx pin drives, if it uses INTx (it then gets an interrupt-map entry). */
   readonly intxIntid?: number;
+  /** The guest wrote the config space (INTX_DISABLE may have changed). */
+  configWritten?(): void;
 }
 
 interface BarMapping {
@@ -206,6 +208,7 @@ export class PciHost {
     for (let i = lengthBytes - 1; i >= 0; i--) value = value * 256 + data[i]!;
     device.config.write(register, lengthBytes, value);
     this.placeBars();
+    device.configWritten?.();
   }
 
   // ---- BARs on the trap bus ----

@@ -37,8 +37,8 @@ export interface RunConfig {
   disks: DiskConfig[];
   /** --rng: a virtio-rng device. */
   rng: boolean;
-  /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
-  virtioTransport: "mmio";
+  /** Where virtio devices sit: virtio-pci (modern) or virtio-mmio (version 2). */
+  virtioTransport: VirtioTransportKind;
   /** Translate hot code to WebAssembly (docs/jit.md). */
   jit: boolean;
   /** Interpreted visits before a block is translated; undefined: the core's default. */
@@ -51,6 +51,10 @@ export interface DiskConfig {
   path: string;
   readOnly: boolean;
 }
+
+export type VirtioTransportKind = "mmio" | "pci";
+/** lkvm's default transport; kvmtool's is pci (see README for why lkvm's is not yet). */
+export const DEFAULT_VIRTIO_TRANSPORT: VirtioTransportKind = "mmio";
 
 /** kvmtool's MAX_DISK_IMAGES. */
 export const MAX_DISKS = 4;
@@ -197,11 +201,12 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
   const disks = diskArgs.map(parseDisk);
   refuseSharedWritableDisks(disks);
-  const transport = String(argv["virtio-transport"] ?? "mmio");
-  if (transport !== "mmio") {
+  // --force-pci is kvmtool's deprecated spelling of --virtio-transport pci.
+  const transport = String(argv["virtio-transport"] ?? (argv["force-pci"] ? "pci" : DEFAULT_VIRTIO_TRANSPORT));
+  if (transport !== "mmio" && transport !== "pci") {
     throw new ConfigError(
-      ["pci", "pci-legacy", "mmio-legacy"].includes(transport)
-        ? `--virtio-transport ${transport} is not supported by lkvm yet: only mmio`
+      ["pci-legacy", "mmio-legacy"].includes(transport)
+        ? `--virtio-transport ${transport} is not supported by lkvm yet: only pci and mmio (modern)`
         : `invalid virtio transport '${transport}': expected pci, pci-legacy, mmio or mmio-legacy`,
     );
   }
@@ -280,7 +285,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     traceMmio: Boolean(argv["trace-mmio"]),
     disks,
     rng: Boolean(argv.rng),
-    virtioTransport: "mmio",
+    virtioTransport: transport,
     jit: argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),

@@ -38,7 +38,7 @@ export const runOptions: RunOption[] = [
   { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", repeatable: true, unsupported: `--9p ${notYet}` },
   { name: "vsock", type: "string", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
   { name: "tty", type: "string", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
-  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport (lkvm: only mmio, its default until PCI exists; kvmtool defaults to pci)" },
+  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport: pci or mmio, both modern (lkvm's default: mmio; kvmtool's: pci); pci-legacy and mmio-legacy are not supported yet" },
   { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
   { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
   { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer", unsupported: "--vnc has no arm64 framebuffer (as in kvmtool)" },
@@ -80,5 +80,5 @@ export const runOptions: RunOption[] = [
   { name: "vcpu-affinity", type: "string", group: "ARM options:", arg: "cpulist", describe: "Pin vCPU threads", unsupported: "--vcpu-affinity does not apply: vCPUs share one thread" },
   { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },
   { name: "sve-max-vl", type: "string", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
-  { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci", unsupported: `--force-pci ${notYet}` },
+  { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci" },
 ];

@@ -1,8 +1,8 @@
 // The machine's devices, in the order kvmtool creates them on arm64: one table, read by
 // createDevices (device-registry.ts). The order decides the numbers: the UARTs take the first
-// SPIs (32-35), then each virtio device the next SPI and the next virtio-mmio window, in
-// kvmtool's virtio_dev_init order (9p, vsock, balloon, rng, net, console, scsi, blk). It is
-// also the order of the devices' device-tree nodes.
+// SPIs (32-35), then each virtio device the next SPI and, on its transport, the next
+// virtio-mmio window or PCI slot, in kvmtool's virtio_dev_init order (9p, vsock, balloon, rng,
+// net, console, scsi, blk). It is also the order of the devices' device-tree nodes.
 
 import type { RunConfig } from "../cli/config.ts";
 import type { TrapBus } from "../iotrap/bus.ts";
@@ -19,6 +19,7 @@ import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio
 import { VirtioRng } from "../../virtio/rng.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
 import { PciHost } from "../../hw/pci/host.ts";
+import { VirtioPciTransport } from "../../virtio/pci.ts";
 
 /** What a device's create() may use. */
 export interface MachineContext {
@@ -55,13 +56,28 @@ function onBus<D extends Device & { register(bus: TrapBus): void }>(device: D, b
   return device;
 }
 
-/** A virtio model behind a virtio-mmio transport with the next window and SPI. */
-function onVirtioMmio(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+/**
+ * A virtio model behind the configured transport: on MMIO with the next window and SPI, or on
+ * PCI in the next slot with the next SPI for its INTA.
+ */
+function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+  const { irq, memory: mem, log } = ctx;
+  if (ctx.cfg.virtioTransport === "pci") {
+    const intid = ctx.spis.allocate();
+    const device = makeModel();
+    const transport = new VirtioPciTransport({ intid, irq, mem, device, log, debug: ctx.cfg.debugMmio });
+    try {
+      ctx.pci.addDevice(transport);
+    } catch (e) {
+      transport.close();
+      throw e;
+    }
+    return transport;
+  }
   const base = ctx.virtioMmioWindows.allocate(VIRTIO_MMIO_WINDOW_BYTES);
   const intid = ctx.spis.allocate();
   const device = makeModel();
-  const transport = new VirtioMmioTransport({ base, intid, irq: ctx.irq, mem: ctx.memory, device, log: ctx.log, debugMmio: ctx.cfg.debugMmio });
-  return onBus(transport, ctx.bus);
+  return onBus(new VirtioMmioTransport({ base, intid, irq, mem, device, log, debugMmio: ctx.cfg.debugMmio }), ctx.bus);
 }
 
 export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
@@ -95,12 +111,12 @@ export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
     name: "virtio-rng",
     level: "virtioDev",
     count: (ctx) => (ctx.cfg.rng ? 1 : 0),
-    create: (ctx) => onVirtioMmio(ctx, () => new VirtioRng({ log: ctx.log })),
+    create: (ctx) => onVirtioTransport(ctx, () => new VirtioRng({ log: ctx.log })),
   },
   {
     name: "virtio-blk",
     level: "virtioDev",
     count: (ctx) => ctx.cfg.disks.length,
-    create: (ctx, n) => onVirtioMmio(ctx, () => new VirtioBlk({ ...ctx.cfg.disks[n]!, log: ctx.log })),
+    create: (ctx, n) => onVirtioTransport(ctx, () => new VirtioBlk({ ...ctx.cfg.disks[n]!, log: ctx.log })),
   },
 ];

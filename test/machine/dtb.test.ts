@@ -136,6 +136,32 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
   });
 });
 
+describe("virtio devices in the device tree, by transport", () => {
+  const dump = async (transport: string): Promise<string> => {
+    const disk = join(dir, "disk.img");
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    const file = join(dir, `${transport}.dtb`);
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "--rng", "-d", disk, "--virtio-transport", transport, "--dump-dtb", file]);
+    const exit = await s.exited(20_000);
+    expect(exit.code, exit.output).toBe(0);
+    return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
+  };
+
+  it("pci: no virtio@ nodes; /pci maps slot 0 (rng) and slot 1 (blk) INTA to SPIs 4 and 5, level-high", async () => {
+    const dts = await dump("pci");
+    expect(dts).not.toContain("virtio@");
+    expect(dts).toContain("interrupt-map = <0x00 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x04 0x04 0x800 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x05 0x04>;");
+    expect(dts).toContain("interrupt-map-mask = <0xf800 0x00 0x00 0x07>;");
+  });
+
+  it("mmio: virtio@3000000 (rng) and virtio@3000200 (blk) on SPIs 4 and 5, edge-rising; /pci has no entries", async () => {
+    const dts = await dump("mmio");
+    expect(dts).toMatch(/virtio@3000000 \{\s*compatible = "virtio,mmio";\s*reg = <0x00 0x3000000 0x00 0x200>;\s*dma-coherent;\s*interrupts = <0x00 0x04 0x01>;/);
+    expect(dts).toMatch(/virtio@3000200 \{[^}]*interrupts = <0x00 0x05 0x01>;/);
+    expect(dts).toMatch(/interrupt-map;/);
+  });
+});
+
 describe("the device tree a guest receives in x0", () => {
   it("is at kvmtool's address and says what lkvm was told (-m, -c, -p, -i)", async () => {
     const run = await runGuest("fdt", { cpus: 2, mem: 256, extra: ["-i", initrdPath, "-p", BOOTARGS] });
