@@ -53,8 +53,8 @@ export interface DiskConfig {
 }
 
 export type VirtioTransportKind = "mmio" | "pci";
-/** lkvm's default transport; kvmtool's is pci (see README for why lkvm's is not yet). */
-export const DEFAULT_VIRTIO_TRANSPORT: VirtioTransportKind = "mmio";
+/** kvmtool's default transport on arm64 since 2023 (9b46ebc), and lkvm's. */
+export const DEFAULT_VIRTIO_TRANSPORT: VirtioTransportKind = "pci";
 
 /** kvmtool's MAX_DISK_IMAGES. */
 export const MAX_DISKS = 4;

@@ -38,7 +38,7 @@ export const runOptions: RunOption[] = [
   { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", repeatable: true, unsupported: `--9p ${notYet}` },
   { name: "vsock", type: "string", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
   { name: "tty", type: "string", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
-  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport: pci or mmio, both modern (lkvm's default: mmio; kvmtool's: pci); pci-legacy and mmio-legacy are not supported yet" },
+  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport: pci (the default, as in kvmtool) or mmio, both modern; pci-legacy and mmio-legacy are not supported yet" },
   { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
   { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
   { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer", unsupported: "--vnc has no arm64 framebuffer (as in kvmtool)" },

@@ -13,17 +13,24 @@ import { MACHINE_DEVICES, machineResources } from "../../src/kvm/machine-devices
 import { Vm } from "../../src/kvm/vm.ts";
 import { Serial8250 } from "../../hw/serial8250.ts";
 import { VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VirtioPciTransport } from "../../virtio/pci.ts";
 import { guestPath } from "../support/run-guest.ts";
 import { imageFolder, openFdCount as openFds } from "../support/host-files.ts";
 
 const { dir, image } = imageFolder("lkvm-machine-");
 
+/** The devices of the table for these `lkvm run` options (with -k hello), and the PCI host. */
+function machine(options: Record<string, unknown>) {
+  const cfg = validateConfig({ kernel: guestPath("hello"), ...options });
+  const memory = new GuestMemory({ bytes: new Uint8Array(4096), ramBase: cfg.ramBase, onWrite: () => {} });
+  const resources = machineResources(() => {});
+  const devices = createDevices(MACHINE_DEVICES, { cfg, bus: new TrapBus(), irq: { setLevel() {} }, memory, log: () => {}, ...resources });
+  return { devices, pci: resources.pci };
+}
+
 describe("the machine's device table", () => {
-  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio device the next SPI and 0x200 window (rng before blk)", () => {
-    const cfg = validateConfig({ kernel: guestPath("hello"), rng: true, disk: [image("a.img", 1 << 20), image("b.img", 1 << 20)] });
-    const bus = new TrapBus();
-    const memory = new GuestMemory({ bytes: new Uint8Array(4096), ramBase: cfg.ramBase, onWrite: () => {} });
-    const devices = createDevices(MACHINE_DEVICES, { cfg, bus, irq: { setLevel() {} }, memory, log: () => {}, ...machineResources(() => {}) });
+  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio-mmio device the next SPI and 0x200 window (rng before blk)", () => {
+    const { devices } = machine({ rng: true, disk: [image("a.img", 1 << 20), image("b.img", 1 << 20)], "virtio-transport": "mmio" });
     try {
       const uarts = devices.filter((d) => d instanceof Serial8250);
       expect(uarts.map((u) => [u.base, u.intid])).toEqual([[0x100_0000, 32], [0x100_1000, 33], [0x100_2000, 34], [0x100_3000, 35]]);
@@ -36,6 +43,20 @@ describe("the machine's device table", () => {
       expect(devices.map((d) => d.name.split("@")[0])).toEqual(["pci-host", "serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-blk", "virtio-blk"]);
     } finally {
       closeDevices(devices);
+    }
+  });
+
+  it("puts virtio devices on PCI by default, as kvmtool does: slots 0, 1, … in the same order, one SPI each for INTA", () => {
+    for (const options of [{}, { "force-pci": true }, { "virtio-transport": "pci" }]) {
+      const { devices, pci } = machine({ rng: true, disk: [image("f.img", 1 << 20)], ...options });
+      try {
+        expect(devices.some((d) => d instanceof VirtioMmioTransport)).toBe(false);
+        const virtio = devices.filter((d) => d instanceof VirtioPciTransport);
+        expect(virtio.map((t) => [t.device.name, t.intxIntid])).toEqual([["virtio-rng", 36], ["virtio-blk", 37]]);
+        expect([pci.device(0), pci.device(1), pci.device(2)]).toEqual([virtio[0], virtio[1], undefined]);
+      } finally {
+        closeDevices(devices);
+      }
     }
   });
 
