@@ -196,7 +196,7 @@ export class VirtioPciTransport implements PciDevice {
   barAccess(_bar: number, offset: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): void {
     if (offset < VIRTIO_PCI_COMMON_BYTES) this.commonAccess(offset, data, lengthBytes, isWrite);
     else if (offset < VIRTIO_PCI_ISR_OFFSET) this.notifyAccess(data, lengthBytes, isWrite);
-    else if (offset < VIRTIO_PCI_DEVICE_OFFSET) this.isrAccess(offset, data, lengthBytes, isWrite);
+    else if (offset < VIRTIO_PCI_DEVICE_OFFSET) this.isrAccess(offset, data, isWrite);
     else this.core.configAccess(offset - VIRTIO_PCI_DEVICE_OFFSET, data, lengthBytes, isWrite);
   }
 
@@ -313,7 +313,7 @@ export class VirtioPciTransport implements PciDevice {
   }
 
   /** Reading the ISR returns its bits and clears them, lowering INTx. */
-  private isrAccess(offset: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): void {
+  private isrAccess(offset: number, data: Uint8Array, isWrite: boolean): void {
     if (isWrite || offset !== VIRTIO_PCI_ISR_OFFSET) return;
     data[0] = this.core.takeInterruptStatus();
     this.updateIntx();
