@@ -137,11 +137,13 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
 });
 
 describe("virtio devices in the device tree, by transport", () => {
-  const dump = async (transport: string): Promise<string> => {
+  /** The DT for an rng and a disk on `transport` (undefined: lkvm's default). */
+  const dump = async (transport?: string): Promise<string> => {
     const disk = join(dir, "disk.img");
     writeFileSync(disk, Buffer.alloc(1 << 20));
-    const file = join(dir, `${transport}.dtb`);
-    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "--rng", "-d", disk, "--virtio-transport", transport, "--dump-dtb", file]);
+    const file = join(dir, `${transport ?? "default"}.dtb`);
+    const choice = transport === undefined ? [] : ["--virtio-transport", transport];
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "--rng", "-d", disk, ...choice, "--dump-dtb", file]);
     const exit = await s.exited(20_000);
     expect(exit.code, exit.output).toBe(0);
     return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
@@ -152,6 +154,10 @@ describe("virtio devices in the device tree, by transport", () => {
     expect(dts).not.toContain("virtio@");
     expect(dts).toContain("interrupt-map = <0x00 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x04 0x04 0x800 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x05 0x04>;");
     expect(dts).toContain("interrupt-map-mask = <0xf800 0x00 0x00 0x07>;");
+  });
+
+  it("with no --virtio-transport the devices are on PCI, kvmtool's default", async () => {
+    expect(await dump()).toBe(await dump("pci"));
   });
 
   it("mmio: virtio@3000000 (rng) and virtio@3000200 (blk) on SPIs 4 and 5, edge-rising; /pci has no entries", async () => {
