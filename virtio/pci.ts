@@ -14,6 +14,9 @@
 // lowers it (kvmtool 2108c86, fe21827, 353fa0d). There is no MSI-X: the machine has no MSI
 // controller, so there is nothing for MSI-X to signal (Linux falls back to INTx).
 //
+// The function serves its queues (DMA into guest RAM) only while the command register's Bus
+// Master bit is set; its BARs decode as the host places them (hw/pci/host.ts).
+//
 // Common-configuration fields take accesses of their own width only (§4.1.3.1); the 64-bit
 // queue addresses also take two 32-bit halves, as Linux writes them. Other accesses are ignored.
 
@@ -21,6 +24,7 @@ import type { IrqSink } from "../src/irq.ts";
 import type { GuestMemory } from "../src/kvm/guest-memory.ts";
 import {
   PCI_COMMAND_INTX_DISABLE,
+  PCI_COMMAND_MASTER,
   PCI_INTERRUPT_LINE,
   PCI_INTERRUPT_PIN_INTA,
   PciConfigSpace,
@@ -307,6 +311,12 @@ export class VirtioPciTransport implements PciDevice {
     if (!isWrite) return;
     if (lengthBytes !== 2 && lengthBytes !== 4) {
       this.core.debug(`ignored ${lengthBytes}-byte notification`);
+      return;
+    }
+    // Serving a queue is DMA, which a function may do only while Bus Master is enabled
+    // (Linux's virtio_pci_probe sets it before any driver runs).
+    if ((this.config.command & PCI_COMMAND_MASTER) === 0) {
+      this.core.complain("no-bus-master", "notification while Bus Master is disabled in the command register; ignored");
       return;
     }
     this.core.queueNotify(data[0]! | (data[1]! << 8));

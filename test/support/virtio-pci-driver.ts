@@ -3,7 +3,7 @@
 // take each structure's BAR and offset), then driven through the common configuration.
 
 import { TrapBus } from "../../src/iotrap/bus.ts";
-import { PCI_BASE_ADDRESS_0, PCI_CAPABILITY_LIST } from "../../hw/pci/config-space.ts";
+import { PCI_BASE_ADDRESS_0, PCI_CAPABILITY_LIST, PCI_COMMAND, PCI_COMMAND_MASTER } from "../../hw/pci/config-space.ts";
 import { PciHost } from "../../hw/pci/host.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VIRTIO_PCI_COMMON, VirtioPciTransport, type VirtioPciCommonField } from "../../virtio/pci.ts";
@@ -49,6 +49,8 @@ export function pciRig(device: VirtioDevice, mem = guestRam().mem) {
   const slot = host.addDevice(transport);
   const cpu = new GuestCpu(bus);
   const cfg = (register: number) => ECAM_BASE + (slot << 15) + register;
+  // Linux's virtio_pci_probe enables Bus Master before any driver runs.
+  cpu.write16(cfg(PCI_COMMAND), cpu.read16(cfg(PCI_COMMAND)) | PCI_COMMAND_MASTER);
 
   const caps: VirtioPciCap[] = [];
   for (let at = cpu.read8(cfg(PCI_CAPABILITY_LIST)); at !== 0; at = cpu.read8(cfg(at + 1))) {

@@ -3,7 +3,7 @@
 // configuration, interrupting on INTx (level) that an ISR read lowers.
 
 import { describe, expect, it } from "vitest";
-import { PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_STATUS, PCI_STATUS_INTERRUPT } from "../../hw/pci/config-space.ts";
+import { PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_MASTER, PCI_STATUS, PCI_STATUS_INTERRUPT } from "../../hw/pci/config-space.ts";
 import { VIRTIO_STATUS_DEVICE_NEEDS_RESET } from "../../virtio/device.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { DriverQueue, RAM_BASE, VERSION_1 } from "../support/virtio-driver.ts";
@@ -60,6 +60,18 @@ describe("virtio-pci transport: queues and notifications", () => {
     notify(1);
     notify(0);
     expect(device.notified).toEqual([1, 0]);
+  });
+
+  it("serves no queue while the command register's Bus Master bit is clear (no DMA)", () => {
+    const { device, queues, bringUp, notify, cpu, cfg, log } = rig();
+    bringUp(queues, VERSION_1);
+    cpu.write16(cfg(PCI_COMMAND), cpu.read16(cfg(PCI_COMMAND)) & ~PCI_COMMAND_MASTER);
+    notify(0);
+    expect(device.notified).toEqual([]);
+    expect(log.join("\n")).toMatch(/Bus Master/);
+    cpu.write16(cfg(PCI_COMMAND), cpu.read16(cfg(PCI_COMMAND)) | PCI_COMMAND_MASTER);
+    notify(0);
+    expect(device.notified).toEqual([0]);
   });
 
   it("shows queue_size as the maximum until the driver lowers it, and 0 for a queue selected past the last", () => {
