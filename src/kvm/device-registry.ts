@@ -71,16 +71,21 @@ export function createDevices<C>(table: readonly DeviceDefinition<C>[], ctx: C):
       try {
         created.push(def.create(ctx, index));
       } catch (e) {
-        try {
-          closeDevices(created);
-        } catch {
-          // The creation error is the one to report.
-        }
+        closeAfterFailure(created);
         throw e instanceof ConfigError ? e : new DeviceCreationError(def.name, index, e);
       }
     }
   }
   return created;
+}
+
+/** Closes devices after another error, which is the one to report: close errors are dropped. */
+export function closeAfterFailure(devices: readonly Device[]): void {
+  try {
+    closeDevices(devices);
+  } catch {
+    // Reported by the caller's error instead.
+  }
 }
 
 /** Closes devices newest first; one that fails to close does not keep the others open. */

@@ -18,7 +18,7 @@ import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
 import { GuestMemory } from "./guest-memory.ts";
-import { closeDevices, createDevices, type Device } from "./device-registry.ts";
+import { closeAfterFailure, closeDevices, createDevices, type Device } from "./device-registry.ts";
 import { MACHINE_DEVICES, machineResources } from "./machine-devices.ts";
 import type { PciHost } from "../../hw/pci/host.ts";
 import { ConfigError, FileError } from "../errors.ts";
@@ -69,6 +69,7 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly gic: Gicv3;
   /** Every device of the machine table (machine-devices.ts), in creation order. */
   readonly devices: readonly Device[];
+  /** The PCI host bridge (a device of the table too); the DT's /pci node comes from it. */
   readonly pci: PciHost;
   /** ttyS0-3; input goes to ttyS0. */
   readonly uarts: Serial8250[];
@@ -137,7 +138,7 @@ export class Vm extends EventEmitter<VmEvents> {
       this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
       ({ layout: this.layout, dtb: this.dtb } = this.loadAndDescribe(cfg));
     } catch (e) {
-      closeDevices(this.devices);
+      closeAfterFailure(this.devices);
       throw e;
     }
     this.resetVcpus(cfg);

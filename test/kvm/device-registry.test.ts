@@ -52,6 +52,19 @@ describe("createDevices", () => {
     expect(events).toEqual(["create uart0", "create uart1", "close uart1", "close uart0"]);
   });
 
+  it("closes every device even when one fails to close, and reports that failure after", () => {
+    const events: string[] = [];
+    const stuck: Device = { name: "stuck", close: () => { throw new Error("EIO"); } };
+    expect(() => closeDevices([recording(events, "a"), stuck, recording(events, "c")])).toThrow("EIO");
+    expect(events).toEqual(["create a", "create c", "close c", "close a"]);
+  });
+
+  it("reports the creation failure, not a close failure during the unwinding", () => {
+    const stuck: DeviceDefinition<string[]> = { name: "stuck", level: "dev", count: () => 1, create: () => ({ name: "stuck", close: () => { throw new Error("EIO"); } }) };
+    const failing: DeviceDefinition<string[]> = { name: "blk", level: "virtioDev", count: () => 1, create: () => { throw new FileError("cannot open disk image 'x'"); } };
+    expect(() => createDevices([stuck, failing], [])).toThrow(FileError);
+  });
+
   it("names the device when its creation fails for another reason (our bug)", () => {
     const broken: DeviceDefinition<string[]> = { name: "rtc", level: "dev", count: () => 1, create: () => { throw new TypeError("oops"); } };
     expect(() => createDevices([broken], [])).toThrow(DeviceCreationError);
