@@ -56,6 +56,10 @@ export const V_REGS = 0x200; // V0..V31, 16 bytes each, little-endian lanes
 export const SYSREGS = 0x400; // system registers: 8 bytes each, index from sysregs.ts
 export const SYSREG_SLOTS = 256;
 
+// ---- machine facts the core needs too (arm/machine/memory-map.ts re-exports them) ----
+export const CNTFRQ_HZ = 62500000; // the generic timer's frequency (CNTFRQ_EL0), 62.5 MHz as KVM's hosts
+export const MPIDR_AFF0_VCPUS = 16; // KVM's MPIDR: Aff0 = vcpu % 16, Aff1 = vcpu / 16
+
 // ---- memory regions ----
 export const ACTIVE_STATE = 0x1000;
 export const EXIT_RECORD = 0x2000;

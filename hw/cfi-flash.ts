@@ -159,7 +159,6 @@ function buildQueryTable(sizeBytes: number): Uint8Array {
 export class CfiFlash {
   static readonly description = {
     name: "cfi-flash",
-    level: "dev",
     compatible: "cfi-flash",
     bankWidthBytes: CFI_BANK_WIDTH_BYTES,
     maxSizeBytes: CFI_MAX_SIZE_BYTES,

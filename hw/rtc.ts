@@ -53,7 +53,6 @@ const toBcd = (n: number): number => ((Math.floor(n / 10) % 10) << 4) | n % 10;
 export class Mc146818Rtc {
   static readonly description = {
     name: "rtc",
-    level: "dev",
     compatible: "motorola,mc146818",
     windowBytes: RTC_WINDOW_BYTES,
   } as const;

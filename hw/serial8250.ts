@@ -27,6 +27,7 @@ import { EventEmitter } from "eventemitter3";
 import type { TrapBus } from "../src/iotrap/bus.ts";
 import type { IrqSink } from "../src/irq.ts";
 import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
+import { IRQ_TYPE, spiCells } from "../arm/machine/interrupt-specifier.ts";
 
 // Register offsets (several names share an offset: read/write or DLAB-selected views).
 export const UART_RX = 0; // read, DLAB = 0
@@ -147,13 +148,9 @@ interface Serial8250Events {
   inputRoom: () => void;
 }
 
-/** DT interrupt flags (include/dt-bindings/interrupt-controller/irq.h). */
-const IRQ_TYPE_LEVEL_HIGH = 4;
-
 export class Serial8250 extends EventEmitter<Serial8250Events> {
   static readonly description = {
     name: "serial8250",
-    level: "dev",
     compatible: "ns16550a",
     windowBytes: UART_REGISTER_BYTES,
     /** What kvmtool puts in the DT; the divisor latch is stored but nothing is timed. */
@@ -178,13 +175,18 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
     this.name = name ?? `serial8250@0x${base.toString(16)}`;
   }
 
+  /** kvmtool's name for the node, which /aliases points serial0 at. */
+  get nodeName(): string {
+    return `U6_16550A@${this.base.toString(16)}`;
+  }
+
   /** kvmtool's node: byte-wide registers at stride 1 (no reg-shift), a level-high SPI. */
   fdtNode(parent: FdtNode): FdtNode {
     return parent
-      .child(`U6_16550A@${this.base.toString(16)}`)
+      .child(this.nodeName)
       .prop("compatible", Serial8250.description.compatible)
       .prop("reg", [...u64Cells(this.base), ...u64Cells(UART_REGISTER_BYTES)])
-      .prop("interrupts", [0, this.intid - 32, IRQ_TYPE_LEVEL_HIGH])
+      .prop("interrupts", spiCells(this.intid, IRQ_TYPE.levelHigh))
       .prop("clock-frequency", [Serial8250.description.clockFrequencyHz]);
   }
 

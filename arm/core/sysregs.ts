@@ -3,7 +3,7 @@
 // EL0 and EL1 only (as a KVM guest sees it), no pointer authentication, no PMU, CRC32 and no
 // LSE atomics. The registers' storage is sysreg-file.ts.
 
-import { ACTIVE_STATE, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK } from "../abi";
+import { ACTIVE_STATE, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK, CNTFRQ_HZ as ABI_CNTFRQ_HZ, MPIDR_AFF0_VCPUS } from "../abi";
 import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, getBankedSP, setBankedSP } from "./state";
 import {
   sysregs, enc, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1, AMAIR_EL1, VBAR_EL1, ESR_EL1,
@@ -24,7 +24,7 @@ export * from "./sysreg-file";
 
 // ---- identification ----
 export const MIDR_VALUE: u64 = 0x411fd070; // Arm Cortex-A57 r1p0
-export const CNTFRQ_HZ: u64 = 62500000;
+export const CNTFRQ_HZ: u64 = <u64>ABI_CNTFRQ_HZ;
 const NUM_BRPS: u32 = 6;
 const NUM_WRPS: u32 = 4;
 
@@ -350,7 +350,7 @@ export function fpAccessAllowed(): bool {
 export function resetSysregs(vcpuId: u32): void {
   for (let i = 0; i < 256; i++) sysregs[i] = 0;
   sysregs[SCTLR_EL1] = SCTLR_RESET;
-  // MPIDR as KVM assigns it: Aff0 = id & 0xf, Aff1 = id >> 4; bit 31 is RES1.
-  sysregs[MPIDR_EL1] = (<u64>1 << 31) | (<u64>((vcpuId >> 4) & 0xff) << 8) | <u64>(vcpuId & 0xf);
+  // MPIDR as KVM assigns it (abi.ts, MPIDR_AFF0_VCPUS vCPUs per Aff0); bit 31 is RES1.
+  sysregs[MPIDR_EL1] = (<u64>1 << 31) | (<u64>((vcpuId / MPIDR_AFF0_VCPUS) & 0xff) << 8) | <u64>(vcpuId % MPIDR_AFF0_VCPUS);
   sysregs[OSLSR_EL1] = 0x8 | 0x2; // OS lock implemented (OSLM = 0b10) and locked
 }

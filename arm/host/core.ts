@@ -153,7 +153,6 @@ interface CoreExports {
   jitExecMiss: WebAssembly.ExportValue;
 }
 
-export const CNTFRQ_HZ = 62_500_000;
 const WASM_PAGE = abi.WASM_PAGE_SIZE;
 /** The largest guest RAM one wasm32 memory can hold after the core's own regions. */
 export const MAX_RAM_BYTES = 4 * 1024 ** 3 - abi.RAM_HOST_BASE - WASM_PAGE;

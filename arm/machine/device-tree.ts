@@ -1,20 +1,22 @@
 // The device tree lkvm hands the guest, node for node as kvmtool's arm/fdt.c builds it for
 // arm64 (docs/kvmtool.md §5): chosen, memory, cpus, intc, timer, the MMIO devices (each writes
-// its own node), psci, aliases. kvmtool always adds a /pci host node; lkvm has no PCI yet, so it
-// leaves that node out rather than describe a bus that is not there.
+// its own node), the PCI host bridge (/pci, always present), psci, aliases.
 
 import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import { writeFdt } from "../../src/lib/fdt/writer.ts";
-import { TIMER_PPI } from "./memory-map.ts";
+import { PHANDLE_GIC, TIMER_PPI } from "./memory-map.ts";
+import { IRQ_TYPE, ppiCells } from "./interrupt-specifier.ts";
 import { PSCI } from "./psci.ts";
 
-export const PHANDLE_GIC = 1;
-const IRQ_TYPE_LEVEL_LOW = 8;
-const GIC_PPI = 1;
 
 /** A device that describes itself under the root node. */
 export interface FdtDevice {
   fdtNode(parent: FdtNode): FdtNode;
+}
+
+/** A device that may describe itself under the root node (some have no node there). */
+export interface MaybeFdtDevice {
+  fdtNode?(parent: FdtNode): FdtNode;
 }
 
 export interface DeviceTreeInputs {
@@ -28,7 +30,9 @@ export interface DeviceTreeInputs {
   initrd?: { start: number; end: number };
   intc: FdtDevice;
   /** MMIO devices in registration order; the first UART is stdout. */
-  devices: FdtDevice[];
+  devices: readonly MaybeFdtDevice[];
+  /** The PCI host bridge, whose /pci node follows the devices' (kvmtool always writes one). */
+  pciHost?: { hostBridgeNode(parent: FdtNode): FdtNode };
   stdoutPath: string;
 }
 
@@ -64,13 +68,14 @@ export function buildDeviceTree(d: DeviceTreeInputs): FdtNode {
 
   // Timer PPIs in binding order: secure, non-secure physical, virtual, hypervisor. The cpumask
   // is GICv2-only, so the flags are just level-low.
-  const ppi = (intid: number) => [GIC_PPI, intid - 16, IRQ_TYPE_LEVEL_LOW];
+  const ppi = (intid: number) => ppiCells(intid, IRQ_TYPE.levelLow);
   root.child("timer")
     .prop("compatible", ["arm,armv8-timer", "arm,armv7-timer"])
     .prop("interrupts", [...ppi(TIMER_PPI.secure), ...ppi(TIMER_PPI.nonSecure), ...ppi(TIMER_PPI.virtual), ...ppi(TIMER_PPI.hyp)])
     .prop("always-on", null);
 
-  for (const dev of d.devices) dev.fdtNode(root);
+  for (const dev of d.devices) dev.fdtNode?.(root);
+  d.pciHost?.hostBridgeNode(root);
 
   root.child("psci")
     .prop("compatible", ["arm,psci-0.2", "arm,psci"])

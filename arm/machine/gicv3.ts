@@ -41,17 +41,15 @@ import { ConfigError } from "../../src/errors.ts";
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
-import { GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES } from "./memory-map.ts";
+import { GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES, PHANDLE_GIC, mpidrOf } from "./memory-map.ts";
 import {
   GIC_DEFAULT_SPI_COUNT, GIC_MAX_SPI_COUNT, GIC_PPI_BASE_INTID, GIC_SPI_BASE_INTID, GicContext,
-  driveLine, kvmMpidr,
+  driveLine,
 } from "./gicv3/shared.ts";
 import { GicDistributor } from "./gicv3/distributor.ts";
 import { GicRedistributors } from "./gicv3/redistributor.ts";
 import { GicCpuInterfaces } from "./gicv3/cpu-interface.ts";
 
-/** The device-tree phandle every interrupt-parent refers to (kvmtool's PHANDLE_GIC). */
-export const GIC_PHANDLE = 1;
 /** The limit of this model (the brief of the machine), not of the architecture. */
 export const GIC_MAX_VCPUS = 64;
 
@@ -69,7 +67,7 @@ export interface Gicv3Options {
   distBase?: number;
   /**
    * Each vCPU's MPIDR_EL1 (a number is fine: bits above the affinity fields are ignored);
-   * defaults to KVM's assignment (`kvmMpidr`).
+   * defaults to KVM's assignment (`mpidrOf`).
    */
   mpidr?: (vcpu: number) => bigint | number;
   /** The vCPU's IRQ input (IRQ_LINES bit 0) must follow `level`. Called only on changes. */
@@ -81,7 +79,6 @@ export interface Gicv3Options {
 export class Gicv3 implements IrqSink {
   static readonly description = {
     name: "gicv3",
-    level: "core",
     compatible: "arm,gic-v3",
   } as const;
 
@@ -107,7 +104,7 @@ export class Gicv3 implements IrqSink {
     this.spiCount = spiCount;
     this.distBase = options.distBase ?? GIC_DIST_BASE;
     this.redistBase = gicRedistBase(vcpuCount, this.distBase);
-    this.gic = new GicContext(vcpuCount, spiCount, options.mpidr ?? kvmMpidr);
+    this.gic = new GicContext(vcpuCount, spiCount, options.mpidr ?? mpidrOf);
     this.dist = new GicDistributor(this.gic);
     this.redists = new GicRedistributors(this.gic, this.dist);
     this.cpus = new GicCpuInterfaces(this.gic, this.redists, options.onIrqLineChange, options.onFiqLineChange);
@@ -150,7 +147,7 @@ export class Gicv3 implements IrqSink {
         ...u64Cells(this.redistBase),
         ...u64Cells(this.vcpuCount * GIC_REDIST_SIZE_BYTES),
       ])
-      .prop("phandle", [GIC_PHANDLE])
+      .prop("phandle", [PHANDLE_GIC])
       .prop("#address-cells", [2])
       .prop("#size-cells", [2]);
   }

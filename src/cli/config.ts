@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { ConfigError, FatalError, FileError } from "../errors.ts";
 import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
+import { RAM_DEFAULT_BASE } from "../../arm/machine/memory-map.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 
-export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
 
@@ -41,8 +41,8 @@ export interface RunConfig {
   disks: DiskConfig[];
   /** --rng: a virtio-rng device. */
   rng: boolean;
-  /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
-  virtioTransport: "mmio";
+  /** Where virtio devices sit: virtio-pci (modern) or virtio-mmio (version 2). */
+  virtioTransport: VirtioTransportKind;
   /** Translate hot code to WebAssembly (docs/jit.md). */
   jit: boolean;
   /** Interpreted visits before a block is translated; undefined: the core's default. */
@@ -63,6 +63,10 @@ export interface DiskConfig {
   path: string;
   readOnly: boolean;
 }
+
+export type VirtioTransportKind = "mmio" | "pci";
+/** kvmtool's default transport on arm64 since 2023 (9b46ebc), and lkvm's. */
+export const DEFAULT_VIRTIO_TRANSPORT: VirtioTransportKind = "pci";
 
 /** kvmtool's MAX_DISK_IMAGES. */
 export const MAX_DISKS = 4;
@@ -215,11 +219,12 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
   const disks = diskArgs.map(parseDisk);
   refuseSharedWritableDisks(disks);
-  const transport = String(argv["virtio-transport"] ?? "mmio");
-  if (transport !== "mmio") {
+  // --force-pci is kvmtool's deprecated spelling of --virtio-transport pci.
+  const transport = String(argv["virtio-transport"] ?? (argv["force-pci"] ? "pci" : DEFAULT_VIRTIO_TRANSPORT));
+  if (transport !== "mmio" && transport !== "pci") {
     throw new ConfigError(
-      ["pci", "pci-legacy", "mmio-legacy"].includes(transport)
-        ? `--virtio-transport ${transport} is not supported by lkvm yet: only mmio`
+      ["pci-legacy", "mmio-legacy"].includes(transport)
+        ? `--virtio-transport ${transport} is not supported by lkvm yet: only pci and mmio (modern)`
         : `invalid virtio transport '${transport}': expected pci, pci-legacy, mmio or mmio-legacy`,
     );
   }
@@ -227,7 +232,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   const cpus = argv.cpus === undefined ? Math.min(MAX_VCPUS, os.availableParallelism()) : parseCount(argv.cpus, "number of vCPUs", 1, MAX_VCPUS);
 
   let ramSizeBytes: number;
-  let ramBase = DEFAULT_RAM_BASE;
+  let ramBase = RAM_DEFAULT_BASE;
   if (argv.mem !== undefined) {
     const m = parseMem(String(argv.mem));
     ramSizeBytes = m.sizeBytes;
@@ -248,7 +253,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (checkCaches && argv.jit === true) {
     throw new ConfigError("--check-cache-maintenance runs the interpreter only (translated code is not checked): drop --jit");
   }
-  if (ramBase < DEFAULT_RAM_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x80000000)`);
+  if (ramBase < RAM_DEFAULT_BASE) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is below 2G (0x${RAM_DEFAULT_BASE.toString(16)})`);
   if (ramBase % (2 * MiB)) throw new ConfigError(`RAM address 0x${ramBase.toString(16)} is not 2M-aligned`);
   if (ramBase + ramSizeBytes > 2 ** 48) throw new ConfigError("RAM ends above the 48-bit physical address space");
 
@@ -327,7 +332,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     traceMmio: Boolean(argv["trace-mmio"]),
     disks,
     rng: Boolean(argv.rng),
-    virtioTransport: "mmio",
+    virtioTransport: transport,
     jit: checkCaches || argv["no-jit"] === true ? false : argv.jit === true || JIT_BY_DEFAULT,
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),

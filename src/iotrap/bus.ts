@@ -19,6 +19,7 @@ import {
   WrapError,
   ZeroSizeError,
 } from "./errors.ts";
+import { IOPORT_SIZE_BYTES } from "../../arm/machine/memory-map.ts";
 
 export type BusKind = "mmio" | "ioport";
 
@@ -85,7 +86,7 @@ export interface TrapBusOptions {
 }
 
 /** On arm64, [0, 0x10000) of physical space is the I/O-port window (port = gpa). */
-export const IOPORT_WINDOW_BYTES = 0x1_0000;
+export const IOPORT_WINDOW_BYTES = IOPORT_SIZE_BYTES;
 /** Largest AArch64 physical address space (52 bits with FEAT_LPA); also below 2^53. */
 export const MMIO_SPACE_BYTES = 2 ** 52;
 

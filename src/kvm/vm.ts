@@ -10,22 +10,18 @@ import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
-import { Core, CNTFRQ_HZ, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
+import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
 import { Gicv3 } from "../../arm/machine/gicv3.ts";
-import { deviceTreeBlob, type FdtDevice } from "../../arm/machine/device-tree.ts";
-import * as map from "../../arm/machine/memory-map.ts";
+import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
+import { CNTFRQ_HZ, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
-import { Mc146818Rtc } from "../../hw/rtc.ts";
-import { CfiFlash } from "../../hw/cfi-flash.ts";
-import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
-import type { VirtioDevice } from "../../virtio/device.ts";
-import { VirtioMmioTransport } from "../../virtio/mmio.ts";
-import { VirtioRng } from "../../virtio/rng.ts";
-import { VirtioBlk } from "../../virtio/blk.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { MmioSyndromeCheck } from "./mmio-syndrome.ts";
+import { closeAfterFailure, closeDevices, createDevices, type Device } from "./device-registry.ts";
+import { MACHINE_DEVICES, machineResources } from "./machine-devices.ts";
+import type { PciHost } from "../../hw/pci/host.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
 import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
@@ -68,23 +64,18 @@ interface Vcpu {
   pendingOn?: { entry: bigint; contextId: bigint };
 }
 
-/** KVM's MPIDR assignment: Aff0 = id & 0xf, Aff1 = id >> 4. */
-export function mpidrOf(vcpu: number): number {
-  return ((vcpu >> 4) << 8) | (vcpu & 0xf);
-}
-
 export class Vm extends EventEmitter<VmEvents> {
   readonly core: Core;
   readonly bus: TrapBus;
   readonly gic: Gicv3;
+  /** Every device of the machine table (machine-devices.ts), in creation order. */
+  readonly devices: readonly Device[];
+  /** The PCI host bridge (a device of the table too); the DT's /pci node comes from it. */
+  readonly pci: PciHost;
+  /** ttyS0-3; input goes to ttyS0. */
   readonly uarts: Serial8250[];
-  readonly rtc: Mc146818Rtc;
-  readonly flash?: CfiFlash;
   /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
   readonly memory: GuestMemory;
-  readonly virtio: VirtioMmioTransport[];
-  /** --ls64-work-queue. */
-  readonly workQueue?: Ls64WorkQueue;
   readonly layout: BootLayout;
   readonly dtb: Uint8Array;
   private readonly vcpus: Vcpu[];
@@ -142,72 +133,45 @@ export class Vm extends EventEmitter<VmEvents> {
     });
     this.gic.register(this.bus);
 
-    // Devices, in kvmtool's order (which is also their device tree order).
-    const devices: FdtDevice[] = [];
-    if (cfg.flash !== undefined) {
-      this.flash = new CfiFlash({ base: map.FLASH_BASE, path: cfg.flash, log: (l) => this.emit("log", l) });
-      this.flash.register(this.bus);
-      devices.push(this.flash);
-    }
-    this.uarts = map.UART_INTIDS.map((intid, n) => {
-      const uart = new Serial8250({ base: map.UART_BASE + n * map.UART_STRIDE_BYTES, intid, irq: this.gic });
-      uart.register(this.bus);
-      devices.push(uart);
-      return uart;
-    });
-    // All four write to the console, as kvmtool's do; input goes to ttyS0 (input()).
-    for (const uart of this.uarts) uart.on("output", (bytes) => this.emit("output", bytes));
-    this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
-    this.rtc = new Mc146818Rtc({ base: map.RTC_BASE });
-    this.rtc.register(this.bus);
-    devices.push(this.rtc);
     this.memory = new GuestMemory({
       bytes: this.core.ram(),
       ramBase: cfg.ramBase,
       onWrite: (gpa, lengthBytes) => this.guestMemoryWritten(gpa, lengthBytes),
     });
-    // Virtio devices in kvmtool's virtio_dev_init order (9p, vsock, balloon, rng, net, console,
-    // scsi, blk): each takes the next SPI after the UARTs and the next 0x200-byte MMIO window.
     const log = (line: string) => this.emit("log", line);
-    const models: VirtioDevice[] = [];
-    if (cfg.rng) models.push(new VirtioRng({ log }));
-    for (const disk of cfg.disks) models.push(new VirtioBlk({ ...disk, log }));
-    this.virtio = models.map((device, n) => {
-      const transport = new VirtioMmioTransport({
-        base: map.VIRTIO_MMIO_BASE + n * map.VIRTIO_MMIO_STRIDE_BYTES,
-        intid: map.VIRTIO_FIRST_INTID + n,
-        irq: this.gic,
-        mem: this.memory,
-        device,
-        log,
-        debugMmio: cfg.debugMmio,
-      });
-      transport.register(this.bus);
-      devices.push(transport);
-      return transport;
-    });
-    if (cfg.ls64WorkQueue) {
-      this.workQueue = new Ls64WorkQueue({ base: map.LS64_WORK_QUEUE_BASE });
-      this.workQueue.register(this.bus);
-      devices.push(this.workQueue);
+    const resources = machineResources(log);
+    this.pci = resources.pci;
+    this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });
+    try {
+      this.uarts = this.devices.filter((d) => d instanceof Serial8250);
+      // All four write to the console, as kvmtool's do; input goes to ttyS0 (input()).
+      for (const uart of this.uarts) uart.on("output", (bytes) => this.emit("output", bytes));
+      this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
+      ({ layout: this.layout, dtb: this.dtb } = this.loadAndDescribe(cfg));
+    } catch (e) {
+      closeAfterFailure(this.devices);
+      throw e;
     }
+    this.resetVcpus(cfg);
+  }
 
-    // Load the payload, then describe the machine.
+  /** Loads the payload (kernel, initrd or firmware) and writes the device tree for it. */
+  private loadAndDescribe(cfg: RunConfig): { layout: BootLayout; dtb: Uint8Array } {
     const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
-    let initrd: Uint8Array | undefined;
+    let layout: BootLayout;
     if (cfg.firmware !== undefined) {
       const fw = readImage(cfg.firmware, "firmware");
-      this.layout = layoutFirmware(ram, fw.length, cfg.firmwareAddress);
-      this.core.writePhys(this.layout.imageAddress, fw);
+      layout = layoutFirmware(ram, fw.length, cfg.firmwareAddress);
+      this.core.writePhys(layout.imageAddress, fw);
     } else {
       const kernel = readImage(cfg.kernel!, "kernel");
       checkKernelImage(kernel, cfg.kernel!);
-      if (cfg.initrd !== undefined) initrd = readImage(cfg.initrd, "initrd");
-      this.layout = layoutKernel(ram, kernel, initrd?.length);
-      this.core.writePhys(this.layout.imageAddress, kernel);
-      if (initrd) this.core.writePhys(this.layout.initrd!.start, initrd);
+      const initrd = cfg.initrd !== undefined ? readImage(cfg.initrd, "initrd") : undefined;
+      layout = layoutKernel(ram, kernel, initrd?.length);
+      this.core.writePhys(layout.imageAddress, kernel);
+      if (initrd) this.core.writePhys(layout.initrd!.start, initrd);
     }
-    this.dtb = deviceTreeBlob({
+    const dtb = deviceTreeBlob({
       cpus: cfg.cpus,
       mpidr: mpidrOf,
       ramBase: cfg.ramBase,
@@ -215,23 +179,29 @@ export class Vm extends EventEmitter<VmEvents> {
       // With --firmware, /chosen/bootargs carries only -p (kvmtool commit 5e4b563).
       bootargs: cfg.firmware !== undefined ? cfg.params : kernelCommandLine(cfg.params, cfg),
       kaslrSeed: cfg.kaslrSeed,
-      initrd: this.layout.initrd,
+      initrd: layout.initrd,
       intc: this.gic,
-      devices,
-      stdoutPath: `/U6_16550A@${map.UART_BASE.toString(16)}`,
+      devices: this.devices,
+      pciHost: this.pci,
+      stdoutPath: `/${this.uarts[0]!.nodeName}`,
     });
-    if (this.dtb.length > FDT_MAX_SIZE) throw new ConfigError(`device tree too large (${this.dtb.length} bytes)`);
-    this.core.writePhys(this.layout.dtbAddress, this.dtb);
+    if (dtb.length > FDT_MAX_SIZE) throw new ConfigError(`device tree too large (${dtb.length} bytes)`);
+    this.core.writePhys(layout.dtbAddress, dtb);
     if (cfg.dumpDtb !== undefined) {
       try {
-        writeFileSync(cfg.dumpDtb, this.dtb);
+        writeFileSync(cfg.dumpDtb, dtb);
       } catch (e) {
         throw new FileError(`cannot write device tree to '${cfg.dumpDtb}': ${(e as NodeJS.ErrnoException).code}`);
       }
     }
+    return { layout, dtb };
+  }
 
-    // vCPU reset state (kvmtool's reset_vcpu_aarch64): EL1h, DAIF masked, MMU off, x0 = DTB
-    // on the boot vCPU; the others stay off until PSCI CPU_ON.
+  /**
+   * vCPU reset state (kvmtool's reset_vcpu_aarch64): EL1h, DAIF masked, MMU off, x0 = DTB on
+   * the boot vCPU; the others stay off until PSCI CPU_ON.
+   */
+  private resetVcpus(cfg: RunConfig): void {
     for (let i = cfg.cpus - 1; i >= 0; i--) {
       this.core.reset(i, i !== 0);
       if (i === 0) {
@@ -324,12 +294,11 @@ export class Vm extends EventEmitter<VmEvents> {
         lastYield = performance.now();
       }
     }
-    this.flash?.close();
-    for (const t of this.virtio) {
-      t.close();
-      // kvmtool's exit hint for a device the guest never set up.
-      if (!t.everActivated && (this.cfg.loglevel === "info" || this.cfg.loglevel === "debug")) {
-        this.emit("log", `  # ${t.device.name}: not initialized by the guest; is ${t.device.kernelConfig} (and CONFIG_VIRTIO_MMIO) enabled in its kernel?`);
+    closeDevices(this.devices);
+    if (this.cfg.loglevel === "info" || this.cfg.loglevel === "debug") {
+      for (const d of this.devices) {
+        const hint = d.exitHint?.();
+        if (hint !== undefined) this.emit("log", `  # ${hint}`);
       }
     }
     if (this.cfg.debugJit) for (const line of describeJitStats(this.core)) this.emit("log", line);
@@ -431,8 +400,8 @@ export class Vm extends EventEmitter<VmEvents> {
         return;
       case abi.EXIT_TIMER: {
         const out = this.core.timerOutputs();
-        this.gic.setPpiLevel(v.id, map.TIMER_PPI.virtual, (out & 1) !== 0);
-        this.gic.setPpiLevel(v.id, map.TIMER_PPI.nonSecure, (out & 2) !== 0);
+        this.gic.setPpiLevel(v.id, TIMER_PPI.virtual, (out & 1) !== 0);
+        this.gic.setPpiLevel(v.id, TIMER_PPI.nonSecure, (out & 2) !== 0);
         return;
       }
       case abi.EXIT_WFI:

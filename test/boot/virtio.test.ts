@@ -1,6 +1,6 @@
-// virtio-blk and virtio-rng over MMIO, from Debian's kernel: the initramfs loads virtio_mmio,
-// virtio_blk and virtio_rng; the shell reads and writes the disks and draws random bytes, and
-// after poweroff the host checks the image files.
+// virtio-blk and virtio-rng over each transport (virtio-mmio, virtio-pci), from Debian's kernel:
+// the initramfs loads virtio_mmio, virtio_pci, virtio_blk and virtio_rng; the shell reads and
+// writes the disks and draws random bytes, and after poweroff the host checks the image files.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -35,7 +35,13 @@ async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs
   return m;
 }
 
-describe("virtio-mmio devices from Debian's kernel", () => {
+/** How each transport shows in the guest: its interrupts' trigger, and what else to check. */
+const TRANSPORTS = [
+  { transport: "mmio", trigger: "Edge" },
+  { transport: "pci", trigger: "Level" },
+] as const;
+
+describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel", ({ transport, trigger }) => {
   it("virtio-blk reads and writes the image (and a ,ro one refuses writes); virtio-rng feeds /dev/hwrng", async () => {
     if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
     const dir = mkdtempSync(join(tmpdir(), "lkvm-virtio-"));
@@ -46,7 +52,7 @@ describe("virtio-mmio devices from Debian's kernel", () => {
     const roOriginal = Buffer.alloc(1024 * 1024, 0x6b);
     writeFileSync(roDisk, roOriginal);
 
-    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--rng", "-d", disk, "-d", `${roDisk},ro`]);
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--rng", "-d", disk, "-d", `${roDisk},ro`, "--virtio-transport", transport]);
     let randomMd5 = "";
     try {
       await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
@@ -77,8 +83,13 @@ describe("virtio-mmio devices from Debian's kernel", () => {
       await run(s, "cat /sys/class/misc/hw_random/rng_current", /\nvirtio_rng\.0\r?\n/);
       await run(s, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -A n -t x1", /\n( [0-9a-f]{2}){16}\r?\n/);
 
-      // Each device has its own edge-triggered SPI after the UARTs (36, 37, 38), in kvmtool's order.
-      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", /\n36 Edge virtio0\r?\n37 Edge virtio1\r?\n38 Edge virtio2\r?\n/);
+      // Each device has its own SPI after the UARTs (36, 37, 38), in kvmtool's order: edge for
+      // virtio-mmio, level INTx for virtio-pci.
+      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", new RegExp(`\\n36 ${trigger} virtio0\\r?\\n37 ${trigger} virtio1\\r?\\n38 ${trigger} virtio2\\r?\\n`));
+      if (transport === "pci") {
+        // Three functions from Red Hat's virtio vendor ID, modern device IDs (rng, blk, blk).
+        await run(s, "for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device); done", /\n0x1af4 0x1044\r?\n0x1af4 0x1042\r?\n0x1af4 0x1042\r?\n/);
+      }
 
       s.send("poweroff -f\n");
       const exit = await s.exited(60_000);

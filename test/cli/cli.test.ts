@@ -115,9 +115,9 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", image, ...five), /at most 4/);
   });
 
-  it("takes --virtio-transport mmio, and refuses the transports lkvm lacks", () => {
-    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "pci"), /--virtio-transport pci is not supported by lkvm yet: only mmio/);
-    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "mmio-legacy"), /only mmio/);
+  it("takes --virtio-transport pci and mmio, and refuses the legacy transports lkvm lacks", () => {
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "pci-legacy"), /--virtio-transport pci-legacy is not supported by lkvm yet: only pci and mmio/);
+    expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "mmio-legacy"), /only pci and mmio/);
     expectOneLineError(lkvm("run", "-k", image, "--virtio-transport", "virtio-ccw"), /invalid virtio transport/);
   });
 

@@ -8,13 +8,14 @@
 // INVALID_PARAMETERS otherwise; AFFINITY_INFO tells the truth.
 
 import fc from "fast-check";
-import { kvmMpidr } from "../../arm/machine/gicv3/shared.ts";
+import { mpidrOf } from "../../arm/machine/memory-map.ts";
 import { PSCI, PSCI_RET, SMCCC, psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { check, sequenceArb, type FuzzTarget } from "./harness.ts";
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
 const AFFINITY = 0xff_00ff_ffffn; // Aff3, Aff2, Aff1, Aff0 of an MPIDR
 /** A vCPU's affinity as KVM assigns it; the machine's lookup by MPIDR compares these. */
+const kvmMpidr = (v: number): bigint => (1n << 31n) | BigInt(mpidrOf(v)); // bit 31 is RES1
 const affinity = (v: number): bigint => kvmMpidr(v) & AFFINITY;
 const FUNCTIONS = [...Object.values(PSCI), ...Object.values(SMCCC), 0x8400_0007, 0x8400_00ff, 0xc400_0008];
 

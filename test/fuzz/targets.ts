@@ -6,6 +6,7 @@ import { fdtTarget } from "./fdt.fuzz.ts";
 import { gicv3Target } from "./gicv3.fuzz.ts";
 import type { FuzzTarget } from "./harness.ts";
 import { ipcProtocolTarget } from "./ipc-protocol.fuzz.ts";
+import { pciHostTarget } from "./pci-host.fuzz.ts";
 import { psciTarget } from "./psci.fuzz.ts";
 import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
@@ -16,6 +17,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
   virtioBlkTarget,
   virtioRngTarget,
+  pciHostTarget,
   serial8250Target,
   rtcTarget,
   cfiFlashTarget,

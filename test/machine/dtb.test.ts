@@ -41,7 +41,7 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
 
   it("has kvmtool's top-level nodes in kvmtool's order", () => {
     const top = [...dts.matchAll(/^\t([\w@,.-]+) \{$/gm)].map((m) => m[1]);
-    expect(top).toEqual(["chosen", "memory", "cpus", "intc", "timer", "U6_16550A@1000000", "U6_16550A@1001000", "U6_16550A@1002000", "U6_16550A@1003000", "rtc", "psci", "aliases"]);
+    expect(top).toEqual(["chosen", "memory", "cpus", "intc", "timer", "U6_16550A@1000000", "U6_16550A@1001000", "U6_16550A@1002000", "U6_16550A@1003000", "rtc", "pci", "psci", "aliases"]);
     expect(dts).toMatch(/\tinterrupt-parent = <0x01>;\n\tcompatible = "linux,dummy-virt";\n\t#address-cells = <0x02>;\n\t#size-cells = <0x02>;/);
   });
 
@@ -106,10 +106,15 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     expect(dts).not.toMatch(/flash|memreserve/);
   });
 
-  // kvmtool always emits /pci (pci-host-ecam-generic at 0x40000000, docs/kvmtool.md §5 item 7);
-  // lkvm has no PCI yet and leaves it out.
-  it.fails("has kvmtool's /pci node (lkvm has no PCI yet)", () => {
-    expect(node("pci")).toContain('compatible = "pci-host-ecam-generic";');
+  // kvmtool always emits /pci (arm/pci.c), after the MMIO devices; with no PCI device it has
+  // an empty interrupt-map and no mask.
+  it("/pci: kvmtool's ECAM host bridge at 0x40000000, I/O at port 0, 32-bit memory from 0x50000000", () => {
+    const pci = node("pci");
+    expect(pci).toMatch(/device_type = "pci";\s*#address-cells = <0x03>;\s*#size-cells = <0x02>;\s*#interrupt-cells = <0x01>;\s*compatible = "pci-host-ecam-generic";\s*dma-coherent;\s*bus-range = <0x00 0x00>;\s*reg = <0x00 0x40000000 0x00 0x10000000>;/);
+    expect(pci).toContain("ranges = <0x1000000 0x00 0x00 0x00 0x00 0x00 0x10000 0x2000000 0x00 0x50000000 0x00 0x50000000 0x00 0x30000000>;");
+    expect(pci).toContain("interrupt-map;");
+    expect(pci).not.toContain("interrupt-map-mask");
+    expect(pci).not.toContain("msi-parent");
   });
 
   it("describes the flash with -F: cfi-flash, bank-width 4, size rounded down to a power of two", async () => {
@@ -128,6 +133,38 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     expect(m![1]).toContain("reg = <0x00 0x2000000 0x00 0x200000>;");
     // The flash is the first MMIO device, before the UARTs.
     expect(withFlash.indexOf("\tflash {")).toBeLessThan(withFlash.indexOf("\tU6_16550A@1000000 {"));
+  });
+});
+
+describe("virtio devices in the device tree, by transport", () => {
+  /** The DT for an rng and a disk on `transport` (undefined: lkvm's default). */
+  const dump = async (transport?: string): Promise<string> => {
+    const disk = join(dir, "disk.img");
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    const file = join(dir, `${transport ?? "default"}.dtb`);
+    const choice = transport === undefined ? [] : ["--virtio-transport", transport];
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "--rng", "-d", disk, ...choice, "--dump-dtb", file]);
+    const exit = await s.exited(20_000);
+    expect(exit.code, exit.output).toBe(0);
+    return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
+  };
+
+  it("pci: no virtio@ nodes; /pci maps slot 0 (rng) and slot 1 (blk) INTA to SPIs 4 and 5, level-high", async () => {
+    const dts = await dump("pci");
+    expect(dts).not.toContain("virtio@");
+    expect(dts).toContain("interrupt-map = <0x00 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x04 0x04 0x800 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x05 0x04>;");
+    expect(dts).toContain("interrupt-map-mask = <0xf800 0x00 0x00 0x07>;");
+  });
+
+  it("with no --virtio-transport the devices are on PCI, kvmtool's default", async () => {
+    expect(await dump()).toBe(await dump("pci"));
+  });
+
+  it("mmio: virtio@3000000 (rng) and virtio@3000200 (blk) on SPIs 4 and 5, edge-rising; /pci has no entries", async () => {
+    const dts = await dump("mmio");
+    expect(dts).toMatch(/virtio@3000000 \{\s*compatible = "virtio,mmio";\s*reg = <0x00 0x3000000 0x00 0x200>;\s*dma-coherent;\s*interrupts = <0x00 0x04 0x01>;/);
+    expect(dts).toMatch(/virtio@3000200 \{[^}]*interrupts = <0x00 0x05 0x01>;/);
+    expect(dts).toMatch(/interrupt-map;/);
   });
 });
 

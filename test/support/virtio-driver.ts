@@ -161,6 +161,57 @@ export function irqRecorder() {
   return { irq, levels, edges };
 }
 
+/** The registers a driver's bring-up uses, by what they do, whatever the transport calls them. */
+export type DriverRole =
+  | "status" | "deviceFeaturesSel" | "deviceFeatures" | "driverFeaturesSel" | "driverFeatures"
+  | "queueSel" | "queueSize" | "queueReady" | "descLow" | "descHigh" | "driverLow" | "driverHigh" | "deviceLow" | "deviceHigh";
+
+/** The sequences every virtio driver runs, over one transport's registers. */
+export function driverSequences(regs: { read(role: DriverRole): number; write(role: DriverRole, value: number): void }) {
+  const { read: rd, write: wr } = regs;
+  const features = (): bigint => {
+    wr("deviceFeaturesSel", 1);
+    const hi = rd("deviceFeatures");
+    wr("deviceFeaturesSel", 0);
+    return (BigInt(hi) << 32n) | BigInt(rd("deviceFeatures"));
+  };
+  const acceptFeatures = (f: bigint): void => {
+    wr("driverFeaturesSel", 1);
+    wr("driverFeatures", Number(f >> 32n));
+    wr("driverFeaturesSel", 0);
+    wr("driverFeatures", Number(f & 0xffff_ffffn));
+  };
+  const setupQueue = (index: number, q: DriverQueue): void => {
+    wr("queueSel", index);
+    wr("queueSize", q.size);
+    wr("descLow", q.descTable);
+    wr("descHigh", 0);
+    wr("driverLow", q.availRing);
+    wr("driverHigh", 0);
+    wr("deviceLow", q.usedRing);
+    wr("deviceHigh", 0);
+    wr("queueReady", 1);
+  };
+  /** Linux's probe: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK. */
+  const bringUp = (queues: DriverQueue[], accept = features()): void => {
+    wr("status", 0);
+    wr("status", VIRTIO_STATUS_ACKNOWLEDGE);
+    wr("status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    acceptFeatures(accept);
+    wr("status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    queues.forEach((q, i) => setupQueue(i, q));
+    wr("status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+  };
+  return { features, acceptFeatures, setupQueue, bringUp };
+}
+
+const MMIO_REGISTER_BY_ROLE: Record<DriverRole, keyof typeof VIRTIO_MMIO> = {
+  status: "Status", deviceFeaturesSel: "DeviceFeaturesSel", deviceFeatures: "DeviceFeatures",
+  driverFeaturesSel: "DriverFeaturesSel", driverFeatures: "DriverFeatures", queueSel: "QueueSel",
+  queueSize: "QueueNum", queueReady: "QueueReady", descLow: "QueueDescLow", descHigh: "QueueDescHigh",
+  driverLow: "QueueDriverLow", driverHigh: "QueueDriverHigh", deviceLow: "QueueDeviceLow", deviceHigh: "QueueDeviceHigh",
+};
+
 /** A transport on a trap bus, driven by MMIO accesses as the guest's virtio_mmio.c makes them. */
 export function mmioRig(device: VirtioDevice, mem = guestRam().mem) {
   const bus = new TrapBus();
@@ -171,40 +222,11 @@ export function mmioRig(device: VirtioDevice, mem = guestRam().mem) {
   const cpu = new GuestCpu(bus);
   const rd = (name: keyof typeof VIRTIO_MMIO): number => cpu.read32(MMIO_BASE + VIRTIO_MMIO[name]);
   const wr = (name: keyof typeof VIRTIO_MMIO, value: number): void => cpu.write32(MMIO_BASE + VIRTIO_MMIO[name], value);
-  const features = (): bigint => {
-    wr("DeviceFeaturesSel", 1);
-    const hi = rd("DeviceFeatures");
-    wr("DeviceFeaturesSel", 0);
-    return (BigInt(hi) << 32n) | BigInt(rd("DeviceFeatures"));
-  };
-  const acceptFeatures = (f: bigint): void => {
-    wr("DriverFeaturesSel", 1);
-    wr("DriverFeatures", Number(f >> 32n));
-    wr("DriverFeaturesSel", 0);
-    wr("DriverFeatures", Number(f & 0xffff_ffffn));
-  };
-  const setupQueue = (index: number, q: DriverQueue): void => {
-    wr("QueueSel", index);
-    wr("QueueNum", q.size);
-    wr("QueueDescLow", q.descTable);
-    wr("QueueDescHigh", 0);
-    wr("QueueDriverLow", q.availRing);
-    wr("QueueDriverHigh", 0);
-    wr("QueueDeviceLow", q.usedRing);
-    wr("QueueDeviceHigh", 0);
-    wr("QueueReady", 1);
-  };
-  /** Linux's probe: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK. */
-  const bringUp = (queues: DriverQueue[], accept = features()): void => {
-    wr("Status", 0);
-    wr("Status", VIRTIO_STATUS_ACKNOWLEDGE);
-    wr("Status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    acceptFeatures(accept);
-    wr("Status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    queues.forEach((q, i) => setupQueue(i, q));
-    wr("Status", VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-  };
-  return { bus, cpu, transport, mem, levels, edges, log, rd, wr, features, acceptFeatures, setupQueue, bringUp };
+  const driver = driverSequences({
+    read: (role) => rd(MMIO_REGISTER_BY_ROLE[role]),
+    write: (role, value) => wr(MMIO_REGISTER_BY_ROLE[role], value),
+  });
+  return { bus, cpu, transport, mem, levels, edges, log, rd, wr, ...driver };
 }
 
 export const VERSION_1 = featureBit(VIRTIO_F_VERSION_1);

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { GuestError } from "../../src/errors.ts";
 import { FdtNode } from "../../src/lib/fdt/tree.ts";
 import {
-  ActivationError,
   VIRTIO_RING_F_EVENT_IDX,
   VIRTIO_STATUS_ACKNOWLEDGE as ACK,
   VIRTIO_STATUS_DEVICE_NEEDS_RESET as NEEDS_RESET,
@@ -11,44 +10,17 @@ import {
   VIRTIO_STATUS_FAILED as FAILED,
   VIRTIO_STATUS_FEATURES_OK as FEATURES_OK,
   featureBit,
-  type ActivateContext,
-  type VirtioDevice,
 } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VENDOR_ID, virtioMmioRegisterName } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { DriverQueue, INTID, MMIO_BASE, RAM_BASE, VERSION_1, mmioRig } from "../support/virtio-driver.ts";
+import { RecordingDevice } from "../support/recording-device.ts";
 
 const BUF = RAM_BASE + 0x10_0000;
 const RUNNING = ACK | DRIVER | FEATURES_OK | DRIVER_OK;
 
-/** A device model that records what the transport asks of it. */
-class FakeDevice implements VirtioDevice {
-  readonly name = "virtio-fake";
-  readonly deviceId = 42;
-  readonly features = featureBit(VIRTIO_RING_F_EVENT_IDX) | featureBit(3);
-  readonly queueSizesMax = [16, 8];
-  readonly config = Uint8Array.from({ length: 12 }, (_, i) => 0x10 + i);
-  readonly kernelConfig = "CONFIG_FAKE";
-  activations: ActivateContext[] = [];
-  notified: number[] = [];
-  resets = 0;
-  failActivation = false;
-  failNotify?: GuestError;
-  activate(ctx: ActivateContext): void {
-    if (this.failActivation) throw new ActivationError("no");
-    this.activations.push(ctx);
-  }
-  notify(q: number): void {
-    if (this.failNotify) throw this.failNotify;
-    this.notified.push(q);
-  }
-  reset(): void {
-    this.resets++;
-  }
-}
-
 function rig() {
-  const device = new FakeDevice();
+  const device = new RecordingDevice();
   const r = mmioRig(device);
   const queues = [new DriverQueue(r.mem, 16), new DriverQueue(r.mem, 8, RAM_BASE + 0x4_0000, RAM_BASE + 0x5_0000, RAM_BASE + 0x6_0000)];
   return { ...r, device, queues };

@@ -2,11 +2,12 @@
 // as plain data, with the few queries on it all the parts make. Where the frames sit is the
 // machine's memory map (memory-map.ts).
 
+import { PPI_BASE_INTID, SPI_BASE_INTID } from "../memory-map.ts";
+
 // ---- INTID space ----
 
 export const GIC_SGI_COUNT = 16;
-export const GIC_PPI_BASE_INTID = 16;
-export const GIC_SPI_BASE_INTID = 32;
+export { PPI_BASE_INTID as GIC_PPI_BASE_INTID, SPI_BASE_INTID as GIC_SPI_BASE_INTID };
 /** INTIDs 1020-1023 are special; 1023 is "no pending interrupt" (spurious). */
 export const GIC_SPECIAL_INTID_BASE = 1020;
 export const GIC_SPURIOUS_INTID = 1023;
@@ -101,7 +102,7 @@ function newBank(words: number, intids: number, edgeWord0: number): GicIrqBank {
 
 /** A GIC's state straight after reset. */
 export function gicResetState(vcpuCount: number, spiCount: number): GicState {
-  const intids = GIC_SPI_BASE_INTID + spiCount;
+  const intids = SPI_BASE_INTID + spiCount;
   const words = intids / 32;
   const spis = newBank(words, intids, 0);
   spis.group[0] = 0; // INTIDs 0-31 live in the Redistributors
@@ -153,11 +154,6 @@ export function driveLine(bank: GicIrqBank, intid: number, level: boolean): bool
 
 // ---- affinity ----
 
-/** KVM's MPIDR for a vCPU: Aff0 = id & 0xf, Aff1 = id >> 4 (bit 31 is RES1). */
-export function kvmMpidr(vcpu: number): bigint {
-  return (1n << 31n) | (BigInt((vcpu >> 4) & 0xff) << 8n) | BigInt(vcpu & 0xf);
-}
-
 /** MPIDR_EL1 affinity as the GIC packs it: Aff3 << 24 | Aff2 << 16 | Aff1 << 8 | Aff0. */
 export function mpidrToAffinity(mpidrValue: bigint | number): number {
   const mpidr = BigInt(mpidrValue);
@@ -179,7 +175,7 @@ export class GicContext {
     spiCount: number,
     mpidr: (vcpu: number) => bigint | number,
   ) {
-    this.intidCount = GIC_SPI_BASE_INTID + spiCount;
+    this.intidCount = SPI_BASE_INTID + spiCount;
     this.affinity = new Uint32Array(vcpuCount);
     for (let v = 0; v < vcpuCount; v++) {
       const aff = mpidrToAffinity(mpidr(v));
@@ -193,10 +189,10 @@ export class GicContext {
 
   /** The bank holding an INTID as `vcpu` sees it: its Redistributor's, or the SPIs. */
   bankFor(vcpu: number, intid: number): GicIrqBank {
-    return intid < GIC_SPI_BASE_INTID ? this.state.redistributors[vcpu]!.bank : this.state.spis;
+    return intid < SPI_BASE_INTID ? this.state.redistributors[vcpu]!.bank : this.state.spis;
   }
 
   isSpi(intid: number): boolean {
-    return intid >= GIC_SPI_BASE_INTID && intid < this.intidCount;
+    return intid >= SPI_BASE_INTID && intid < this.intidCount;
   }
 }

@@ -1,0 +1,130 @@
+// The machine's devices, in the order kvmtool creates them on arm64: one table, read by
+// createDevices (device-registry.ts). The order decides the numbers: the UARTs take the first
+// SPIs (32-35), then each virtio device the next SPI and, on its transport, the next
+// virtio-mmio window or PCI slot, in kvmtool's virtio_dev_init order (9p, vsock, balloon, rng,
+// net, console, scsi, blk). It is also the order of the devices' device-tree nodes.
+
+import type { RunConfig } from "../cli/config.ts";
+import type { TrapBus } from "../iotrap/bus.ts";
+import type { IrqSink } from "../irq.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { AddressAllocator, NumberAllocator } from "./resources.ts";
+import type { Device, DeviceDefinition } from "./device-registry.ts";
+import * as map from "../../arm/machine/memory-map.ts";
+import { CfiFlash } from "../../hw/cfi-flash.ts";
+import { Serial8250 } from "../../hw/serial8250.ts";
+import { Mc146818Rtc } from "../../hw/rtc.ts";
+import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
+import type { VirtioDevice } from "../../virtio/device.ts";
+import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioBlk } from "../../virtio/blk.ts";
+import { PciHost } from "../../hw/pci/host.ts";
+import { VirtioPciTransport } from "../../virtio/pci.ts";
+
+/** What a device's create() may use. */
+export interface MachineContext {
+  readonly cfg: RunConfig;
+  readonly bus: TrapBus;
+  readonly irq: IrqSink;
+  readonly memory: GuestMemory;
+  readonly log: (line: string) => void;
+  /** SPIs, handed out from INTID 32 in creation order (kvmtool's irq__alloc_line). */
+  readonly spis: NumberAllocator;
+  /** 0x200-byte virtio-mmio windows from 0x3000000 up. */
+  readonly virtioMmioWindows: AddressAllocator;
+  /** The PCI host bridge: it hands out slots and BARs to PCI devices. */
+  readonly pci: PciHost;
+}
+
+/** The allocators of a fresh machine, and the PCI host that allocates on its bus. */
+export function machineResources(log: (line: string) => void): Pick<MachineContext, "spis" | "virtioMmioWindows" | "pci"> {
+  return {
+    spis: new NumberAllocator("SPIs", map.SPI_BASE_INTID, map.SPI_LAST_INTID),
+    virtioMmioWindows: new AddressAllocator("the virtio-mmio area", map.VIRTIO_MMIO_BASE, map.VIRTIO_MMIO_LIMIT - map.VIRTIO_MMIO_BASE),
+    pci: new PciHost(log),
+  };
+}
+
+/** Puts a device on the bus; if that fails, closes it (it may hold an open file) and rethrows. */
+function onBus<D extends Device & { register(bus: TrapBus): void }>(device: D, bus: TrapBus): D {
+  try {
+    device.register(bus);
+  } catch (e) {
+    device.close?.();
+    throw e;
+  }
+  return device;
+}
+
+/**
+ * A virtio model behind the configured transport: on MMIO with the next window and SPI, or on
+ * PCI in the next slot with the next SPI for its INTA.
+ */
+function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+  const { irq, memory: mem, log } = ctx;
+  if (ctx.cfg.virtioTransport === "pci") {
+    const intid = ctx.spis.allocate();
+    const device = makeModel();
+    const transport = new VirtioPciTransport({ intid, irq, mem, device, log, debug: ctx.cfg.debugMmio });
+    try {
+      ctx.pci.addDevice(transport);
+    } catch (e) {
+      transport.close();
+      throw e;
+    }
+    return transport;
+  }
+  const base = ctx.virtioMmioWindows.allocate(VIRTIO_MMIO_WINDOW_BYTES);
+  const intid = ctx.spis.allocate();
+  const device = makeModel();
+  return onBus(new VirtioMmioTransport({ base, intid, irq, mem, device, log, debugMmio: ctx.cfg.debugMmio }), ctx.bus);
+}
+
+export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
+  {
+    // kvmtool's pci__init (dev_base_init): ECAM and the config ports; its /pci node is written
+    // after the MMIO devices' (device-tree.ts), as kvmtool's arm/fdt.c does.
+    name: "pci-host",
+    level: "devBase",
+    count: () => 1,
+    create: (ctx) => onBus(ctx.pci, ctx.bus),
+  },
+  {
+    name: "cfi-flash",
+    level: "dev",
+    count: (ctx) => (ctx.cfg.flash === undefined ? 0 : 1),
+    create: (ctx) => onBus(new CfiFlash({ base: map.FLASH_BASE, path: ctx.cfg.flash!, log: ctx.log }), ctx.bus),
+  },
+  {
+    name: "serial8250",
+    level: "dev",
+    count: () => map.UART_COUNT,
+    create: (ctx, n) => onBus(new Serial8250({ base: map.uartBase(n), intid: ctx.spis.allocate(), irq: ctx.irq }), ctx.bus),
+  },
+  {
+    name: "rtc",
+    level: "dev",
+    count: () => 1,
+    create: (ctx) => onBus(new Mc146818Rtc({ base: map.RTC_BASE }), ctx.bus),
+  },
+  {
+    name: "virtio-rng",
+    level: "virtioDev",
+    count: (ctx) => (ctx.cfg.rng ? 1 : 0),
+    create: (ctx) => onVirtioTransport(ctx, () => new VirtioRng({ log: ctx.log })),
+  },
+  {
+    name: "virtio-blk",
+    level: "virtioDev",
+    count: (ctx) => ctx.cfg.disks.length,
+    create: (ctx, n) => onVirtioTransport(ctx, () => new VirtioBlk({ ...ctx.cfg.disks[n]!, log: ctx.log })),
+  },
+  {
+    // lkvm's own (--ls64-work-queue): a device for FEAT_LS64's 64-byte accesses, after kvmtool's.
+    name: "ls64-work-queue",
+    level: "late",
+    count: (ctx) => (ctx.cfg.ls64WorkQueue ? 1 : 0),
+    create: (ctx) => onBus(new Ls64WorkQueue({ base: map.LS64_WORK_QUEUE_BASE }), ctx.bus),
+  },
+];

@@ -1,0 +1,80 @@
+// The machine's device table (src/kvm/machine-devices.ts): what numbers the devices get from
+// their order, and that a VM whose third device fails to open leaves nothing open.
+
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateConfig } from "../../src/cli/config.ts";
+import { FileError } from "../../src/errors.ts";
+import { TrapBus } from "../../src/iotrap/bus.ts";
+import { GuestMemory } from "../../src/kvm/guest-memory.ts";
+import { closeDevices, createDevices } from "../../src/kvm/device-registry.ts";
+import { MACHINE_DEVICES, machineResources } from "../../src/kvm/machine-devices.ts";
+import { Vm } from "../../src/kvm/vm.ts";
+import { Serial8250 } from "../../hw/serial8250.ts";
+import { VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VirtioPciTransport } from "../../virtio/pci.ts";
+import { guestPath } from "../support/run-guest.ts";
+import { imageFolder, openFdCount as openFds } from "../support/host-files.ts";
+
+const { dir, image } = imageFolder("lkvm-machine-");
+
+/** The devices of the table for these `lkvm run` options (with -k hello), and the PCI host. */
+function machine(options: Record<string, unknown>) {
+  const cfg = validateConfig({ kernel: guestPath("hello"), ...options });
+  const memory = new GuestMemory({ bytes: new Uint8Array(4096), ramBase: cfg.ramBase, onWrite: () => {} });
+  const resources = machineResources(() => {});
+  const devices = createDevices(MACHINE_DEVICES, { cfg, bus: new TrapBus(), irq: { setLevel() {} }, memory, log: () => {}, ...resources });
+  return { devices, pci: resources.pci };
+}
+
+describe("the machine's device table", () => {
+  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio-mmio device the next SPI and 0x200 window (rng before blk)", () => {
+    const { devices } = machine({ rng: true, disk: [image("a.img", 1 << 20), image("b.img", 1 << 20)], "virtio-transport": "mmio" });
+    try {
+      const uarts = devices.filter((d) => d instanceof Serial8250);
+      expect(uarts.map((u) => [u.base, u.intid])).toEqual([[0x100_0000, 32], [0x100_1000, 33], [0x100_2000, 34], [0x100_3000, 35]]);
+      const virtio = devices.filter((d) => d instanceof VirtioMmioTransport);
+      expect(virtio.map((t) => [t.device.name, t.base, t.intid])).toEqual([
+        ["virtio-rng", 0x300_0000, 36],
+        ["virtio-blk", 0x300_0200, 37],
+        ["virtio-blk", 0x300_0400, 38],
+      ]);
+      expect(devices.map((d) => d.name.split("@")[0])).toEqual(["pci-host", "serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-blk", "virtio-blk"]);
+    } finally {
+      closeDevices(devices);
+    }
+  });
+
+  it("puts virtio devices on PCI by default, as kvmtool does: slots 0, 1, … in the same order, one SPI each for INTA", () => {
+    for (const options of [{}, { "force-pci": true }, { "virtio-transport": "pci" }]) {
+      const { devices, pci } = machine({ rng: true, disk: [image("f.img", 1 << 20)], ...options });
+      try {
+        expect(devices.some((d) => d instanceof VirtioMmioTransport)).toBe(false);
+        const virtio = devices.filter((d) => d instanceof VirtioPciTransport);
+        expect(virtio.map((t) => [t.device.name, t.intxIntid])).toEqual([["virtio-rng", 36], ["virtio-blk", 37]]);
+        expect([pci.device(0), pci.device(1), pci.device(2)]).toEqual([virtio[0], virtio[1], undefined]);
+      } finally {
+        closeDevices(devices);
+      }
+    }
+  });
+
+  it("a VM whose second disk vanished before it opened leaves the flash and the first disk closed", () => {
+    const cfg = validateConfig({ kernel: guestPath("hello"), mem: "64", flash: image("flash.img", 1 << 20), disk: [image("c.img", 1 << 20), image("d.img", 1 << 20)] });
+    rmSync(cfg.disks[1]!.path);
+    const before = openFds();
+    expect(() => new Vm(cfg)).toThrow(FileError);
+    expect(openFds()).toBe(before);
+  });
+
+  it("a VM whose kernel vanished after its devices opened their files closes them again", () => {
+    const kernel = join(dir, "Image");
+    writeFileSync(kernel, new Uint8Array(4096));
+    const cfg = validateConfig({ kernel, mem: "64", flash: image("flash2.img", 1 << 20), disk: [image("e.img", 1 << 20)] });
+    rmSync(kernel);
+    const before = openFds();
+    expect(() => new Vm(cfg)).toThrow(/cannot read kernel/);
+    expect(openFds()).toBe(before);
+  });
+});
