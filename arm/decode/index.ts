@@ -9,6 +9,7 @@ import { dataProcessingRegister } from "./dp-reg.ts";
 import { simdLoadsStores } from "./ldst-simd.ts";
 import { scalarFloatingPoint, fpConversions } from "./fp.ts";
 import { simdInteger } from "./simd-int.ts";
+import { simdIntegerMisc } from "./simd-misc.ts";
 import { simdFloatingPoint, simdFloatingPointIndexed } from "./simd-fp.ts";
 import { simdPermute } from "./simd-perm.ts";
 import { simdShift } from "./simd-shift.ts";
@@ -24,6 +25,7 @@ export const groups: Group[] = [
   scalarFloatingPoint,
   fpConversions,
   simdInteger,
+  simdIntegerMisc,
   simdFloatingPoint,
   simdFloatingPointIndexed,
   simdPermute,

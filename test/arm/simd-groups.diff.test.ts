@@ -11,16 +11,20 @@
 
 import { simdByElement } from "../../arm/decode/simd-elem.ts";
 import { simdInteger } from "../../arm/decode/simd-int.ts";
+import { simdIntegerMisc } from "../../arm/decode/simd-misc.ts";
 import { simdPermute } from "../../arm/decode/simd-perm.ts";
 import { simdShift } from "../../arm/decode/simd-shift.ts";
 import { describeRowGroup, fieldOf } from "../support/diff/simd.ts";
 
 describeRowGroup({
-  title: "AdvSIMD integer arithmetic agrees with qemu-aarch64",
+  title: "AdvSIMD integer arithmetic, three same and three different, agrees with qemu-aarch64",
   prefix: "simd-int",
   group: simdInteger,
   tweak: (rng, row, word) => (row.name === "PMULL_v" && fieldOf(row, word, "size") === 3 ? (word & ~(3 << 22)) | (rng.below(3) << 22) : word),
 });
+
+// Two-register misc and across lanes, vector and scalar.
+describeRowGroup({ title: "AdvSIMD integer two-register misc and across lanes agree with qemu-aarch64", prefix: "simd-misc", group: simdIntegerMisc });
 
 // Shift by immediate, vector and scalar: every element size and shift amount, 1 and esize too.
 describeRowGroup({ title: "AdvSIMD shifts by immediate agree with qemu-aarch64", prefix: "simd-shift", group: simdShift });

@@ -15,7 +15,7 @@ import { type Case, SIG } from "../support/diff/case.ts";
 import { Rng } from "../support/diff/random.ts";
 import { compareAll, randomWord, simdCase } from "../support/diff/simd.ts";
 
-const MINE = new Set(["simd-int", "simd-perm", "simd-shift", "simd-elem"]);
+const MINE = new Set(["simd-int", "simd-misc", "simd-perm", "simd-shift", "simd-elem"]);
 const CASES_PER_GROUP = 400;
 
 /** The ARM ARM's encoding groups (C4.1.6), every bit that is not the group's own a field. */

@@ -6,8 +6,8 @@
 
 import { checkFpEnabled } from "../fp-access";
 import { undefinedInstruction } from "../exceptions";
-import { elem, put, commit, setScalar, lanes, umax, qdmulh, qdmull } from "./simd-lanes";
-import { part, ext, qdAccumulate, QD_MULL, QD_MLAL, QD_MLSL } from "./simd-int";
+import { elem, part, ext, put, commit, setScalar, lanes, umax, qdmulh, qdmull } from "./simd-lanes";
+import { qdAccumulate, QD_MULL, QD_MLAL, QD_MLSL } from "./simd-int";
 
 // The decoded element of Vm, set by element().
 let mReg: u32 = 0;

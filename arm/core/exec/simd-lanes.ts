@@ -15,6 +15,26 @@ import { sx64 } from "../bits";
 /** Four 16-byte result registers. */
 export const scratch: usize = memory.data(64, 16);
 
+/** Sign-extends an element value of size `size`. */
+@inline export function sx(v: u64, size: u32): i64 {
+  return sx64(v, <i32>(8 << size));
+}
+
+/** The value of an element, extended to 64 bits as U says (U = 1: unsigned). */
+@inline export function ext(U: u32, v: u64, size: u32): i64 {
+  return U ? <i64>v : sx(v, size);
+}
+
+/** Element i of the Q-selected half of Vn (Q = 1: the upper, for the "2" forms), of size `size`. */
+@inline export function part(n: u32, i: u32, Q: u32, size: u32): u64 {
+  return elem(n, i + (Q ? (8 >> size) : 0), size);
+}
+
+/** Element size and Q combinations: 64-bit lanes need Q = 1. */
+@inline export function reservedD1(Q: u32, size: u32): bool {
+  return size == 3 && Q == 0;
+}
+
 /** Element i of size `size` of Vn, zero-extended. */
 @inline export function elem(n: u32, i: u32, size: u32): u64 {
   return loadElem(vAddr(n) + (<usize>i << size), size);

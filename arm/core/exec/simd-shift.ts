@@ -7,14 +7,10 @@
 // ceil((x >> (shift - 1)) / 2).
 
 import { decodeThenCheckFp as ok } from "../fp-access";
-import { sx64 } from "../bits";
-import {
-  elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, smax, smin, umax, satS, satU, satUfromS,
-} from "./simd-lanes";
 
-@inline function sx(v: u64, size: u32): i64 {
-  return sx64(v, <i32>(8 << size));
-}
+import {
+  sx, elem, put, commit, clearScratch, scratchFrom, setScalar, lanes, setQC, smax, smin, umax, satS, satU, satUfromS,
+} from "./simd-lanes";
 
 /** The element size immh names (its highest set bit); immh must not be 0. */
 @inline function immhSize(immh: u32): u32 {
