@@ -54,8 +54,8 @@ const BT_CONTEXT_LINKED: u32 = 0b0011;
 /** DBGBCR/DBGWCR bits that exist; the rest are RES0. */
 export const DBGBCR_WRITABLE: u64 = 0x00ffe1e7; // BT, LBN, SSC, HMC, BAS[8:5], PMC, E
 export const DBGWCR_WRITABLE: u64 = 0x1f1fffff; // MASK, WT, LBN, SSC, HMC, BAS, LSC, PAC, E
-/** DBGBVR/DBGWVR bits 1:0 are RES0. */
-export const DBGXVR_WRITABLE: u64 = ~<u64>3;
+/** DBGWVR bits 1:0 are RES0. */
+export const DBGWVR_WRITABLE: u64 = ~<u64>3;
 
 /** Address bits a breakpoint or watchpoint compares: VA[48:0]. */
 const VA_BITS_MASK: u64 = 0x0001ffffffffffff;

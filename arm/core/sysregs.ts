@@ -20,7 +20,7 @@ import { requestAttention } from "./attention";
 import { fpRegsEnabled, fpAllowedAtCurrentEL } from "./fp-access";
 import {
   debugRegistersChanged, NUM_BREAKPOINTS, NUM_WATCHPOINTS, NUM_CONTEXT_BREAKPOINTS, DBGBCR_WRITABLE,
-  DBGWCR_WRITABLE, DBGXVR_WRITABLE,
+  DBGWCR_WRITABLE, DBGWVR_WRITABLE,
 } from "./debug";
 
 // The storage, for the instruction handlers and emitters that import it from here.
@@ -246,7 +246,9 @@ export function writeSysreg(e: u32, v: u64): void {
   if (op0 == 2 && op1 == 0 && crn == 0 && op2 >= 4) {
     const slot = debugSlot(crm, op2);
     if (slot < 0) { undef(); return; }
-    if (op2 == 4 || op2 == 6) sysregs[slot] = v & DBGXVR_WRITABLE;
+    // DBGBVR is whole: a context breakpoint compares its bits 31:0 with CONTEXTIDR_EL1.
+    if (op2 == 4) sysregs[slot] = v;
+    else if (op2 == 6) sysregs[slot] = v & DBGWVR_WRITABLE;
     else sysregs[slot] = v & (op2 == 5 ? DBGBCR_WRITABLE : DBGWCR_WRITABLE);
     debugRegistersChanged();
     return;
