@@ -106,7 +106,7 @@ export function debugRegistersChanged(): void {
 
 /** The run loop, while armed, after each instruction: a stepped instruction has completed. */
 export function debugAfterInstruction(): void {
-  if (stepInFlight) {
+  if (stepInFlight()) {
     setStepInFlight(false);
     setStepCompleted(true);
   }
@@ -118,7 +118,7 @@ export function debugAfterInstruction(): void {
  * Returns true if an exception was taken.
  */
 export function debugBeforeInstruction(): bool {
-  const completed = stepCompleted;
+  const completed = stepCompleted();
   setStepCompleted(false);
   const el = getEL();
   if (!debugExceptionsEnabled(el)) return false;
@@ -127,7 +127,7 @@ export function debugBeforeInstruction(): bool {
   if (stepActive && load<u32>(ACTIVE_STATE + PSTATE_SS) == 0) {
     // Active-pending: entered by completing a step (ISV = 1, EX says whether it was a
     // load-exclusive), or by enabling step with PSTATE.SS = 0 (ISV = 0).
-    const iss = completed ? ISS_ISV | (loadExclusiveStepped ? ISS_EX : 0) | FSC_DEBUG : FSC_DEBUG;
+    const iss = completed ? ISS_ISV | (loadExclusiveStepped() ? ISS_EX : 0) | FSC_DEBUG : FSC_DEBUG;
     syncException(EC_SOFTWARE_STEP_LOWER + (el != 0 ? 1 : 0), iss);
     return true;
   }

@@ -49,7 +49,7 @@ export let faulted: bool = false;
 export function takeException(kind: u64, esr: u32, returnAddress: u64): void {
   const fromEL = getEL();
   let spsr = packPstate();
-  if (stepInFlight) {
+  if (stepInFlight()) {
     // The stepped instruction stopped with an exception (debug.ts cleared PSTATE.SS as it
     // started). SVC/HVC/SMC complete it (ELR past it): SPSR.SS = 0, so the step exception is
     // taken on return. Any other exception leaves it unstepped: SPSR.SS = 1, it runs again stepped.
