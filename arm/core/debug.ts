@@ -14,7 +14,7 @@ import {
   DBG_BVR, DBG_BCR, DBG_WVR, DBG_WCR,
 } from "./sysreg-file";
 import { syncException } from "./exceptions";
-import { tlbFlushAll } from "./mmu";
+import { tlbFlushAll, translate, neededPerms, ACC_EXEC } from "./mmu";
 import { disableDirectRam, enableDirectRam } from "./ram";
 import { cacheCheckOn } from "./cache-check";
 import { requestAttention } from "./attention";
@@ -131,7 +131,7 @@ export function debugBeforeInstruction(): bool {
     syncException(EC_SOFTWARE_STEP_LOWER + (el != 0 ? 1 : 0), iss);
     return true;
   }
-  if ((mdscr & MDSCR_MDE) != 0 && breakpointAt(pc, el)) {
+  if ((mdscr & MDSCR_MDE) != 0 && breakpointAt(pc, el) && !fetchFaults()) {
     syncException(EC_BREAKPOINT_LOWER + (el != 0 ? 1 : 0), FSC_DEBUG);
     return true;
   }
@@ -143,6 +143,14 @@ export function debugBeforeInstruction(): bool {
     setLoadExclusiveStepped(false);
   }
   return false;
+}
+
+/**
+ * A PC alignment fault or an instruction abort on fetching the instruction comes before a
+ * breakpoint on it (ARM ARM D1, synchronous exception priority): the fetch then takes it.
+ */
+function fetchFaults(): bool {
+  return (pc & 3) != 0 || !translate(pc, ACC_EXEC, neededPerms(ACC_EXEC, false));
 }
 
 /** DBGBCR.PMC/DBGWCR.PAC (with HMC = 0, SSC = 0): bit 0 matches EL1, bit 1 EL0. */

@@ -186,6 +186,30 @@ static void test_breakpoints_el1(void) {
   reset_debug();
 }
 
+/* A fetch that faults comes before a breakpoint on it: PC alignment (the breakpoint compares
+   VA[48:2], so it matches dbg_2 + 2), and an instruction abort on an unmapped page. */
+static void test_breakpoint_priority(void) {
+  reset_debug();
+  u64 unmapped = 0x100070000UL;
+  u64 *root = pt_new();
+  mmu_config(12, 39);
+  pt_identity(root);
+  mmu_enable(root, NULL);
+  write_sysreg(dbgbvr1_el1, unmapped);
+  write_sysreg(dbgbcr1_el1, BAS_A64 | PMC_EL1 | BCR_E);
+  arm_bp(BAS_A64 | PMC_EL1 | BCR_E, MDSCR_MDE | MDSCR_KDE);
+  debug_unmask();
+  exc_arm(EXC_RESUME_X30);
+  __asm__ volatile("blr %0" ::"r"(unmapped) : "x30", "memory");
+  check(nev == 0 && ESR_EC(exc.esr) == EC_IABT_CUR, "breakpoint on an unmapped page: the instruction abort is taken");
+  debug_unmask();
+  exc_arm(EXC_RESUME_X30);
+  __asm__ volatile("blr %0" ::"r"((u64)dbg_2 + 2) : "x30", "memory");
+  check(nev == 0 && ESR_EC(exc.esr) == EC_PC_ALIGN, "breakpoint on a misaligned PC: the PC alignment fault is taken");
+  mmu_disable();
+  reset_debug();
+}
+
 static void test_breakpoints_el0(void) {
   /* From EL0, debug exceptions go to EL1 whatever KDE and PSTATE.D say. */
   reset_debug();
@@ -374,6 +398,7 @@ int main(u64 dtb) {
   test_id_registers();
   test_os_lock();
   test_breakpoints_el1();
+  test_breakpoint_priority();
   test_breakpoints_el0();
   test_watchpoints();
   test_single_step();

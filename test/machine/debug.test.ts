@@ -18,6 +18,8 @@ const EXPECTED = [
   "breakpoint 5 at dbg_3",
   "PSTATE.D = 1: none at EL1",
   "MDSCR_EL1.KDE = 0: none at EL1",
+  "breakpoint on an unmapped page: the instruction abort is taken",
+  "breakpoint on a misaligned PC: the PC alignment fault is taken",
   "EL0 breakpoint: EC 0x30 (breakpoint, lower EL)",
   "context ID breakpoint, CONTEXTIDR_EL1 matches: EC 0x30 at the first EL0 instruction",
   "  EC 0x35 (watchpoint, current EL)",
