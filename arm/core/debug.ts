@@ -195,7 +195,7 @@ function breakpointAt(va: u64, el: u32): bool {
   return false;
 }
 
-/** Sign-extends a watchpoint value register from bit 48, as the VA it is compared with. */
+/** Sign-extends an address from bit 48: DBGWVR and the access's VA are compared as VA[48:0]. */
 @inline function watchedVa(wvr: u64): u64 {
   return <u64>((<i64>(wvr << 15)) >> 15);
 }
@@ -238,6 +238,7 @@ export function watchpointHit(va: u64, size: u32, isWrite: bool, unpriv: bool): 
   const el = getEL();
   if ((sysregs[MDSCR_EL1] & MDSCR_MDE) == 0 || !debugExceptionsEnabled(el)) return false;
   const matchEl: u32 = unpriv ? 0 : el;
+  va = watchedVa(va); // compared as VA[48:0]: a tag in the top byte does not hide the access
   let hit: i64 = -1;
   for (let n: u32 = 0; n < NUM_WATCHPOINTS; n++) {
     const byte = watchedByte(n, va, size, isWrite, matchEl);

@@ -21,7 +21,10 @@
 #define PMC_EL1 (1UL << 1)
 #define PMC_EL0 (2UL << 1)
 #define BAS_A64 (0xfUL << 5)
+#define BT_ADDRESS_LINKED (1UL << 20)
 #define BT_CONTEXT (2UL << 20)
+#define BT_CONTEXT_LINKED (3UL << 20)
+#define LBN(n) ((u64)(n) << 16)
 #define WCR_LOAD (1UL << 3)
 #define WCR_STORE (2UL << 3)
 #define WBAS(mask) ((u64)(mask) << 5)
@@ -169,6 +172,22 @@ static void test_breakpoints_el1(void) {
   call_dbg_code();
   check_eq(nev == 1 ? ev[0].elr : 0, (u64)dbg_3, "breakpoint 5 at dbg_3");
 
+  /* A linked address breakpoint (BT = 0b0001) matches only while the linked context
+     breakpoint (BT = 0b0011, LBN = 5) matches CONTEXTIDR_EL1. */
+  reset_debug();
+  write_sysreg(dbgbvr5_el1, 0x77);
+  write_sysreg(dbgbcr5_el1, BT_CONTEXT_LINKED | BAS_A64 | PMC_EL1 | BCR_E);
+  write_sysreg(contextidr_el1, 0x76);
+  arm_bp(BT_ADDRESS_LINKED | LBN(5) | BAS_A64 | PMC_EL1 | BCR_E, MDSCR_MDE | MDSCR_KDE);
+  debug_unmask();
+  call_dbg_code();
+  check_eq(nev, 0, "linked address breakpoint, linked context differs: no exception");
+  write_sysreg(contextidr_el1, 0x77);
+  isb();
+  debug_unmask();
+  call_dbg_code();
+  check(nev == 1 && ev[0].elr == (u64)dbg_2, "linked address breakpoint, linked context matches: taken at the address");
+
   struct { u64 bcr, mdscr; int unmask; const char *what; } off[] = {
     {BAS_A64 | PMC_EL1 | BCR_E, MDSCR_KDE, 1, "MDSCR_EL1.MDE = 0: no breakpoint exception"},
     {BAS_A64 | PMC_EL1 | BCR_E, MDSCR_MDE, 1, "MDSCR_EL1.KDE = 0: none at EL1"},
@@ -183,30 +202,6 @@ static void test_breakpoints_el1(void) {
     u64 got = call_dbg_code();
     check(nev == 0 && got == 7, off[i].what);
   }
-  reset_debug();
-}
-
-/* A fetch that faults comes before a breakpoint on it: PC alignment (the breakpoint compares
-   VA[48:2], so it matches dbg_2 + 2), and an instruction abort on an unmapped page. */
-static void test_breakpoint_priority(void) {
-  reset_debug();
-  u64 unmapped = 0x100070000UL;
-  u64 *root = pt_new();
-  mmu_config(12, 39);
-  pt_identity(root);
-  mmu_enable(root, NULL);
-  write_sysreg(dbgbvr1_el1, unmapped);
-  write_sysreg(dbgbcr1_el1, BAS_A64 | PMC_EL1 | BCR_E);
-  arm_bp(BAS_A64 | PMC_EL1 | BCR_E, MDSCR_MDE | MDSCR_KDE);
-  debug_unmask();
-  exc_arm(EXC_RESUME_X30);
-  __asm__ volatile("blr %0" ::"r"(unmapped) : "x30", "memory");
-  check(nev == 0 && ESR_EC(exc.esr) == EC_IABT_CUR, "breakpoint on an unmapped page: the instruction abort is taken");
-  debug_unmask();
-  exc_arm(EXC_RESUME_X30);
-  __asm__ volatile("blr %0" ::"r"((u64)dbg_2 + 2) : "x30", "memory");
-  check(nev == 0 && ESR_EC(exc.esr) == EC_PC_ALIGN, "breakpoint on a misaligned PC: the PC alignment fault is taken");
-  mmu_disable();
   reset_debug();
 }
 
@@ -336,6 +331,43 @@ static void test_watchpoints(void) {
   reset_debug();
 }
 
+/* With the MMU on: a fetch that faults comes before a breakpoint on it (PC alignment: the
+   breakpoint compares VA[48:2], so it matches dbg_2 + 2; an instruction abort on an unmapped
+   page), and a tagged address still matches a watchpoint. */
+static void test_with_mmu(void) {
+  reset_debug();
+  u64 unmapped = 0x100070000UL;
+  u64 *root = pt_new();
+  mmu_config(12, 39);
+  pt_identity(root);
+  mmu_enable(root, NULL);
+  write_sysreg(dbgbvr1_el1, unmapped);
+  write_sysreg(dbgbcr1_el1, BAS_A64 | PMC_EL1 | BCR_E);
+  arm_bp(BAS_A64 | PMC_EL1 | BCR_E, MDSCR_MDE | MDSCR_KDE);
+  debug_unmask();
+  exc_arm(EXC_RESUME_X30);
+  __asm__ volatile("blr %0" ::"r"(unmapped) : "x30", "memory");
+  check(nev == 0 && ESR_EC(exc.esr) == EC_IABT_CUR, "breakpoint on an unmapped page: the instruction abort is taken");
+  debug_unmask();
+  exc_arm(EXC_RESUME_X30);
+  __asm__ volatile("blr %0" ::"r"((u64)dbg_2 + 2) : "x30", "memory");
+  check(nev == 0 && ESR_EC(exc.esr) == EC_PC_ALIGN, "breakpoint on a misaligned PC: the PC alignment fault is taken");
+
+  /* The top byte of the address (TCR_EL1.TBI0) does not hide an access from a watchpoint. */
+  reset_debug();
+  u64 base = (u64)wdata;
+  write_sysreg(tcr_el1, read_sysreg(tcr_el1) | (1UL << 37));
+  isb();
+  arm_wp(base + 8, WBAS(0xff) | WCR_STORE | PMC_EL1 | BCR_E);
+  store64((base + 8) | (0x5aUL << 56), 5);
+  write_sysreg(tcr_el1, read_sysreg(tcr_el1) & ~(1UL << 37));
+  isb();
+  check(nev == 1 && ev[0].ec == EC_WP_CUR && (ev[0].far & ((1UL << 49) - 1)) == base + 8,
+        "a tagged address (TBI) matches the watchpoint on its VA");
+  mmu_disable();
+  reset_debug();
+}
+
 static void run_step_code(u64 excl, u64 misaligned) {
   __asm__ volatile("mov x2, %0\n mov x4, %1\n bl step_code" ::"r"(excl), "r"(misaligned)
                    : "x0", "x1", "x2", "x3", "x4", "x30", "memory");
@@ -398,9 +430,9 @@ int main(u64 dtb) {
   test_id_registers();
   test_os_lock();
   test_breakpoints_el1();
-  test_breakpoint_priority();
   test_breakpoints_el0();
   test_watchpoints();
+  test_with_mmu();
   test_single_step();
   return failures;
 }
