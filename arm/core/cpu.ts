@@ -67,7 +67,7 @@ export function run(budget: u32): u32 {
       }
       if (takePendingInterrupt()) {
         setPc(nextPc);
-        boundary = !debugArmed;
+        boundary = true;
         continue;
       }
       if (debugArmed && debugBeforeInstruction()) {
