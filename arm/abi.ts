@@ -52,6 +52,9 @@ export const EXCL_VALUE_HI = 0x178; // u64: high 64 bits for LDXP/LDAXP of two d
 export const UNDEF_COUNT = 0x180; // u32
 export const UNDEF_INSN = 0x184; // u32
 export const UNDEF_PC = 0x188; // u64
+// Software step bookkeeping (arm/core/debug-state.ts), per vCPU: bit 0 an instruction is being
+// stepped, bit 1 a stepped instruction completed, bit 2 the stepped one was a load-exclusive.
+export const STEP_STATE = 0x190; // u32
 export const V_REGS = 0x200; // V0..V31, 16 bytes each, little-endian lanes
 export const SYSREGS = 0x400; // system registers: 8 bytes each, index from sysregs.ts
 export const SYSREG_SLOTS = 256;

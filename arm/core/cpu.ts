@@ -19,6 +19,7 @@ import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
 import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
+import { debugArmed, debugRegistersChanged, debugAfterInstruction, debugBeforeInstruction } from "./debug";
 
 // How often the loop polls the timer, in instructions (a power of two): a few microseconds of
 // guest time. Each poll reads the host clock (about 90 ns through performance.now()).
@@ -37,6 +38,7 @@ export function run(budget: u32): u32 {
   jitInsns = 0;
   regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
+  debugRegistersChanged(); // the VMM may have reset or switched the vCPU
   let n: u32 = 0;
   let nextPoll: u32 = 0;
   // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
@@ -51,6 +53,12 @@ export function run(budget: u32): u32 {
       }
     }
     if (attention) {
+      // While debug is armed, attention stays raised: every instruction is checked here, and
+      // none runs translated (boundary stays false; blocks return on attention).
+      if (debugArmed) {
+        debugAfterInstruction();
+        boundary = false;
+      }
       // Attention follows timer register writes too: report an output that changed at once,
       // so a timer the guest just masked or reprogrammed does not stay asserted at the GIC.
       if (timerPoll()) {
@@ -60,6 +68,10 @@ export function run(budget: u32): u32 {
       if (takePendingInterrupt()) {
         setPc(nextPc);
         boundary = true;
+        continue;
+      }
+      if (debugArmed && debugBeforeInstruction()) {
+        setPc(nextPc);
         continue;
       }
     }
@@ -247,6 +259,6 @@ function takePendingInterrupt(): bool {
     takeException(VEC_FIQ, 0, pc);
     return true;
   }
-  clearAttention();
+  if (!debugArmed) clearAttention();
   return false;
 }

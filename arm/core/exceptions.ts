@@ -7,6 +7,7 @@ import { sysregs, SCTLR_EL1, VBAR_EL1, ESR_EL1, ELR_EL1, SPSR_EL1, FAR_EL1 } fro
 import { regimeChanged, fetchTag, fetchHost, branchAddress } from "./mmu";
 import { requestAttention } from "./attention";
 import { cacheCheckOn, contextSynchronized } from "./cache-check";
+import { stepInFlight, setStepInFlight } from "./debug-state";
 
 // Exception classes (ESR_ELx.EC).
 export const EC_UNKNOWN: u32 = 0x00;
@@ -47,7 +48,14 @@ export let faulted: bool = false;
  */
 export function takeException(kind: u64, esr: u32, returnAddress: u64): void {
   const fromEL = getEL();
-  const spsr = packPstate();
+  let spsr = packPstate();
+  if (stepInFlight()) {
+    // The stepped instruction stopped with an exception (debug.ts cleared PSTATE.SS as it
+    // started). SVC/HVC/SMC complete it (ELR past it): SPSR.SS = 0, so the step exception is
+    // taken on return. Any other exception leaves it unstepped: SPSR.SS = 1, it runs again stepped.
+    setStepInFlight(false);
+    if (returnAddress == pc) spsr |= 1 << 21;
+  }
   let offset: u64 = fromEL == 0 ? VEC_LOWER_A64 : getSPSel() ? VEC_CUR_SPX : VEC_CUR_SP0;
   sysregs[ESR_EL1] = <u64>esr;
   sysregs[SPSR_EL1] = <u64>spsr;

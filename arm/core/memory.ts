@@ -20,6 +20,7 @@ import { setExitReason } from "./exit-request";
 import { pageHasCode } from "./jit/marks";
 import { cacheCheckOn, checkRead, checkWrite, attrCacheable, attrWriteBack } from "./cache-check";
 import { jitInvalidateHostPage } from "./jit/cache";
+import { watchpointsArmed, watchpointHit } from "./debug";
 
 /**
  * The trap bus: data passes through EXIT_RECORD + EXIT_DATA (little-endian), or EXIT_DATA64 for
@@ -172,6 +173,8 @@ function translateData(va: u64, size: u32, acc: u32, flags: u32): bool {
     abort(va, FSC_ALIGNMENT, acc == ACC_WRITE);
     return false;
   }
+  // Watchpoints come after alignment faults and before MMU faults (ARM ARM D1, exception priority).
+  if (watchpointsArmed && watchpointHit(va, size, acc == ACC_WRITE, (flags & AF_UNPRIV) != 0)) return false;
   if (!translate(va, acc, neededPerms(acc, (flags & AF_UNPRIV) != 0))) {
     abort(va, walkFault, acc == ACC_WRITE);
     return false;
@@ -193,6 +196,7 @@ function slowRead(va: u64, size: u32, flags: u32): u64 {
       abort(va, FSC_ALIGNMENT, false);
       return 0;
     }
+    if (watchpointsArmed && watchpointHit(va, size, false, (flags & AF_UNPRIV) != 0)) return 0;
     // Translate both pages before reading anything, so a fault leaves no partial effect.
     const split = <u32>(0x1000 - (va & 0xfff));
     if (!translateData(va, 1, ACC_READ, flags)) return 0;
@@ -216,6 +220,8 @@ function slowWrite(va: u64, size: u32, v: u64, flags: u32): void {
       abort(va, FSC_ALIGNMENT, true);
       return;
     }
+    // The whole access first: a watchpoint on a later byte must stop it before any byte is written.
+    if (watchpointsArmed && watchpointHit(va, size, true, (flags & AF_UNPRIV) != 0)) return;
     const split = <u32>(0x1000 - (va & 0xfff));
     if (!translateData(va, 1, ACC_WRITE, flags)) return;
     if (!translateData(va + split, 1, ACC_WRITE, flags)) return;

@@ -12,6 +12,7 @@ import { getEL, getPAN } from "./state";
 import { sysregs, SCTLR_EL1, TCR_EL1, TTBR0_EL1, TTBR1_EL1, MAIR_EL1 } from "./sysreg-file";
 import { ramBase, ramEnd, directRamSize } from "./ram";
 import { cacheCheckOn, checkRead } from "./cache-check";
+import { watchpointsArmed } from "./debug-state";
 import { pageHasCode, requestJitStop } from "./jit/marks";
 
 export const TLB_ENTRIES: u32 = 4096;
@@ -41,7 +42,7 @@ export const P_BLOCK: u32 = 1 << 11; // from a block or a larger-than-4K page
 // code (docs/jit.md, Invalidation). Set on fill from the JIT's page marks, and on every entry
 // for the page when it gets its first block.
 export const P_CODE: u32 = 1 << 12;
-// Accesses must take the slow path, where the cache-maintenance checker sees them.
+// Accesses must take the slow path, where the cache-maintenance checker or the watchpoints see them.
 export const P_SLOW: u32 = 1 << 13;
 // Bits 23:16 hold the MAIR attribute byte; bits 29:28 the level of the leaf descriptor.
 
@@ -194,7 +195,7 @@ function fillEntry(e: usize, tag: u64): void {
   if (flags & P_RAM) {
     store<u64>(e + E_ADDEND, (<u64>RAM_HOST_BASE + pa - ramBase) - (tag << 12));
     if (pageHasCode(ramHost(pa))) flags |= P_CODE;
-    if (cacheCheckOn) flags |= P_SLOW;
+    if (cacheCheckOn || watchpointsArmed) flags |= P_SLOW;
   } else {
     store<u64>(e + E_ADDEND, 0);
   }
@@ -221,7 +222,7 @@ export function tlbFillFlat(va: u64): void {
   store<u64>(e + E_ADDEND, <u64>RAM_HOST_BASE - ramBase);
   let flags = P_VALID | P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | P_NOT_EL0 | P_RAM | P_GLOBAL;
   if (pageHasCode(ramHost(pa))) flags |= P_CODE;
-  if (cacheCheckOn) flags |= P_SLOW;
+  if (cacheCheckOn || watchpointsArmed) flags |= P_SLOW;
   store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, 0);
 }

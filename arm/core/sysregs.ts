@@ -18,6 +18,10 @@ import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
 import { requestAttention } from "./attention";
 import { fpRegsEnabled, fpAllowedAtCurrentEL } from "./fp-access";
+import {
+  debugRegistersChanged, NUM_BREAKPOINTS, NUM_WATCHPOINTS, NUM_CONTEXT_BREAKPOINTS, DBGBCR_WRITABLE,
+  DBGWCR_WRITABLE, DBGWVR_WRITABLE,
+} from "./debug";
 
 // The storage, for the instruction handlers and emitters that import it from here.
 export * from "./sysreg-file";
@@ -25,8 +29,6 @@ export * from "./sysreg-file";
 // ---- identification ----
 export const MIDR_VALUE: u64 = 0x411fd070; // Arm Cortex-A57 r1p0
 export const CNTFRQ_HZ: u64 = <u64>ABI_CNTFRQ_HZ;
-const NUM_BRPS: u32 = 6;
-const NUM_WRPS: u32 = 4;
 
 // ID_AA64PFR0_EL1: EL0 and EL1 AArch64-only, no EL2/EL3, GICv3 system registers. FP and
 // AdvSIMD read 0xF (not implemented) until the FP/SIMD unit exists; see fp-access.ts.
@@ -34,8 +36,10 @@ function idAa64pfr0(): u64 {
   const fp: u64 = fpRegsEnabled ? 0 : 0xf;
   return 0x1 | (0x1 << 4) | (fp << 16) | (fp << 20) | (0x1 << 24);
 }
-// ID_AA64DFR0_EL1: debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware, no PMU.
-const ID_AA64DFR0: u64 = 0x6 | (<u64>(NUM_BRPS - 1) << 12) | (<u64>(NUM_WRPS - 1) << 20) | (<u64>1 << 28);
+// ID_AA64DFR0_EL1: DebugVer v8.0, 6 breakpoints, 4 watchpoints, 2 of the breakpoints
+// context-aware, no PMU: what debug.ts implements. Fields hold the count minus one.
+const ID_AA64DFR0: u64 = 0x6 | (<u64>(NUM_BREAKPOINTS - 1) << 12) | (<u64>(NUM_WATCHPOINTS - 1) << 20) |
+  (<u64>(NUM_CONTEXT_BREAKPOINTS - 1) << 28);
 // ID_AA64ISAR0_EL1: CRC32 only.
 const ID_AA64ISAR0: u64 = <u64>1 << 16;
 // ID_AA64MMFR0_EL1: 48-bit PA, 16-bit ASIDs, mixed endian, 4K/16K/64K granules.
@@ -241,8 +245,12 @@ export function writeSysreg(e: u32, v: u64): void {
   }
   if (op0 == 2 && op1 == 0 && crn == 0 && op2 >= 4) {
     const slot = debugSlot(crm, op2);
-    if (slot < 0) undef();
-    else sysregs[slot] = v;
+    if (slot < 0) { undef(); return; }
+    // DBGBVR is whole: a context breakpoint compares its bits 31:0 with CONTEXTIDR_EL1.
+    if (op2 == 4) sysregs[slot] = v;
+    else if (op2 == 6) sysregs[slot] = v & DBGWVR_WRITABLE;
+    else sysregs[slot] = v & (op2 == 5 ? DBGBCR_WRITABLE : DBGWCR_WRITABLE);
+    debugRegistersChanged();
     return;
   }
   switch (e) {
@@ -281,12 +289,13 @@ export function writeSysreg(e: u32, v: u64): void {
     case enc(3, 3, 13, 0, 3): sysregs[TPIDRRO_EL0] = v; return;
     case enc(3, 0, 14, 1, 0): sysregs[CNTKCTL_EL1] = v & 0x3ff; return;
     case enc(2, 0, 0, 2, 0): sysregs[MDCCINT_EL1] = v & ((1 << 29) | (1 << 30)); return;
-    case enc(2, 0, 0, 2, 2): sysregs[MDSCR_EL1] = v; return;
+    case enc(2, 0, 0, 2, 2): sysregs[MDSCR_EL1] = v; debugRegistersChanged(); return;
     case enc(2, 0, 1, 0, 4): // OSLAR_EL1: sets or clears the OS lock (OSLSR_EL1.OSLK)
       sysregs[OSLSR_EL1] = 0x8 | ((v & 1) << 1);
+      debugRegistersChanged();
       return;
-    case enc(2, 0, 1, 3, 4): sysregs[OSDLR_EL1] = v & 1; return;
-    case enc(2, 0, 1, 4, 4): sysregs[DBGPRCR_EL1] = v & 1; return;
+    case enc(2, 0, 1, 3, 4): sysregs[OSDLR_EL1] = v & 1; debugRegistersChanged(); return;
+    case enc(2, 0, 1, 4, 4): sysregs[DBGPRCR_EL1] = v & 1; debugRegistersChanged(); return;
     case enc(2, 0, 7, 8, 6): sysregs[DBGCLAIM] = sysregs[DBGCLAIM] | (v & 0xff); return;
     case enc(2, 0, 7, 9, 6): sysregs[DBGCLAIM] = sysregs[DBGCLAIM] & ~(v & 0xff); return;
     default: break;
@@ -314,10 +323,10 @@ function sctlrLs64Bits(): u64 {
 
 function debugSlot(crm: u32, op2: u32): i32 {
   if (op2 == 4 || op2 == 5) {
-    if (crm >= NUM_BRPS) return -1;
+    if (crm >= NUM_BREAKPOINTS) return -1;
     return <i32>((op2 == 4 ? DBG_BVR : DBG_BCR) + crm);
   }
-  if (crm >= NUM_WRPS) return -1;
+  if (crm >= NUM_WATCHPOINTS) return -1;
   return <i32>((op2 == 6 ? DBG_WVR : DBG_WCR) + crm);
 }
 

@@ -13,7 +13,7 @@ const SOURCE_DIR = fileURLToPath(new URL("../guests/", import.meta.url));
 // Guests that print a TAP report and exit on their own, whatever their timing.
 const GUESTS = [
   "hello", "mmu-perms", "tlb", "granules", "el0", "dabort", "exceptions", "timer", "alignment",
-  "bigendian", "selfmod", "unpriv", "tbi", "rtc", "fdt", "uart",
+  "bigendian", "selfmod", "unpriv", "tbi", "rtc", "fdt", "uart", "debug",
 ].filter((name) => existsSync(`${SOURCE_DIR}${name}.c`) && existsSync(`${GUEST_DIR}${name}.bin`));
 
 function outcome(run: GuestRun) {

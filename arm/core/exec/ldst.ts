@@ -21,6 +21,7 @@ import { faulted, dataAbort, spAlignmentFault } from "../exceptions";
 import { sysregs, SCTLR_EL1 } from "../sysregs";
 import { FSC_ALIGNMENT } from "../mmu";
 import { sx64 } from "../bits";
+import { noteLoadExclusive } from "../debug-state";
 import { baseAligned, extendReg } from "./addressing";
 
 // ---- shared pieces ----
@@ -185,6 +186,7 @@ export function exec_LDXR(size: u32, o0: u32, rn: u32, rt: u32): void {
   const v = readMem(va, bytes, AF_ALIGNED);
   if (faulted) return;
   markExclusive(va, bytes);
+  noteLoadExclusive();
   setX(rt, v);
 }
 
@@ -223,6 +225,7 @@ export function exec_LDXP(sz: u32, o0: u32, rt2: u32, rn: u32, rt: u32): void {
   const second = readMem(va + bytes, bytes, AF_ALIGNED);
   if (faulted) return;
   markExclusive(va, 2 * bytes);
+  noteLoadExclusive();
   setX(rt, first);
   setX(rt2, second);
 }
