@@ -61,8 +61,13 @@ const SYNC_LIST_MAX: u32 = 1024;
 const syncList = new StaticArray<u32>(SYNC_LIST_MAX);
 let syncListLength: u32 = 0;
 let syncSweep: bool = false;
-/** A line became DIRTY, STALE or NEED_DC since the last set/way sweep: the next one must look. */
-let changedSinceSweep: bool = true;
+/**
+ * Whether a set/way clean or invalidate would change anything: a write since the last sweep of
+ * that kind. Software issues set/way operations in loops over every set and way; only the
+ * first of a loop sweeps the model.
+ */
+let cleanSweepDue: bool = true;
+let invalidateSweepDue: bool = true;
 
 /**
  * Turns the checker on with its state at wasm address `stateBase`, zeroed: a byte per 64-byte
@@ -138,7 +143,8 @@ export function checkWrite(pa: u64, size: u32, cacheable: bool, writeBack: bool)
     const b = words + <usize>(w >> 3);
     store<u8>(b, load<u8>(b) | <u8>(<u32>1 << (w & 7)));
   }
-  changedSinceSweep = true;
+  cleanSweepDue = true;
+  invalidateSweepDue = true;
 }
 
 // ---- instruction fetch ----
@@ -184,8 +190,7 @@ export function dataCacheByVa(pa: u64, clean: bool, pouOnly: bool, invalidate: b
 
 /** DC ISW/CSW/CISW: taken to cover every line (software walks all sets and ways in a loop). */
 export function dataCacheBySetWay(clean: bool, invalidate: bool): void {
-  if (!changedSinceSweep) return;
-  changedSinceSweep = false;
+  if (!(clean && cleanSweepDue) && !(invalidate && invalidateSweepDue)) return;
   let mask: u8 = 0xff;
   if (clean) mask &= ~(DIRTY | NEED_DC);
   if (invalidate) mask &= ~(DIRTY | STALE | NEED_DC);
@@ -193,9 +198,9 @@ export function dataCacheBySetWay(clean: bool, invalidate: bool): void {
     const l = lines + <usize>i;
     store<u8>(l, load<u8>(l) & mask);
   }
-  // An invalidate-only walk leaves nothing for the next one; after a clean-only walk, STALE
-  // lines remain for a later invalidate walk.
-  if (!invalidate) changedSinceSweep = true;
+  // Invalidating discards dirty data too: nothing is left to clean after it.
+  cleanSweepDue = false;
+  if (invalidate) invalidateSweepDue = false;
 }
 
 /** IC IVAU on the line holding pa: effective only once the data reached the PoU. */

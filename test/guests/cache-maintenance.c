@@ -1,7 +1,9 @@
 /* Boot paths that need cache maintenance, for lkvm --check-cache-maintenance. Runs correctly
    on lkvm either way (it has no caches); the checker says whether it would on hardware or
    under KVM. With "cmo=skip" in the bootargs each step leaves its maintenance out; with
-   "cmo=no-isb" or "cmo=ic-before-dc" only step 2 gets it wrong in that way:
+   "cmo=no-isb" or "cmo=ic-before-dc" only step 2 gets it wrong in that way; with "cmo=setway"
+   step 3 cleans the whole data cache by set/way (the CLIDR/CCSIDR walk firmware does) instead
+   of by VA:
 
    1. Page tables (and the stack) written with the MMU off, then the MMU turned on: the table
       walker and the code read those lines through the cache, which may hold stale copies
@@ -59,6 +61,28 @@ static void invalidate_then_enable(u64 ttbr0, u64 tcr, u64 image_end, int mainta
       : "x9", "memory");
 }
 
+/* Cleans and invalidates every data cache level by set/way (CLIDR_EL1 up to the Level of
+   Coherence, each level's sets and ways from CCSIDR_EL1), then turns the MMU and data cache off. */
+static void clean_all_then_disable(void) {
+  u64 sctlr = read_sysreg(sctlr_el1) & ~(SCTLR_M | SCTLR_C);
+  __asm__ volatile(
+      "mrs x0, clidr_el1\n and x3, x0, #0x7000000\n lsr x3, x3, #23\n" /* x3 = LoC * 2 */
+      "mov x10, #0\n"                                                    /* x10 = level * 2 */
+      "1: add x2, x10, x10, lsr #1\n lsr x1, x0, x2\n and x1, x1, #7\n cmp x1, #2\n b.lt 4f\n"
+      "msr csselr_el1, x10\n isb\n mrs x1, ccsidr_el1\n"
+      "and x2, x1, #7\n add x2, x2, #4\n"                                /* log2(line bytes) */
+      "mov x4, #0x3ff\n and x4, x4, x1, lsr #3\n clz w5, w4\n"          /* ways - 1, way shift */
+      "mov x7, #0x7fff\n and x7, x7, x1, lsr #13\n"                      /* sets - 1 */
+      "2: mov x9, x4\n"
+      "3: lsl x6, x9, x5\n orr x11, x10, x6\n lsl x6, x7, x2\n orr x11, x11, x6\n dc cisw, x11\n"
+      "subs x9, x9, #1\n b.ge 3b\n subs x7, x7, #1\n b.ge 2b\n"
+      "4: add x10, x10, #2\n cmp x3, x10\n b.gt 1b\n"
+      "dsb sy\n msr sctlr_el1, %[sctlr]\n isb\n tlbi vmalle1\n dsb ish\n isb\n"
+      :
+      : [sctlr] "r"(sctlr)
+      : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x9", "x10", "x11", "memory", "cc");
+}
+
 /* Cleans and invalidates [start, end) and the data line, then turns the MMU and data cache off. */
 static void clean_then_disable(u64 data, u64 image_end, int maintain) {
   u64 sctlr = read_sysreg(sctlr_el1) & ~(SCTLR_M | SCTLR_C);
@@ -108,7 +132,8 @@ int main(u64 dtb) {
 
   /* 3. Data written with the MMU on, read with it off. */
   *(volatile u64 *)DATA_PA = 0x1234;
-  clean_then_disable(DATA_PA, image_end, maintain);
+  if (bootarg_has(dtb, "cmo=setway")) clean_all_then_disable();
+  else clean_then_disable(DATA_PA, image_end, maintain);
   check((read_sysreg(sctlr_el1) & SCTLR_M) == 0, "the MMU is off");
   check_eq(*(volatile u64 *)DATA_PA, 0x1234, "the data written with the MMU on reads back with it off");
   return failures;

@@ -55,6 +55,12 @@ describe("--check-cache-maintenance", () => {
     expect(fetch).toBe(1);
   });
 
+  it("takes a set/way clean of every cache level (the firmware way) as cleaning every line", async () => {
+    const run = await runGuest("cache-maintenance", { extra: [...CHECK, "-p", "cmo=setway"] });
+    expectPassed(run, ["the data written with the MMU on reads back with it off"]);
+    expect(findings(run.output)).toEqual([]);
+  });
+
   for (const [mode, missing] of [["cmo=no-isb", "ISB"], ["cmo=ic-before-dc", "IC IVAU"]] as const) {
     it(`names the step a wrong instruction-cache sequence misses (${mode}: no ${missing})`, async () => {
       const run = await runGuest("cache-maintenance", { extra: [...CHECK, "-p", mode] });
