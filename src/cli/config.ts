@@ -333,7 +333,8 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     disks,
     rng: Boolean(argv.rng),
     virtioTransport: transport,
-    jit: checkCaches || argv["no-jit"] === true ? false : argv.jit === true || JIT_BY_DEFAULT,
+    // --no-jit, or jit: false from a program that builds the options itself (tools/bench.ts).
+    jit: checkCaches || argv["no-jit"] === true || argv.jit === false ? false : argv.jit === true || JIT_BY_DEFAULT,
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
     checkCacheMaintenance: checkCaches,

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRunCommandLine } from "../../src/cli/command-line.ts";
 import { runOptions } from "../../src/cli/options.ts";
+import { validateConfig } from "../../src/cli/config.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lkvm-walk-"));
@@ -54,6 +55,8 @@ describe("kvmtool's spellings", () => {
     expect((await parseRunCommandLine(["-k", kernel, "--no-jit"])).jit).toBe(false);
     expect((await parseRunCommandLine(["-k", kernel, "--jit"])).jit).toBe(true);
     expect(await outcome(["-k", kernel, "--jit", "--no-jit"])).toMatch(/contradict/);
+    expect((await parseRunCommandLine(["-k", kernel, "--jit=false"])).jit).toBe(false);
+    expect(validateConfig({ kernel, jit: false }).jit).toBe(false);
   });
 
   it("--vnc, --gtk and --sdl are accepted and give the kernel console=tty0, as on kvmtool arm64", async () => {
