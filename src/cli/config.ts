@@ -37,6 +37,8 @@ export interface RunConfig {
   traceMmio: boolean;
   /** -d: virtio-blk disk images, in command-line order. */
   disks: DiskConfig[];
+  /** --9p: virtio-9p shares, in command-line order. */
+  shares: ShareConfig[];
   /** --rng: a virtio-rng device. */
   rng: boolean;
   /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
@@ -55,6 +57,13 @@ export interface RunConfig {
   cpuFeatures: number;
   /** --ls64-work-queue: the 64-byte work-queue device (hw/ls64-work-queue.ts). */
   ls64WorkQueue: boolean;
+}
+
+/** --9p dir[,tag][,ro]: a host directory shared over virtio-9p. */
+export interface ShareConfig {
+  dir: string;
+  tag: string;
+  readOnly: boolean;
 }
 
 export interface DiskConfig {
@@ -165,6 +174,43 @@ export function parseDisk(text: string): DiskConfig {
   return { path, readOnly };
 }
 
+/** kvmtool's default --9p tag, and its MAX_TAG_LEN. */
+export const DEFAULT_9P_TAG = "kvm_9p";
+export const MAX_9P_TAG_BYTES = 32;
+
+/** One --9p argument: `dir[,tag][,ro]` (kvmtool takes `dir,tag`; `,ro` is lkvm's). */
+export function parseShare(text: string): ShareConfig {
+  const parts = text.split(",");
+  const dir = parts[0]!;
+  let readOnly = false;
+  if (parts.length > 1 && parts[parts.length - 1] === "ro") {
+    readOnly = true;
+    parts.pop();
+  }
+  if (parts.length > 2) throw new ConfigError(`invalid --9p '${text}': expected dir[,tag][,ro]`);
+  const tag = parts[1] ?? DEFAULT_9P_TAG;
+  if (!dir) throw new ConfigError(`invalid --9p '${text}': no directory`);
+  if (tag.length === 0 || Buffer.byteLength(tag) > MAX_9P_TAG_BYTES) {
+    throw new ConfigError(`invalid --9p tag '${tag}': 1 to ${MAX_9P_TAG_BYTES} characters`);
+  }
+  try {
+    if (!statSync(dir).isDirectory()) throw new FileError(`cannot share '${dir}' over 9p: not a directory`);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot share '${dir}' over 9p: ${code === "ENOENT" ? "no such directory" : code}`);
+  }
+  return { dir, tag, readOnly };
+}
+
+function refuseDuplicateTags(shares: ShareConfig[]): void {
+  const seen = new Set<string>();
+  for (const s of shares) {
+    if (seen.has(s.tag)) throw new ConfigError(`9p tag '${s.tag}' is given twice: each --9p share needs its own tag`);
+    seen.add(s.tag);
+  }
+}
+
 /**
  * Two virtio-blk devices on one file each cache and write it on their own: the guest sees two
  * disks and corrupts both. The same file (by device and inode, so links and other spellings
@@ -207,6 +253,9 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
   const disks = diskArgs.map(parseDisk);
   refuseSharedWritableDisks(disks);
+  const shareArgs = argv["9p"] === undefined ? [] : ([] as unknown[]).concat(argv["9p"]).map(String);
+  const shares = shareArgs.map(parseShare);
+  refuseDuplicateTags(shares);
   const transport = String(argv["virtio-transport"] ?? "mmio");
   if (transport !== "mmio") {
     throw new ConfigError(
@@ -308,6 +357,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     debugIoport: Boolean(argv["debug-ioport"]),
     traceMmio: Boolean(argv["trace-mmio"]),
     disks,
+    shares,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",
     jit: checkCaches ? false : argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),

@@ -35,7 +35,7 @@ export const runOptions: RunOption[] = [
   { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image[,ro]", describe: "Disk image as a virtio-blk device (up to 4; ,ro refuses guest writes); rootfs directories (9p) are not supported yet", repeatable: true },
   { name: "balloon", type: "boolean", group: "Basic options:", describe: "Enable virtio balloon", unsupported: `--balloon ${notYet}` },
   { name: "rng", type: "boolean", group: "Basic options:", describe: "Enable virtio random number generator" },
-  { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag]", describe: "Share a host directory over virtio-9p", repeatable: true, unsupported: `--9p ${notYet}` },
+  { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag][,ro]", describe: "Share a host directory over virtio-9p (9P2000.L; tag default kvm_9p, up to 32 characters; ,ro refuses guest changes); repeatable", repeatable: true },
   { name: "vsock", type: "string", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
   { name: "tty", type: "string", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
   { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport (lkvm: only mmio, its default until PCI exists; kvmtool defaults to pci)" },

@@ -23,6 +23,7 @@ import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { MmioSyndromeCheck } from "./mmio-syndrome.ts";
@@ -170,6 +171,7 @@ export class Vm extends EventEmitter<VmEvents> {
     // scsi, blk): each takes the next SPI after the UARTs and the next 0x200-byte MMIO window.
     const log = (line: string) => this.emit("log", line);
     const models: VirtioDevice[] = [];
+    for (const share of cfg.shares) models.push(new VirtioP9({ ...share, log }));
     if (cfg.rng) models.push(new VirtioRng({ log }));
     for (const disk of cfg.disks) models.push(new VirtioBlk({ ...disk, log }));
     this.virtio = models.map((device, n) => {
