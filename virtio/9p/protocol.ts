@@ -147,34 +147,41 @@ export class MessageWriter {
     return at;
   }
 
+  // room() may replace this.buf, so it runs before this.buf is read.
   u8(v: number): this {
-    this.buf[this.room(1)] = v;
+    const at = this.room(1);
+    this.buf[at] = v;
     return this;
   }
   u16(v: number): this {
-    this.buf.writeUInt16LE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16LE(v, at);
     return this;
   }
   u32(v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
   u64(v: bigint | number): this {
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), at);
     return this;
   }
   str(s: string | Uint8Array): this {
     const bytes = typeof s === "string" ? Buffer.from(s, "utf8") : s;
     if (bytes.length > 0xffff) throw new ReplyTooLarge("a string longer than 65535 bytes");
     this.u16(bytes.length);
-    this.buf.set(bytes, this.room(bytes.length));
+    const at = this.room(bytes.length);
+    this.buf.set(bytes, at);
     return this;
   }
   qid(q: Qid): this {
     return this.u8(q.type).u32(q.version).u64(q.path);
   }
   data(bytes: Uint8Array): this {
-    this.buf.set(bytes, this.room(bytes.length));
+    const at = this.room(bytes.length);
+    this.buf.set(bytes, at);
     return this;
   }
   /** Reserves `n` bytes for the caller to fill (a file read lands there directly). */

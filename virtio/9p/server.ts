@@ -117,7 +117,7 @@ export class P9Server {
       } else if (e instanceof ConfinementRefused) {
         errno = e.errno;
         this.once(`confine-${e.errno}`, `virtio-9p: refused: ${e.message}`);
-      } else if (e instanceof P9Errno || (e as NodeJS.ErrnoException)?.code !== undefined) {
+      } else if (e instanceof P9Errno || isSystemError(e)) {
         errno = linuxErrno(e);
       } else {
         throw e; // our bug
@@ -542,6 +542,11 @@ function direntType(st: fs.BigIntStats): number {
   if (st.isBlockDevice()) return 6;
   if (st.isSocket()) return 12;
   return 0;
+}
+
+/** A failed host call (it names its syscall), as opposed to a bug of ours. */
+function isSystemError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === "string";
 }
 
 function timeOf(sec: bigint, nsec: bigint): number {
