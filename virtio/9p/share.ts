@@ -17,7 +17,9 @@
 //   (a FIFO cannot block the VMM), then the descriptor's own path is read back from
 //   /proc/self/fd and must be root + names: a directory swapped for a symlink between the
 //   check and the open (by a host process; the guest cannot run while its request is served,
-//   as every vCPU shares this thread) is caught after the fact and the file closed.
+//   as every vCPU shares this thread) is caught after the fact and the file closed, before
+//   O_TRUNC is applied (by ftruncate, once the check has passed). A file created through such a
+//   swapped directory is not caught this way; creation relies on the realDir() check.
 // - Only regular files and directories are opened: device nodes, FIFOs and sockets are refused
 //   with EPERM (kvmtool's fix for CVE-2023-2861: a guest-made device node would otherwise
 //   open host devices).
@@ -51,6 +53,11 @@ export class Share {
     if (!st.isDirectory()) throw new ConfigError(`cannot share '${dir}': not a directory`);
     this.readOnly = readOnly;
     this.canCheckFds = fs.existsSync(PROC_FD);
+  }
+
+  /** Whether opens are re-checked through /proc/self/fd (Linux hosts). */
+  protected get checksOpenedPaths(): boolean {
+    return this.canCheckFds;
   }
 
   hostPath(p: GuestPath): string {
@@ -113,14 +120,17 @@ export class Share {
         throw new ConfinementRefused(EPERM, `opening the special file '${expected}'`);
       }
     }
-    const fd = fs.openSync(expected, flags | O_NOFOLLOW | O_NONBLOCK, mode);
+    // Truncation waits until the descriptor has been checked: O_TRUNC would act at once.
+    const { O_TRUNC } = fs.constants;
+    const fd = fs.openSync(expected, (flags & ~O_TRUNC) | O_NOFOLLOW | O_NONBLOCK, mode);
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() && !st.isDirectory()) throw new ConfinementRefused(EPERM, `opening the special file '${expected}'`);
-      if (this.canCheckFds) {
+      if (this.checksOpenedPaths) {
         const real = fs.readlinkSync(`${PROC_FD}/${fd}`);
         if (real !== expected) throw new ConfinementRefused(ELOOP, `'${expected}' was opened as '${real}'`);
       }
+      if (flags & O_TRUNC) fs.ftruncateSync(fd, 0);
       return fd;
     } catch (e) {
       fs.closeSync(fd);
