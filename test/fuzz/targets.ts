@@ -11,11 +11,13 @@ import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
 import { virtioBlkTarget, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
+import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
   virtioBlkTarget,
   virtioRngTarget,
+  virtio9pTarget,
   serial8250Target,
   rtcTarget,
   cfiFlashTarget,

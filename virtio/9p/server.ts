@@ -96,6 +96,11 @@ export class P9Server {
    */
   handle(request: Uint8Array, replyRoomBytes: number): Uint8Array | undefined {
     const limit = Math.min(replyRoomBytes, this.msize || P9_MAX_MSIZE);
+    // Without room for an Rlerror the guest could not learn the outcome: do nothing.
+    if (limit < P9_IOHDR_BYTES) {
+      this.once("no-room", `virtio-9p: a request with ${replyRoomBytes} bytes for its reply was dropped`);
+      return undefined;
+    }
     let type = 0;
     let tag = 0;
     if (request.length >= P9_HEADER_BYTES) {
@@ -122,7 +127,6 @@ export class P9Server {
       } else {
         throw e; // our bug
       }
-      if (limit < P9_IOHDR_BYTES) return undefined;
       return new MessageWriter(P9.Rlerror, tag, limit).u32(errno).finish();
     }
   }
