@@ -1,7 +1,7 @@
 // Turns parsed `lkvm run` options into a validated RunConfig: kvmtool's defaults, its -m
 // syntax, its conflicts, and lkvm's own limits. Every refusal is a ConfigError (one line).
 
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { ConfigError, FileError } from "../errors.ts";
@@ -9,6 +9,7 @@ import { runOptions } from "./options.ts";
 import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
+import { ROOT_9P_TAG } from "../kvm/loader.ts";
 
 export const DEFAULT_RAM_BASE = 0x8000_0000;
 const MiB = 1024 * 1024;
@@ -37,8 +38,10 @@ export interface RunConfig {
   traceMmio: boolean;
   /** -d: virtio-blk disk images, in command-line order. */
   disks: DiskConfig[];
-  /** --9p: virtio-9p shares, in command-line order. */
+  /** --9p: virtio-9p shares, in command-line order (a -d DIR root first). */
   shares: ShareConfig[];
+  /** -d DIR: the guest's root is that directory over 9p (kernelCommandLine says so). */
+  rootShare: boolean;
   /** --rng: a virtio-rng device. */
   rng: boolean;
   /** lkvm has no PCI yet, so virtio devices sit on MMIO (kvmtool's default is pci). */
@@ -136,9 +139,9 @@ function checkReadable(path: string, what: string): void {
 
 /**
  * One -d argument, as kvmtool reads it: `file[,ro][,direct]`, a directory (the 9p root), the
- * name of a rootfs in ~/.lkvm, or `scsi:<wwpn>`. Only image files are supported yet.
+ * name of a rootfs in ~/.lkvm, or `scsi:<wwpn>`. Image files and directories are supported.
  */
-export function parseDisk(text: string): DiskConfig {
+export function parseDisk(text: string): DiskConfig | { rootDir: string } {
   if (text.startsWith("scsi:")) throw new ConfigError(`--disk ${text}: vhost-scsi is not supported by lkvm`);
   const [path, ...flags] = text.split(",");
   if (!path) throw new ConfigError(`invalid disk '${text}': expected file[,ro]`);
@@ -161,7 +164,11 @@ export function parseDisk(text: string): DiskConfig {
       }
     }
   }
-  if (isDir) throw new ConfigError(`--disk ${path}: a directory or rootfs is shared over virtio-9p, which lkvm does not support yet`);
+  if (isDir) {
+    if (!existsSync(path)) throw new ConfigError(`--disk ${path}: rootfs names from ~/.lkvm (lkvm setup) are not supported by lkvm yet; give the directory's path`);
+    if (flags.length > 0) throw new ConfigError(`--disk ${text}: a root directory takes no options`);
+    return { rootDir: path };
+  }
   try {
     accessSync(path, readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
     if (!statSync(path).isFile()) throw new FileError(`disk image '${path}' is not a regular file`);
@@ -251,10 +258,17 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
 
   const diskArgs = argv.disk === undefined ? [] : ([] as unknown[]).concat(argv.disk).map(String);
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
-  const disks = diskArgs.map(parseDisk);
+  const disks: DiskConfig[] = [];
+  const rootDirs: string[] = [];
+  for (const d of diskArgs.map(parseDisk)) {
+    if ("rootDir" in d) rootDirs.push(d.rootDir);
+    else disks.push(d);
+  }
+  if (rootDirs.length > 1) throw new ConfigError(`${rootDirs.length} root directories given (${rootDirs.join(", ")}): only one can be the root`);
   refuseSharedWritableDisks(disks);
   const shareArgs = argv["9p"] === undefined ? [] : ([] as unknown[]).concat(argv["9p"]).map(String);
-  const shares = shareArgs.map(parseShare);
+  // -d DIR is kvmtool's 9p root: the first share, tag /dev/root.
+  const shares = [...rootDirs.map((dir) => ({ dir, tag: ROOT_9P_TAG, readOnly: false })), ...shareArgs.map(parseShare)];
   refuseDuplicateTags(shares);
   const transport = String(argv["virtio-transport"] ?? "mmio");
   if (transport !== "mmio") {
@@ -358,6 +372,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     traceMmio: Boolean(argv["trace-mmio"]),
     disks,
     shares,
+    rootShare: rootDirs.length > 0,
     rng: Boolean(argv.rng),
     virtioTransport: "mmio",
     jit: checkCaches ? false : argv.jit === undefined ? JIT_BY_DEFAULT : Boolean(argv.jit),

@@ -32,7 +32,7 @@ export const runOptions: RunOption[] = [
   { name: "console", type: "string", group: "Basic options:", arg: "serial|virtio|hv", describe: "Console device the guest's input and console= go to" },
   { name: "nodefaults", type: "boolean", group: "Basic options:", describe: "Do not amend the kernel command line: it is exactly --params" },
   { name: "loglevel", type: "string", group: "Basic options:", choices: ["error", "warning", "info", "debug"], describe: "How much lkvm itself prints (default info)" },
-  { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image[,ro]", describe: "Disk image as a virtio-blk device (up to 4; ,ro refuses guest writes); rootfs directories (9p) are not supported yet", repeatable: true },
+  { name: "disk", alias: "d", type: "string", group: "Basic options:", arg: "image[,ro]|dir", describe: "Disk image as a virtio-blk device (up to 4; ,ro refuses guest writes), or a directory to boot as the root over virtio-9p (tag /dev/root)", repeatable: true },
   { name: "balloon", type: "boolean", group: "Basic options:", describe: "Enable virtio balloon", unsupported: `--balloon ${notYet}` },
   { name: "rng", type: "boolean", group: "Basic options:", describe: "Enable virtio random number generator" },
   { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag][,ro]", describe: "Share a host directory over virtio-9p (9P2000.L; tag default kvm_9p, up to 32 characters; ,ro refuses guest changes); repeatable", repeatable: true },

@@ -3,7 +3,7 @@
 // bytes, modes and sizes; `cp -r` of a tree in the guest gives the same tree on the host.
 
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -108,4 +108,39 @@ describe("virtio-9p from Debian's kernel", () => {
       s.kill();
     }
   }, BOOT_MS + 400_000);
+
+  it("-d DIR boots the directory as the root over 9p (tag /dev/root), and the guest's writes land in it", async () => {
+    if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
+    // A minimal root: busybox and an init that reports what it sees and writes a file.
+    const root = mkdtempSync(join(tmpdir(), "lkvm-9p-root-"));
+    for (const d of ["bin", "sbin", "proc"]) mkdirSync(join(root, d));
+    copyFileSync("cache/guest/busybox", join(root, "bin/busybox"));
+    chmodSync(join(root, "bin/busybox"), 0o755);
+    writeFileSync(join(root, "sbin/init"), [
+      "#!/bin/busybox sh",
+      "bb=/bin/busybox",
+      "$bb mount -t proc proc /proc",
+      "$bb echo \"root-is: $($bb grep ' / ' /proc/mounts)\"",
+      "$bb echo \"cmdline: $($bb cat /proc/cmdline)\"",
+      "$bb echo written-from-the-9p-root > /from-guest",
+      "$bb sync",
+      "$bb poweroff -f",
+      "",
+    ].join("\n"));
+    chmodSync(join(root, "sbin/init"), 0o755);
+
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "-d", root]);
+    try {
+      const m = await s.waitFor(/root-is: (\S+) \/ (\S+) (\S+)/, BOOT_MS);
+      expect([m[1], m[2]]).toEqual(["/dev/root", "9p"]);
+      expect(m[3]).toMatch(/(^|,)rw(,|$)/);
+      expect(m[3]).toMatch(/trans=virtio/);
+      const exit = await s.exited(60_000);
+      expect(exit.code).toBe(0);
+      expect(exit.output).toMatch(/cmdline: .*root=\/dev\/root rw rootflags=trans=virtio,version=9p2000.L,cache=loose rootfstype=9p/);
+    } finally {
+      s.kill();
+    }
+    expect(readFileSync(join(root, "from-guest"), "utf8")).toBe("written-from-the-9p-root\n");
+  }, BOOT_MS + 120_000);
 });

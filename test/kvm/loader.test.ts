@@ -61,6 +61,10 @@ describe("kernel loading, by kvmtool's rules", () => {
     expect(kernelCommandLine("quiet", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/vda rw  quiet");
     expect(kernelCommandLine("root=/dev/sda", { nodefaults: false, console: "serial" })).toBe(" console=ttyS0 root=/dev/sda");
     expect(kernelCommandLine("a b", { nodefaults: true, console: "serial" })).toBe("a b");
+    // -d DIR: kvmtool's 9p root arguments, with the tag named as root=.
+    expect(kernelCommandLine("quiet", { nodefaults: false, console: "serial", rootShare: true })).toBe(
+      " console=ttyS0 root=/dev/root rw rootflags=trans=virtio,version=9p2000.L,cache=loose rootfstype=9p quiet",
+    );
   });
 
   it("refuses a gzip-compressed kernel, an ELF file and an empty file, naming the problem", () => {
