@@ -9,7 +9,7 @@ import { ipcProtocolTarget } from "./ipc-protocol.fuzz.ts";
 import { psciTarget } from "./psci.fuzz.ts";
 import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
-import { virtioBlkTarget, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
+import { virtioBlkTarget, virtioP9Target, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
 import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
 
@@ -17,6 +17,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
   virtioBlkTarget,
   virtioRngTarget,
+  virtioP9Target,
   virtio9pTarget,
   serial8250Target,
   rtcTarget,
