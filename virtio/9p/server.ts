@@ -274,7 +274,10 @@ export class P9Server {
 
   private statfs(m: MessageReader, w: MessageWriter): void {
     const f = this.fids.get(m.u32());
-    const s = fs.statfsSync(this.share.hostPath(f.path.length ? f.path.slice(0, -1) : f.path), { bigint: true });
+    // statfs follows symlinks: ask about a directory whose path has been checked.
+    const st = this.share.lstat(f.path);
+    const dir = st.isDirectory() ? f.path : f.path.slice(0, -1);
+    const s = fs.statfsSync(this.share.realDir(dir), { bigint: true });
     w.u32(Number(s.type & 0xffff_ffffn)).u32(Number(s.bsize)).u64(s.blocks).u64(s.bfree).u64(s.bavail);
     w.u64(s.files).u64(s.ffree).u64(0).u32(255);
   }
@@ -353,6 +356,7 @@ export class P9Server {
     // Entries are read once per pass (offset 0) so offsets stay stable while the guest pages
     // through them; an offset is the index of the next entry.
     if (offset === 0n || !f.entries) {
+      this.share.realDir(f.path); // the directory may have been swapped for a symlink since lopen
       f.entries = [{ name: "." }, { name: ".." }, ...fs.readdirSync(this.share.hostPath(f.path)).map((name) => ({ name }))];
     }
     const room = Math.min(count, this.room(w));

@@ -88,6 +88,13 @@ describe("9p confinement", () => {
     expect(client.errno(() => client.lcreate(2, "planted", O_RDWR, 0o644))).toBe(ELOOP);
     expect(client.errno(() => client.unlinkat(2, "secret"))).toBe(ELOOP);
     expect(client.errno(() => client.setattr(1, { valid: 8, size: 0 }))).toBe(ELOOP);
+    // A directory opened before the swap is not listed through the symlink either.
+    mkdirSync(join(dir, "e"));
+    client.walk(ROOT, 5, ["e"]);
+    client.lopen(5, O_RDONLY);
+    renameSync(join(dir, "e"), join(dir, "e-old"));
+    symlinkSync(outside, join(dir, "e"));
+    expect(client.errno(() => client.readdir(5, 0, 8192))).toBe(ELOOP);
     expect(readFileSync(join(outside, "secret"), "utf8")).toBe(SECRET);
     expect(readdirSync(outside)).toEqual(["secret"]);
   });
