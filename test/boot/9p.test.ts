@@ -50,7 +50,10 @@ describe("virtio-9p from Debian's kernel", () => {
     sizes.forEach((n, i) => writeFileSync(join(tree, ["", "a", "a/b", "a/b/c"][i % 4]!, `f${i}`), randomBytes(n)));
     chmodSync(join(tree, "a/f1"), 0o755);
 
-    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--9p", `${dir},share`]);
+    const roDir = mkdtempSync(join(tmpdir(), "lkvm-9p-ro-"));
+    writeFileSync(join(roDir, "keep.txt"), "read-only\n");
+
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--9p", `${dir},share`, "--9p", `${roDir},ro_share,ro`]);
     try {
       await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
       await s.waitFor(PROMPT, 60_000);
@@ -98,6 +101,14 @@ describe("virtio-9p from Debian's kernel", () => {
       expect(existsSync(join(dir, "hard"))).toBe(false);
       expect(existsSync(join(dir, "copy/empty"))).toBe(false);
       await run(s, "df /mnt | tail -1", /share\s+\d+/);
+
+      // Refused from the guest: a device node in the share, and any change to a ,ro share.
+      await run(s, "mknod /mnt/null c 1 3; echo status-$?", /Operation not permitted[\s\S]*status-1/);
+      expect(existsSync(join(dir, "null"))).toBe(false);
+      await run(s, "mkdir -p /ro && mount -t 9p -o trans=virtio,version=9p2000.L ro_share /ro; cat /ro/keep.txt", /\nread-only\r?\n/);
+      await run(s, "echo x > /ro/new.txt; echo x >> /ro/keep.txt; rm /ro/keep.txt; echo done", /Read-only file system[\s\S]*done/);
+      expect(readdirSync(roDir)).toEqual(["keep.txt"]);
+      expect(readFileSync(join(roDir, "keep.txt"), "utf8")).toBe("read-only\n");
 
       await run(s, "umount /mnt; echo status-$?", /status-0/);
       s.send("poweroff -f\n");
