@@ -7,6 +7,8 @@ import { EBADF, EMFILE, P9Errno } from "./errno.ts";
 import type { GuestPath } from "./share.ts";
 
 export const MAX_FIDS = 1 << 16;
+/** Host descriptors a guest may hold open at once, so it cannot starve the VMM of them. */
+export const MAX_OPEN_FDS = 4096;
 
 export interface Fid {
   path: GuestPath;
@@ -19,6 +21,7 @@ export interface Fid {
 
 export class FidTable {
   private readonly fids = new Map<number, Fid>();
+  private openFds = 0;
 
   get size(): number {
     return this.fids.size;
@@ -28,6 +31,14 @@ export class FidTable {
     const f = this.fids.get(fid);
     if (!f) throw new P9Errno(EBADF, `unknown fid ${fid}`);
     return f;
+  }
+
+  /** Opens a host descriptor for `f` with `open`, within the MAX_OPEN_FDS budget. */
+  open(f: Fid, open: () => number): number {
+    if (this.openFds >= MAX_OPEN_FDS) throw new P9Errno(EMFILE, `more than ${MAX_OPEN_FDS} open files`);
+    f.fd = open();
+    this.openFds++;
+    return f.fd;
   }
 
   has(fid: number): boolean {
@@ -46,7 +57,10 @@ export class FidTable {
   clunk(fid: number): boolean {
     const f = this.fids.get(fid);
     if (!f) return false;
-    if (f.fd >= 0) fs.closeSync(f.fd);
+    if (f.fd >= 0) {
+      fs.closeSync(f.fd);
+      this.openFds--;
+    }
     this.fids.delete(fid);
     return true;
   }

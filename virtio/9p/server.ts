@@ -293,7 +293,7 @@ export class P9Server {
     const st = this.share.lstat(f.path);
     if (st.isDirectory() && writes) throw new P9Errno(EISDIR);
     if (!st.isDirectory() && flags & DOTL_DIRECTORY) throw new P9Errno(ENOTDIR);
-    f.fd = this.share.open(f.path, hostOpenFlags(flags & ~(DOTL_CREATE | DOTL_EXCL)));
+    this.fids.open(f, () => this.share.open(f.path, hostOpenFlags(flags & ~(DOTL_CREATE | DOTL_EXCL))));
     f.isDir = st.isDirectory();
     f.entries = undefined;
     w.qid(qidOf(fs.fstatSync(f.fd, { bigint: true }))).u32(0);
@@ -309,10 +309,9 @@ export class P9Server {
     if (f.fd >= 0) throw new P9Errno(EBADF, "fid already open");
     this.share.realDir(f.path);
     const path = [...f.path, name];
-    const fd = this.share.open(path, hostOpenFlags(flags | DOTL_CREATE), mode & 0o7777);
+    const fd = this.fids.open(f, () => this.share.open(path, hostOpenFlags(flags | DOTL_CREATE), mode & 0o7777));
     // The fid now stands for the new file, opened (9P2000.L's lcreate semantics).
     f.path = path;
-    f.fd = fd;
     f.isDir = false;
     w.qid(qidOf(fs.fstatSync(fd, { bigint: true }))).u32(0);
   }

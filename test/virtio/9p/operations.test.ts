@@ -206,6 +206,21 @@ describe("9P2000.L operations", () => {
     expect(client.errno(() => client.rpc(T.auth, [{ u32: 7 }, { s: "u" }, { s: "" }, { u32: 0 }]))).toBe(EOPNOTSUPP);
   });
 
+  it("holds at most 4096 host files open for the guest (EMFILE), and clunk gives them back", () => {
+    const { client, dir } = p9Rig();
+    writeFileSync(join(dir, "f"), "x");
+    for (let fid = 1; fid <= 4096; fid++) {
+      client.walk(ROOT, fid, ["f"]);
+      client.lopen(fid, O_RDONLY);
+    }
+    client.walk(ROOT, 5000, ["f"]);
+    expect(client.errno(() => client.lopen(5000, O_RDONLY))).toBe(24);
+    expect(client.errno(() => client.lcreate(ROOT, "g", O_RDWR, 0o644))).toBe(24);
+    client.clunk(1);
+    client.lopen(5000, O_RDONLY);
+    expect(client.read(5000, 0, 1).toString()).toBe("x");
+  });
+
   it("a device reset closes every fid", () => {
     const { client, server, dir } = p9Rig();
     writeFileSync(join(dir, "f"), "x");
