@@ -203,8 +203,11 @@ export class P9Server {
       names.push(raw.length === 2 && raw[0] === 0x2e && raw[1] === 0x2e ? ".." : this.share.checkName(raw));
     }
     let path = from.path;
-    let stats = this.share.lstat(path);
-    if (n > 0 && path.length > 0) this.share.realDir(path);
+    // One check of the starting point: its whole chain when the walk goes on from it (it must
+    // be a real directory then), else its parent's.
+    let stats = n > 0 && path.length > 0
+      ? fs.lstatSync(this.share.realDir(path), { bigint: true })
+      : this.share.lstat(path);
     const qids: Qid[] = [];
     for (const name of names) {
       try {
@@ -307,8 +310,7 @@ export class P9Server {
     m.u32(); // gid
     this.share.refuseIfReadOnly();
     if (f.fd >= 0) throw new P9Errno(EBADF, "fid already open");
-    this.share.realDir(f.path);
-    const path = [...f.path, name];
+    const path = [...f.path, name]; // share.open checks f.path's chain
     const fd = this.fids.open(f, () => this.share.open(path, hostOpenFlags(flags | DOTL_CREATE), mode & 0o7777));
     // The fid now stands for the new file, opened (9P2000.L's lcreate semantics).
     f.path = path;
