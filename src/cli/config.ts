@@ -1,7 +1,7 @@
 // Turns parsed `lkvm run` options into a validated RunConfig: kvmtool's defaults, its -m
 // syntax, its conflicts, and lkvm's own limits. Every refusal is a ConfigError (one line).
 
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { ConfigError, FatalError, FileError } from "../errors.ts";
@@ -10,6 +10,7 @@ import { MAX_RAM_BYTES, MAX_RAM_BYTES_CHECKED } from "../../arm/host/core.ts";
 import { RAM_DEFAULT_BASE } from "../../arm/machine/memory-map.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
+import { ROOT_9P_TAG } from "../kvm/loader.ts";
 
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
@@ -39,6 +40,10 @@ export interface RunConfig {
   traceMmio: boolean;
   /** -d: virtio-blk disk images, in command-line order. */
   disks: DiskConfig[];
+  /** --9p: virtio-9p shares, in command-line order (a -d DIR root first). */
+  shares: ShareConfig[];
+  /** -d DIR: the guest's root is that directory over 9p (kernelCommandLine says so). */
+  rootShare: boolean;
   /** --rng: a virtio-rng device. */
   rng: boolean;
   /** Where virtio devices sit: virtio-pci (modern) or virtio-mmio (version 2). */
@@ -57,6 +62,13 @@ export interface RunConfig {
   cpuFeatures: number;
   /** --ls64-work-queue: the 64-byte work-queue device (hw/ls64-work-queue.ts). */
   ls64WorkQueue: boolean;
+}
+
+/** --9p dir[,tag][,ro]: a host directory shared over virtio-9p. */
+export interface ShareConfig {
+  dir: string;
+  tag: string;
+  readOnly: boolean;
 }
 
 export interface DiskConfig {
@@ -143,9 +155,9 @@ function checkReadable(path: string, what: string): void {
 
 /**
  * One -d argument, as kvmtool reads it: `file[,ro][,direct]`, a directory (the 9p root), the
- * name of a rootfs in ~/.lkvm, or `scsi:<wwpn>`. Only image files are supported yet.
+ * name of a rootfs in ~/.lkvm, or `scsi:<wwpn>`. Image files and directories are supported.
  */
-export function parseDisk(text: string): DiskConfig {
+export function parseDisk(text: string): DiskConfig | { rootDir: string } {
   if (text.startsWith("scsi:")) throw new ConfigError(`--disk ${text}: vhost-scsi is not supported by lkvm`);
   const [path, ...flags] = text.split(",");
   if (!path) throw new ConfigError(`invalid disk '${text}': expected file[,ro]`);
@@ -168,7 +180,11 @@ export function parseDisk(text: string): DiskConfig {
       }
     }
   }
-  if (isDir) throw new ConfigError(`--disk ${path}: a directory or rootfs is shared over virtio-9p, which lkvm does not support yet`);
+  if (isDir) {
+    if (!existsSync(path)) throw new ConfigError(`--disk ${path}: rootfs names from ~/.lkvm (lkvm setup) are not supported by lkvm yet; give the directory's path`);
+    if (flags.length > 0) throw new ConfigError(`--disk ${text}: a root directory takes no options`);
+    return { rootDir: path };
+  }
   try {
     accessSync(path, readOnly ? constants.R_OK : constants.R_OK | constants.W_OK);
     if (!statSync(path).isFile()) throw new FileError(`disk image '${path}' is not a regular file`);
@@ -179,6 +195,43 @@ export function parseDisk(text: string): DiskConfig {
     throw new FileError(`cannot open disk image '${path}': ${why}`);
   }
   return { path, readOnly };
+}
+
+/** kvmtool's default --9p tag, and its MAX_TAG_LEN. */
+export const DEFAULT_9P_TAG = "kvm_9p";
+export const MAX_9P_TAG_BYTES = 32;
+
+/** One --9p argument: `dir[,tag][,ro]` (kvmtool takes `dir,tag`; `,ro` is lkvm's). */
+export function parseShare(text: string): ShareConfig {
+  const parts = text.split(",");
+  const dir = parts[0]!;
+  let readOnly = false;
+  if (parts.length > 1 && parts[parts.length - 1] === "ro") {
+    readOnly = true;
+    parts.pop();
+  }
+  if (parts.length > 2) throw new ConfigError(`invalid --9p '${text}': expected dir[,tag][,ro]`);
+  const tag = parts[1] ?? DEFAULT_9P_TAG;
+  if (!dir) throw new ConfigError(`invalid --9p '${text}': no directory`);
+  if (tag.length === 0 || Buffer.byteLength(tag) > MAX_9P_TAG_BYTES) {
+    throw new ConfigError(`invalid --9p tag '${tag}': 1 to ${MAX_9P_TAG_BYTES} characters`);
+  }
+  try {
+    if (!statSync(dir).isDirectory()) throw new FileError(`cannot share '${dir}' over 9p: not a directory`);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileError(`cannot share '${dir}' over 9p: ${code === "ENOENT" ? "no such directory" : code}`);
+  }
+  return { dir, tag, readOnly };
+}
+
+function refuseDuplicateTags(shares: ShareConfig[]): void {
+  const seen = new Set<string>();
+  for (const s of shares) {
+    if (seen.has(s.tag)) throw new ConfigError(`9p tag '${s.tag}' is given twice: each --9p share needs its own tag`);
+    seen.add(s.tag);
+  }
 }
 
 /**
@@ -217,8 +270,18 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
 
   const diskArgs = argv.disk === undefined ? [] : ([] as unknown[]).concat(argv.disk).map(String);
   if (diskArgs.length > MAX_DISKS) throw new ConfigError(`${diskArgs.length} disks given; at most ${MAX_DISKS} are supported`);
-  const disks = diskArgs.map(parseDisk);
+  const disks: DiskConfig[] = [];
+  const rootDirs: string[] = [];
+  for (const d of diskArgs.map(parseDisk)) {
+    if ("rootDir" in d) rootDirs.push(d.rootDir);
+    else disks.push(d);
+  }
+  if (rootDirs.length > 1) throw new ConfigError(`${rootDirs.length} root directories given (${rootDirs.join(", ")}): only one can be the root`);
   refuseSharedWritableDisks(disks);
+  const shareArgs = argv["9p"] === undefined ? [] : ([] as unknown[]).concat(argv["9p"]).map(String);
+  // -d DIR is kvmtool's 9p root: the first share, tag /dev/root.
+  const shares = [...rootDirs.map((dir) => ({ dir, tag: ROOT_9P_TAG, readOnly: false })), ...shareArgs.map(parseShare)];
+  refuseDuplicateTags(shares);
   // --force-pci is kvmtool's deprecated spelling of --virtio-transport pci.
   const transport = String(argv["virtio-transport"] ?? (argv["force-pci"] ? "pci" : DEFAULT_VIRTIO_TRANSPORT));
   if (transport !== "mmio" && transport !== "pci") {
@@ -331,6 +394,8 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     debugIoport: Boolean(argv["debug-ioport"]),
     traceMmio: Boolean(argv["trace-mmio"]),
     disks,
+    shares,
+    rootShare: rootDirs.length > 0,
     rng: Boolean(argv.rng),
     virtioTransport: transport,
     // --no-jit, or jit: false from a program that builds the options itself (tools/bench.ts).

@@ -126,10 +126,19 @@ export function layoutFirmware(ram: RamLayout, firmwareSizeBytes: number, firmwa
 }
 
 /** kvmtool's kernel command line: its own defaults, then -p (exactly -p with --nodefaults). */
-export function kernelCommandLine(params: string, opts: { nodefaults: boolean; console: "serial" | "virtio"; framebuffer: boolean }): string {
+export function kernelCommandLine(
+  params: string,
+  opts: { nodefaults: boolean; console: "serial" | "virtio"; framebuffer: boolean; rootShare?: boolean },
+): string {
   if (opts.nodefaults) return params;
   // A framebuffer option names tty0 instead of the serial or virtio console, as in kvmtool.
   let cmdline = opts.framebuffer ? " console=tty0" : opts.console === "serial" ? " console=ttyS0" : " console=hvc0";
-  if (!/(^|\s)root=/.test(params)) cmdline += " root=/dev/vda rw ";
+  // -d DIR: the directory is the root, over 9p (tag /dev/root). kvmtool leaves root= to the
+  // kernel's default; it is written out here so an initramfs /init can find the tag.
+  if (opts.rootShare) cmdline += ` root=${ROOT_9P_TAG} rw rootflags=trans=virtio,version=9p2000.L,cache=loose rootfstype=9p`;
+  else if (!/(^|\s)root=/.test(params)) cmdline += " root=/dev/vda rw ";
   return `${cmdline} ${params}`;
 }
+
+/** The 9p tag of a directory given to -d, kvmtool's. */
+export const ROOT_9P_TAG = "/dev/root";

@@ -18,6 +18,7 @@ import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
 import { PciHost } from "../../hw/pci/host.ts";
 import { VirtioPciTransport } from "../../virtio/pci.ts";
@@ -107,6 +108,12 @@ export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
     level: "dev",
     count: () => 1,
     create: (ctx) => onBus(new Mc146818Rtc({ base: map.RTC_BASE }), ctx.bus),
+  },
+  {
+    name: "virtio-9p",
+    level: "virtioDev",
+    count: (ctx) => ctx.cfg.shares.length,
+    create: (ctx, n) => onVirtioTransport(ctx, () => new VirtioP9({ ...ctx.cfg.shares[n]!, log: ctx.log })),
   },
   {
     name: "virtio-rng",

@@ -106,13 +106,25 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
   });
 
-  it("refuses disks it cannot use: a directory (9p), a missing image, ,direct, a fifth disk", () => {
-    expectOneLineError(lkvm("run", "-k", image, "-d", dir), /virtio-9p, which lkvm does not support yet/);
+  it("refuses disks it cannot use: a ~/.lkvm rootfs name, two root directories, a missing image, ,direct, a fifth disk", () => {
+    expectOneLineError(lkvm("run", "-k", image, "-d", "no-such-rootfs-name-" + process.pid), /cannot open disk image/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", dir, "-d", dir), /only one can be the root/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", `${dir},ro`), /a root directory takes no options/);
     expectOneLineError(lkvm("run", "-k", image, "-d", join(dir, "missing.img")), /cannot open disk image .*no such file/);
     expectOneLineError(lkvm("run", "-k", image, "-d", `${image},direct`), /,direct .* not supported/);
     expectOneLineError(lkvm("run", "-k", image, "-d", `${image},rw`), /invalid disk option 'rw'/);
     const five = Array.from({ length: 5 }, () => ["-d", `${image},ro`]).flat();
     expectOneLineError(lkvm("run", "-k", image, ...five), /at most 4/);
+  });
+
+  it("refuses --9p shares it cannot make: a missing or non-directory path, a bad or repeated tag", () => {
+    expectOneLineError(lkvm("run", "-k", image, "--9p", join(dir, "missing")), /cannot share .* no such directory/);
+    expectOneLineError(lkvm("run", "-k", image, "--9p", image), /cannot share .* not a directory/);
+    expectOneLineError(lkvm("run", "-k", image, "--9p", `${dir},${"t".repeat(33)}`), /invalid --9p tag .* 1 to 32/);
+    expectOneLineError(lkvm("run", "-k", image, "--9p", `${dir},`), /invalid --9p tag/);
+    expectOneLineError(lkvm("run", "-k", image, "--9p", `${dir},a,b`), /expected dir\[,tag\]\[,ro\]/);
+    expectOneLineError(lkvm("run", "-k", image, "--9p", dir, "--9p", `${dir},kvm_9p,ro`), /tag 'kvm_9p' is given twice/);
+    expectOneLineError(lkvm("run", "-k", image, "-d", dir, "--9p", `${dir},/dev/root`), /tag '\/dev\/root' is given twice/);
   });
 
   it("takes --virtio-transport pci and mmio, and refuses the legacy transports lkvm lacks", () => {

@@ -10,14 +10,17 @@ import { pciHostTarget } from "./pci-host.fuzz.ts";
 import { psciTarget } from "./psci.fuzz.ts";
 import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
-import { virtioBlkTarget, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
+import { virtioBlkTarget, virtioP9Target, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
+import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
   virtioBlkTarget,
   virtioRngTarget,
   pciHostTarget,
+  virtioP9Target,
+  virtio9pTarget,
   serial8250Target,
   rtcTarget,
   cfiFlashTarget,

@@ -33,6 +33,7 @@ import {
 } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_CONFIG_OFFSET, VIRTIO_MMIO_REGISTERS, VIRTIO_MMIO_WINDOW_BYTES } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { DriverQueue, MMIO_BASE, mmioRig } from "../support/virtio-driver.ts";
 import { GuardedRam, RAM_BASE, accessArb, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
 import {
@@ -258,6 +259,41 @@ function rngModel(): Model {
     dispose: () => {},
   };
 }
+
+function p9Model(): Model {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lkvm-fuzz-9p-"));
+  fs.writeFileSync(path.join(dir, "f"), "file");
+  const device = new VirtioP9({ dir, tag: "fuzz", readOnly: true });
+  const OUT = BUFFER_AREA + 0x100;
+  const IN = BUFFER_AREA + 0x1000;
+  // Tversion, msize 8192, "9P2000.L", tag 0xffff.
+  const tversion = Buffer.from("1500000064ffff002000000800395032303030 2e4c".replace(/ /g, ""), "hex");
+  tversion.writeUInt32LE(tversion.length, 0);
+  return {
+    device,
+    fresh: () => device.reset(),
+    request(ram, q) {
+      ram.mem.write(OUT, tversion);
+      ram.mem.write(IN, new Uint8Array(64));
+      const head = q.add([
+        { gpa: OUT, lengthBytes: tversion.length },
+        { gpa: IN, lengthBytes: 64, writable: true },
+      ]);
+      return (used) => {
+        check(used.length === 1 && used[0]!.id === head && used[0]!.len === tversion.length, () => `Tversion used as ${JSON.stringify(used)}`);
+        const reply = Buffer.from(ram.mem.read(IN, tversion.length));
+        check(reply[4] === 101 && reply.subarray(7).equals(tversion.subarray(7)), () => `Rversion was ${reply.toString("hex")}`);
+      };
+    },
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export const virtioP9Target = mmioTarget(
+  "virtio-mmio-9p",
+  "virtio-mmio registers and rings with virtio-9p behind them",
+  p9Model,
+);
 
 export const virtioBlkTarget = mmioTarget(
   "virtio-mmio-blk",

@@ -64,6 +64,10 @@ describe("kernel loading, by kvmtool's rules", () => {
     expect(kernelCommandLine("a b", { ...serial, nodefaults: true })).toBe("a b");
     // --vnc/--gtk/--sdl: kvmtool names tty0 instead of the serial console.
     expect(kernelCommandLine("quiet", { ...serial, framebuffer: true })).toBe(" console=tty0 root=/dev/vda rw  quiet");
+    // -d DIR: kvmtool's 9p root arguments, with the tag named as root=.
+    expect(kernelCommandLine("quiet", { ...serial, rootShare: true })).toBe(
+      " console=ttyS0 root=/dev/root rw rootflags=trans=virtio,version=9p2000.L,cache=loose rootfstype=9p quiet",
+    );
   });
 
   it("refuses a gzip-compressed kernel, an ELF file and an empty file, naming the problem", () => {

@@ -1,6 +1,7 @@
 // Builds the default guest's initramfs: a static busybox with its applet links, the virtio
 // (and 9p) kernel modules with their dependencies, and an /init that mounts the pseudo
-// filesystems, loads the modules and hands the console to a shell.
+// filesystems, loads the modules and hands the console to a shell (or, for a 9p root, mounts
+// it and hands over to its init).
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -82,6 +83,24 @@ if [ -f /${MODULE_LIST} ]; then
   while read -r m; do
     insmod "/lib/modules/$kver/$m" || echo "init: failed to load $m"
   done < /${MODULE_LIST}
+fi
+# A 9p root (lkvm -d DIR puts root=/dev/root rootfstype=9p on the command line): the kernel
+# cannot mount it itself when 9p is a module, so mount it here and hand over to its init.
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    root=*) root=\${arg#root=} ;;
+    rootfstype=*) rootfstype=\${arg#rootfstype=} ;;
+    rootflags=*) rootflags=\${arg#rootflags=} ;;
+    init=*) rootinit=\${arg#init=} ;;
+  esac
+done
+if [ "$rootfstype" = 9p ]; then
+  $bb mkdir -p /newroot
+  if $bb mount -t 9p -o "$rootflags" "$root" /newroot; then
+    $bb umount /dev/pts /dev /sys /proc 2>/dev/null
+    exec $bb switch_root /newroot "\${rootinit:-/sbin/init}"
+  fi
+  echo "init: cannot mount the 9p root $root; staying in the initramfs"
 fi
 hostname lkvm
 echo "lkvm: Linux $kver is up; exit the shell to power off"
