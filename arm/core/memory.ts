@@ -9,7 +9,7 @@ import {
   ACTIVE_STATE, EXIT_RECORD, EXIT_DATA, EXIT_ESR, VCPU_ID, EXCL_STATE, EXCL_ADDR, EXCL_SIZE, EXCL_VALUE, EXCL_VALUE_HI,
   EXIT_MMIO_ABORT, MMIO_DONE, MMIO_EXTERNAL_ABORT, MMIO_FETCH,
 } from "../abi";
-import { getEL, pc } from "./state";
+import { pc } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
   translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,

@@ -323,7 +323,7 @@ export class Vm extends EventEmitter<VmEvents> {
    */
   private fetchFromDevice(vcpu: number, gpa: number, data: Uint8Array): MmioOutcome {
     if (this.bus.claimant(gpa, 4)?.memslotBacked?.(false) !== true) {
-      if (this.cfg.debugMmio) this.emit("log", `  Debug: instruction fetch from ${gpa.toString(16)}, which no memory backs: external abort`);
+      if (this.cfg.debugMmio) this.emit("log", `MMIO warning: instruction fetch at 0x${gpa.toString(16)}, which no memory backs: external abort`);
       return "external-abort";
     }
     this.bus.access(vcpu, gpa, data, 4, false);

@@ -43,9 +43,11 @@ describe("EL1 exceptions, from guests", () => {
     code.writeUInt32LE(0xd28000e0, 0); // mov x0, #7
     code.writeUInt32LE(0xd65f03c0, 4); // ret
     writeFileSync(flash, code);
-    const run = await runGuest("fetch-abort", { extra: ["-F", flash] });
+    const run = await runGuest("fetch-abort", { extra: ["-F", flash, "--debug-mmio"] });
     expectPassed(run, ["  IFSC = synchronous external abort", "code in the CFI flash (read-array mode) runs in place"]);
     expect(run.ok.filter((l) => l === "  IFSC = synchronous external abort")).toHaveLength(2);
+    // --debug-mmio names the fetch, like the unclaimed data accesses it reports.
+    expect(run.output).toContain("MMIO warning: instruction fetch at 0x20000000, which no memory backs: external abort");
   });
 
   it("EL0: ERET to EL0, SVC/aborts/traps/IRQ from EL0 through the lower-EL vectors", async () => {
