@@ -82,6 +82,9 @@ export class Gicv3 implements IrqSink {
     compatible: "arm,gic-v3",
   } as const;
 
+  readonly kind = "gicv3";
+  /** Every SPI is for devices (no MSI frame takes any). */
+  readonly reservedSpiCount = 0;
   readonly vcpuCount: number;
   readonly spiCount: number;
   readonly distBase: number;

@@ -12,6 +12,7 @@
 
 import type { TrapBus, BusKind } from "../../src/iotrap/bus.ts";
 import { BusError } from "../../src/iotrap/errors.ts";
+import type { MsiController } from "../../src/irq.ts";
 import { u64Cells, type FdtNode } from "../../src/lib/fdt/tree.ts";
 import { AddressAllocator, NumberAllocator } from "../../src/kvm/resources.ts";
 import * as map from "../../arm/machine/memory-map.ts";
@@ -74,7 +75,14 @@ export class PciHost {
   /** The trap bus, once register() has claimed the host's regions on it; BARs go there too. */
   private bus?: TrapBus;
 
-  constructor(private readonly log: (line: string) => void = () => {}) {}
+  /**
+   * @param msi the irqchip's MSI controller, if it has one: the /pci node names it as
+   *   `msi-parent`, and MSI-capable functions deliver through it.
+   */
+  constructor(
+    private readonly log: (line: string) => void = () => {},
+    readonly msi?: MsiController,
+  ) {}
 
   /** Claims ECAM and the legacy configuration ports. */
   register(bus: TrapBus): void {
@@ -156,6 +164,7 @@ export class PciHost {
     });
     node.prop("interrupt-map", entries);
     if (entries.length > 0) node.prop("interrupt-map-mask", INTERRUPT_MAP_MASK);
+    if (this.msi !== undefined) node.prop("msi-parent", [this.msi.phandle]);
     return node;
   }
 

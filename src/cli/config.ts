@@ -11,6 +11,7 @@ import { RAM_DEFAULT_BASE } from "../../arm/machine/memory-map.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 import { ROOT_9P_TAG } from "../kvm/loader.ts";
+import { resolveIrqchip, type IrqchipKind } from "../../arm/machine/irqchip.ts";
 
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
@@ -32,7 +33,7 @@ export interface RunConfig {
   framebuffer: boolean;
   loglevel: "error" | "warning" | "info" | "debug";
   dumpDtb?: string;
-  irqchip: "gicv3";
+  irqchip: IrqchipKind;
   kaslrSeed: bigint;
   debugMmio: boolean;
   debugIoport: boolean;
@@ -336,15 +337,8 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   else if ("hv".startsWith(consoleArg) && consoleArg) throw new ConfigError("--console hv is a PowerPC console; arm64 has none");
   else throw new ConfigError(`invalid console '${consoleArg}': expected serial, virtio or hv`);
 
-  // kvmtool's auto picks the best the host's KVM offers; lkvm's GIC is a GICv3.
-  const irqchip = String(argv.irqchip ?? "auto");
-  if (irqchip !== "gicv3" && irqchip !== "auto") {
-    throw new ConfigError(
-      ["gicv2", "gicv2m", "gicv3-its"].includes(irqchip)
-        ? `--irqchip ${irqchip} is not supported by lkvm yet: only gicv3`
-        : `invalid irqchip '${irqchip}': expected auto, gicv2, gicv2m, gicv3 or gicv3-its`,
-    );
-  }
+  // kvmtool's auto picks the best irqchip the host's KVM offers; lkvm's is the best it builds.
+  const irqchip = resolveIrqchip(String(argv.irqchip ?? "auto"));
 
   const jitThreshold = argv["jit-threshold"] === undefined ? undefined : parseCount(argv["jit-threshold"], "JIT threshold", 0, 0xffff_ffff);
 
@@ -388,7 +382,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     framebuffer: Boolean(argv.vnc || argv.gtk || argv.sdl),
     loglevel,
     dumpDtb: argv["dump-dtb"] as string | undefined,
-    irqchip: "gicv3",
+    irqchip,
     kaslrSeed: argv["kaslr-seed"] !== undefined ? parseU64(String(argv["kaslr-seed"]), "kaslr seed") : 0n,
     debugMmio: Boolean(argv["debug-mmio"]),
     debugIoport: Boolean(argv["debug-ioport"]),

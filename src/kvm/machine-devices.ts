@@ -6,7 +6,7 @@
 
 import type { RunConfig } from "../cli/config.ts";
 import type { TrapBus } from "../iotrap/bus.ts";
-import type { IrqSink } from "../irq.ts";
+import type { IrqSink, MsiController } from "../irq.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { AddressAllocator, NumberAllocator } from "./resources.ts";
 import type { Device, DeviceDefinition } from "./device-registry.ts";
@@ -38,12 +38,22 @@ export interface MachineContext {
   readonly pci: PciHost;
 }
 
+/** What the irqchip means for the other devices: the SPIs it keeps, its MSI controller. */
+export interface IrqchipResources {
+  reservedSpiCount: number;
+  msi?: MsiController;
+}
+
 /** The allocators of a fresh machine, and the PCI host that allocates on its bus. */
-export function machineResources(log: (line: string) => void): Pick<MachineContext, "spis" | "virtioMmioWindows" | "pci"> {
+export function machineResources(
+  log: (line: string) => void,
+  irqchip: IrqchipResources = { reservedSpiCount: 0 },
+): Pick<MachineContext, "spis" | "virtioMmioWindows" | "pci"> {
   return {
-    spis: new NumberAllocator("SPIs", map.SPI_BASE_INTID, map.SPI_LAST_INTID),
+    // kvmtool's gicv2m reserves its MSI SPIs first (gic__create, core_init), so devices start above.
+    spis: new NumberAllocator("SPIs", map.SPI_BASE_INTID + irqchip.reservedSpiCount, map.SPI_LAST_INTID),
     virtioMmioWindows: new AddressAllocator("the virtio-mmio area", map.VIRTIO_MMIO_BASE, map.VIRTIO_MMIO_LIMIT - map.VIRTIO_MMIO_BASE),
-    pci: new PciHost(log),
+    pci: new PciHost(log, irqchip.msi),
   };
 }
 

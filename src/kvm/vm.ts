@@ -11,7 +11,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
 import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
-import { Gicv3 } from "../../arm/machine/gicv3.ts";
+import { createIrqchip, type InterruptController } from "../../arm/machine/irqchip.ts";
 import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
 import { CNTFRQ_HZ, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
@@ -67,7 +67,8 @@ interface Vcpu {
 export class Vm extends EventEmitter<VmEvents> {
   readonly core: Core;
   readonly bus: TrapBus;
-  readonly gic: Gicv3;
+  /** The interrupt controller --irqchip chose. */
+  readonly gic: InterruptController;
   /** Every device of the machine table (machine-devices.ts), in creation order. */
   readonly devices: readonly Device[];
   /** The PCI host bridge (a device of the table too); the DT's /pci node comes from it. */
@@ -124,9 +125,8 @@ export class Vm extends EventEmitter<VmEvents> {
     if (cfg.mmioSyndrome !== "emulate") {
       this.syndromeCheck = new MmioSyndromeCheck(cfg.mmioSyndrome, this.core, this.bus, (line) => this.emit("log", line));
     }
-    this.gic = new Gicv3({
+    this.gic = createIrqchip(cfg.irqchip, {
       vcpuCount: cfg.cpus,
-      mpidr: mpidrOf,
       onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
       // Group 0 interrupts are FIQs (a GICv3 with one Security state).
       onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
@@ -139,7 +139,7 @@ export class Vm extends EventEmitter<VmEvents> {
       onWrite: (gpa, lengthBytes) => this.guestMemoryWritten(gpa, lengthBytes),
     });
     const log = (line: string) => this.emit("log", line);
-    const resources = machineResources(log);
+    const resources = machineResources(log, this.gic);
     this.pci = resources.pci;
     this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });
     try {

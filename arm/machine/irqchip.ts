@@ -1,0 +1,65 @@
+// The interrupt controller a machine gets from --irqchip, behind one interface so the VM, the
+// device tree and the devices do not care which GIC it is. kvmtool's choices: gicv2, gicv2m
+// (GICv2 + an MSI frame), gicv3, gicv3-its (GICv3 + an ITS); `auto` takes the first of
+// gicv3-its, gicv3, gicv2m, gicv2 that the host offers.
+
+import { ConfigError } from "../../src/errors.ts";
+import type { TrapBus } from "../../src/iotrap/bus.ts";
+import type { IrqSink, MsiController } from "../../src/irq.ts";
+import type { FdtDevice } from "./device-tree.ts";
+import { Gicv3 } from "./gicv3.ts";
+import { mpidrOf } from "./memory-map.ts";
+
+export const IRQCHIP_KINDS = ["gicv2", "gicv2m", "gicv3", "gicv3-its"] as const;
+export type IrqchipKind = (typeof IRQCHIP_KINDS)[number];
+/** The irqchips lkvm builds; `auto` is the first of these in kvmtool's order of preference. */
+export const IMPLEMENTED_IRQCHIPS: readonly IrqchipKind[] = ["gicv3"];
+/** kvmtool's `auto`: the first one, in this order, that the host can give. */
+const AUTO_PREFERENCE: readonly IrqchipKind[] = ["gicv3-its", "gicv3", "gicv2m", "gicv2"];
+
+export interface InterruptController extends IrqSink, FdtDevice {
+  readonly kind: IrqchipKind;
+  /** Claims its register frames on the trap bus. */
+  register(bus: TrapBus): void;
+  /** Drives a vCPU's PPI input (the timers, the PMU). */
+  setPpiLevel(vcpu: number, intid: number, level: boolean): void;
+  /**
+   * A system-register access the core leaves to the VMM (the GICv3 CPU interface): the value
+   * read (0n for a write), or undefined when the access is UNDEFINED (always, on a GICv2).
+   */
+  sysreg(vcpu: number, encoding: number, isWrite: boolean, value: bigint): bigint | undefined;
+  /** The MSI controller, when this irqchip has one (gicv2m, gicv3-its). */
+  readonly msi?: MsiController;
+  /** SPIs the irqchip keeps for itself, from INTID 32 up (kvmtool's gicv2m takes 64). */
+  readonly reservedSpiCount: number;
+}
+
+export interface IrqchipOptions {
+  vcpuCount: number;
+  /** The vCPU's IRQ input must follow `level`. Called only on changes. */
+  onIrqLineChange: (vcpu: number, level: boolean) => void;
+  /** The same for FIQ. */
+  onFiqLineChange: (vcpu: number, level: boolean) => void;
+}
+
+/** Resolves `auto` and refuses what is not built, with kvmtool's option wording. */
+export function resolveIrqchip(requested: string): IrqchipKind {
+  if (requested === "auto") return AUTO_PREFERENCE.find((k) => IMPLEMENTED_IRQCHIPS.includes(k))!;
+  if (!(IRQCHIP_KINDS as readonly string[]).includes(requested)) {
+    throw new ConfigError(`invalid irqchip '${requested}': expected auto, ${IRQCHIP_KINDS.join(", ")}`);
+  }
+  const kind = requested as IrqchipKind;
+  if (!IMPLEMENTED_IRQCHIPS.includes(kind)) {
+    throw new ConfigError(`--irqchip ${kind} is not supported by lkvm yet: only ${IMPLEMENTED_IRQCHIPS.join(", ")}`);
+  }
+  return kind;
+}
+
+export function createIrqchip(kind: IrqchipKind, options: IrqchipOptions): InterruptController {
+  switch (kind) {
+    case "gicv3":
+      return new Gicv3({ ...options, mpidr: mpidrOf });
+    default:
+      throw new ConfigError(`--irqchip ${kind} is not supported by lkvm yet`);
+  }
+}
