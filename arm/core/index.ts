@@ -17,7 +17,7 @@ export { jitBuild, jitCommit } from "./jit/translate";
 export { jitBuildDispatcher } from "./jit/dispatch";
 export { pendingNZCV as jitFlags } from "./flags";
 export { setTrapResult } from "./sysregs";
-export { timerDeadline, timerOutputs } from "./timer";
+export { timerDeadline, timerOutputs, timerPendingDeadline } from "./timer";
 
 /** Guest RAM is [base, base + size) (addresses as f64: exact below 2^53). */
 export function setRamLayout(base: f64, sizeBytes: f64): void {

@@ -22,8 +22,13 @@ export interface CoreHost {
    * read (or any value for writes), or undefined if the register does not exist (UNDEFINED).
    */
   sysreg(vcpu: number, encoding: number, isWrite: boolean, value: bigint): bigint | undefined;
-  /** The physical counter, in ticks of CNTFRQ (62.5 MHz). */
+  /** The physical counter, in ticks of CNTFRQ (62.5 MHz), for the core's own timer checks. */
   counter(): number;
+  /**
+   * The physical counter as the guest reads it (CNTPCT/CNTVCT, TVAL, ISTATUS); counter() if
+   * absent. The VMM may tell the two apart (src/kvm/guest-clock.ts).
+   */
+  guestCounter?(): number;
   /**
    * With CoreOptions.checkCacheMaintenance: an access a real cache would have made see stale
    * data (arm/core/cache-check.ts), once per 64-byte line and kind.
@@ -140,6 +145,7 @@ interface CoreExports {
   setTrapResult(lo: number, hi: number): void;
   timerDeadline(): number;
   timerOutputs(): number;
+  timerPendingDeadline(): number;
   kick(): void;
   mmioInsnPc(): bigint;
   mmioInsnWord(): number;
@@ -219,6 +225,7 @@ export class Core {
           return 1;
         },
         hostCounter: (): number => host.counter(),
+        guestCounter: host.guestCounter ? (): number => host.guestCounter!() : (): number => host.counter(),
         cacheFinding: (vcpu: number, kind: number, pc: bigint, pa: bigint): void => {
           host.cacheFinding?.({ vcpu, ...CACHE_FINDINGS[kind]!, pc: BigInt.asUintN(64, pc), pa: BigInt.asUintN(64, pa) });
         },
@@ -578,6 +585,11 @@ export class Core {
   /** Physical count at which a timer next fires, or -1 if none is armed. */
   timerDeadline(): number {
     return this.exports.timerDeadline();
+  }
+
+  /** Physical count of the earliest armed timer whose output is not raised yet, or -1. */
+  timerPendingDeadline(): number {
+    return this.exports.timerPendingDeadline();
   }
 
   /** The decode table's op number for an instruction word (0 = UNALLOCATED). */

@@ -13,6 +13,7 @@ import * as abi from "../../arm/abi.ts";
 import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
 import { createIrqchip, type InterruptController } from "../../arm/machine/irqchip.ts";
 import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
+import { GuestClock } from "./guest-clock.ts";
 import { CNTFRQ_HZ, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
@@ -59,6 +60,12 @@ interface Vcpu {
   waiting: boolean;
   /** Physical count at which its timer fires next, or -1. */
   timerDeadline: number;
+  /** While switched out: its earliest armed timer not raised yet, or -1 (guest-clock.ts). */
+  pendingTimerDeadline: number;
+  /** Timer output levels last routed to the GIC (Core.timerOutputs). */
+  timerOutputs: number;
+  /** A timer deadline raised since the vCPU last read the count, or -1 (guest-clock.ts). */
+  raisedTimerDeadline: number;
   irqLines: number;
   /** Set by PSCI CPU_ON; applied when the vCPU is next scheduled. */
   pendingOn?: { entry: bigint; contextId: bigint };
@@ -85,6 +92,7 @@ export class Vm extends EventEmitter<VmEvents> {
   private wake?: () => void;
   private pausedFlag = false;
   private readonly startMs = performance.now();
+  private readonly clock = new GuestClock();
   /** --check-cache-maintenance: findings so far, by kind. */
   readonly cacheFindings: Record<CacheFinding["kind"], number> = { uncleaned: 0, stale: 0, fetch: 0 };
   /** --loglevel debug: report instructions that take UNDEFINED (the last one per slice). */
@@ -102,7 +110,7 @@ export class Vm extends EventEmitter<VmEvents> {
       onAccess: cfg.traceMmio ? (e) => this.emit("log", describeAccess(e)) : undefined,
     });
     this.vcpus = Array.from({ length: cfg.cpus }, (_, id) => ({
-      id, on: id === 0, waiting: false, timerDeadline: -1, irqLines: 0,
+      id, on: id === 0, waiting: false, timerDeadline: -1, pendingTimerDeadline: -1, raisedTimerDeadline: -1, timerOutputs: 0, irqLines: 0,
     }));
     this.core = new Core({
       ramBase: cfg.ramBase,
@@ -112,6 +120,7 @@ export class Vm extends EventEmitter<VmEvents> {
         mmio: (vcpu, gpa, data, len, isWrite) => this.mmioAccess(vcpu, gpa, data, len, isWrite),
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
         counter: () => this.counter(),
+        guestCounter: () => this.guestCounter(),
         cacheFinding: (f) => {
           this.cacheFindings[f.kind]++;
           this.emit("log", describeCacheFinding(f));
@@ -214,9 +223,31 @@ export class Vm extends EventEmitter<VmEvents> {
     this.active = 0;
   }
 
-  /** The generic timer's physical count: 62.5 MHz since the VM started. */
+  /**
+   * The generic timer's physical count: 62.5 MHz since the VM started, held back near a timer
+   * deadline while its interrupt has not reached the guest yet (guest-clock.ts).
+   */
   counter(): number {
-    return Math.floor((performance.now() - this.startMs) * TICKS_PER_MS);
+    const host = (performance.now() - this.startMs) * TICKS_PER_MS;
+    const active = this.vcpus[this.active]!;
+    let pending = active.on ? this.core.timerPendingDeadline() : -1;
+    for (const v of this.vcpus) {
+      const d = v.id === this.active ? v.raisedTimerDeadline : v.on ? v.pendingTimerDeadline : -1;
+      if (d >= 0 && (pending < 0 || d < pending)) pending = d;
+    }
+    return this.clock.read(host, pending);
+  }
+
+  /**
+   * The count as the active vCPU reads it (CNTPCT, CNTVCT, TVAL, ISTATUS; the core's own
+   * polls use counter()). Its first read after its timer was raised is the one that can show
+   * the interrupt's lateness, so until then the raised deadline holds time too: the host's
+   * time between raising the interrupt and running the guest again stays hidden.
+   */
+  private guestCounter(): number {
+    const count = this.counter();
+    this.vcpus[this.active]!.raisedTimerDeadline = -1;
+    return count;
   }
 
   /**
@@ -358,7 +389,8 @@ export class Vm extends EventEmitter<VmEvents> {
       this.stop("error", "every vCPU is powered off");
       return;
     }
-    const ms = deadline === Infinity ? 1000 : Math.max(0, (deadline - this.counter()) / TICKS_PER_MS);
+    this.counter(); // brings the clock up to now before asking how far the deadline is
+    const ms = deadline === Infinity ? 1000 : this.clock.hostTicksUntil(deadline) / TICKS_PER_MS;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -372,6 +404,7 @@ export class Vm extends EventEmitter<VmEvents> {
 
   private switchTo(v: Vcpu): void {
     if (this.active === v.id) return;
+    this.vcpus[this.active]!.pendingTimerDeadline = this.core.timerPendingDeadline();
     this.core.save(this.active);
     this.core.load(v.id);
     this.active = v.id;
@@ -400,6 +433,8 @@ export class Vm extends EventEmitter<VmEvents> {
         return;
       case abi.EXIT_TIMER: {
         const out = this.core.timerOutputs();
+        if (out & ~v.timerOutputs) v.raisedTimerDeadline = this.core.timerDeadline();
+        v.timerOutputs = out;
         this.gic.setPpiLevel(v.id, TIMER_PPI.virtual, (out & 1) !== 0);
         this.gic.setPpiLevel(v.id, TIMER_PPI.nonSecure, (out & 2) !== 0);
         return;
