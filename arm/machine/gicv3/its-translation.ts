@@ -97,25 +97,25 @@ export class ItsTranslations {
       }
       case "CLEAR": {
         const t = this.find(cmd);
-        if (t === undefined) return fail("CLEAR of an unmapped interrupt");
+        if (t === undefined) return fail("unmapped interrupt");
         this.lpis.setPending(t.lpi, false);
         return ok();
       }
       case "INV": {
         const t = this.find(cmd);
-        if (t === undefined) return fail("INV of an unmapped interrupt");
-        return this.lpis.readConfig(t.lpi) ? ok() : fail("INV: property table outside RAM");
+        if (t === undefined) return fail("unmapped interrupt");
+        return this.lpis.readConfig(t.lpi) ? ok() : fail("property table outside RAM");
       }
       case "INVALL": {
         const target = this.targetOf(cmd.collection);
-        if (target === UNMAPPED) return fail("INVALL of an unmapped collection");
+        if (target === UNMAPPED) return fail("unmapped collection");
         const lpis = this.lpis.targeting(target);
         for (const lpi of lpis) this.lpis.readConfig(lpi);
         return ok(1 + this.lpis.count);
       }
       case "MOVI": return this.moveTranslation(cmd);
       case "MOVALL": {
-        if (cmd.target >= this.vcpuCount || cmd.target2 >= this.vcpuCount) return fail("MOVALL to a processor that does not exist");
+        if (cmd.target >= this.vcpuCount || cmd.target2 >= this.vcpuCount) return fail("processor number out of range");
         if (cmd.target === cmd.target2) return ok();
         for (const lpi of this.lpis.targeting(cmd.target)) lpi.target = cmd.target2;
         return ok(1 + this.lpis.count);
@@ -123,14 +123,14 @@ export class ItsTranslations {
       case "DISCARD": {
         const device = this.devices.get(cmd.deviceId);
         const t = device?.events.get(cmd.eventId);
-        if (t === undefined || this.targetOf(t.collection) === UNMAPPED) return fail("DISCARD of an unmapped interrupt");
+        if (t === undefined || this.targetOf(t.collection) === UNMAPPED) return fail("unmapped interrupt");
         this.removeTranslation(device!, cmd.eventId, t);
         return ok();
       }
       case "SYNC":
         return ok(); // every command takes effect at once
       default:
-        return fail(`unknown command 0x${cmd.number.toString(16)}`);
+        return fail("unknown command");
     }
   }
 
@@ -148,8 +148,8 @@ export class ItsTranslations {
   }
 
   private mapDevice(cmd: ItsCommand): CommandResult {
-    if (!this.hasEntry(this.tables().device, cmd.deviceId)) return fail("MAPD: DeviceID out of range");
-    if (cmd.valid && cmd.eventIdBits > ITS_EVENT_ID_BITS) return fail("MAPD: ITT size out of range");
+    if (!this.hasEntry(this.tables().device, cmd.deviceId)) return fail("DeviceID out of range");
+    if (cmd.valid && cmd.eventIdBits > ITS_EVENT_ID_BITS) return fail("ITT size out of range");
     let work = 1;
     const old = this.devices.get(cmd.deviceId);
     // A remap drops the old translations: KVM frees the device and makes it again.
@@ -160,10 +160,10 @@ export class ItsTranslations {
   }
 
   private mapCollection(cmd: ItsCommand): CommandResult {
-    if (cmd.target >= this.vcpuCount) return fail("MAPC: processor number out of range");
+    if (cmd.target >= this.vcpuCount) return fail("processor number out of range");
     if (!cmd.valid) return ok(1 + this.unmapCollection(cmd.collection));
     if (!this.collections.has(cmd.collection) && !this.hasEntry(this.tables().collection, cmd.collection)) {
-      return fail("MAPC: collection out of range");
+      return fail("collection out of range");
     }
     this.collections.set(cmd.collection, cmd.target);
     // Every LPI translated through this collection now goes to the new Redistributor.
@@ -174,19 +174,19 @@ export class ItsTranslations {
 
   private mapTranslation(cmd: ItsCommand): CommandResult {
     const device = this.devices.get(cmd.deviceId);
-    if (device === undefined) return fail("MAPTI: unmapped device");
-    if (cmd.eventId >= 2 ** device.eventIdBits) return fail("MAPTI: EventID out of range");
+    if (device === undefined) return fail("unmapped device");
+    if (cmd.eventId >= 2 ** device.eventIdBits) return fail("EventID out of range");
     const intid = cmd.name === "MAPTI" ? cmd.physicalId : cmd.eventId;
-    if (intid < GIC_LPI_BASE_INTID || intid >= this.lpis.intidLimit()) return fail("MAPTI: physical ID out of range");
+    if (intid < GIC_LPI_BASE_INTID || intid >= this.lpis.intidLimit()) return fail("physical ID out of range");
     if (device.events.has(cmd.eventId)) return ok(); // remapping is UNPREDICTABLE: KVM keeps the old one
-    if (this.translationCount >= ITS_MAX_TRANSLATIONS) return fail("MAPTI: too many translations");
+    if (this.translationCount >= ITS_MAX_TRANSLATIONS) return fail("too many translations");
     if (!this.collections.has(cmd.collection)) {
       // A collection MAPTI names before MAPC does exists, unmapped (as KVM).
-      if (!this.hasEntry(this.tables().collection, cmd.collection)) return fail("MAPTI: collection out of range");
+      if (!this.hasEntry(this.tables().collection, cmd.collection)) return fail("collection out of range");
       this.collections.set(cmd.collection, UNMAPPED);
     }
     const lpi = this.lpis.add(intid, this.targetOf(cmd.collection));
-    if (lpi === undefined) return fail("MAPTI: property table outside RAM");
+    if (lpi === undefined) return fail("property table outside RAM");
     device.events.set(cmd.eventId, { lpi, collection: cmd.collection });
     this.translationCount++;
     return ok();
@@ -194,10 +194,10 @@ export class ItsTranslations {
 
   private moveTranslation(cmd: ItsCommand): CommandResult {
     const t = this.find(cmd);
-    if (t === undefined) return fail("MOVI of an unmapped interrupt");
-    if (this.targetOf(t.collection) === UNMAPPED) return fail("MOVI from an unmapped collection");
+    if (t === undefined) return fail("unmapped interrupt");
+    if (this.targetOf(t.collection) === UNMAPPED) return fail("unmapped collection");
     const target = this.targetOf(cmd.collection);
-    if (target === UNMAPPED) return fail("MOVI to an unmapped collection");
+    if (target === UNMAPPED) return fail("unmapped target collection");
     t.collection = cmd.collection;
     t.lpi.target = target; // a pending LPI moves with it
     return ok();

@@ -153,8 +153,9 @@ export class GicIts implements MsiController {
       case GITS_CWRITER:
         return offset === GITS_CWRITER ? this.cwriter : 0;
       case GITS_CREADR:
+        if (offset !== GITS_CREADR) return 0;
         this.process(); // a guest waiting for CREADR to catch up polls it
-        return offset === GITS_CREADR ? this.creadr : 0;
+        return this.creadr;
       default:
         return ITS_ID_REGISTERS.get(offset) ?? 0;
     }
@@ -231,7 +232,10 @@ export class GicIts implements MsiController {
       if (this.memory.contains(gpa, ITS_COMMAND_BYTES)) {
         const cmd = decodeItsCommand(this.memory.view(gpa, ITS_COMMAND_BYTES));
         const result = this.translations.execute(cmd);
-        if (result.error !== undefined) this.log(`ITS: ${cmd.name ?? "command"} at CREADR 0x${this.creadr.toString(16)} dropped: ${result.error}`);
+        if (result.error !== undefined) {
+          const name = cmd.name ?? `command 0x${cmd.number.toString(16)}`;
+          this.log(`ITS: ${name} at CREADR 0x${this.creadr.toString(16)} dropped: ${result.error}`);
+        }
         budget -= result.work;
       } else {
         budget -= 1; // a command outside RAM is skipped (IHI 0069 allows ignoring it)
