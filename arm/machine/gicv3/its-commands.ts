@@ -63,7 +63,7 @@ export function decodeItsCommand(bytes: Uint8Array, offset = 0): ItsCommand {
     physicalId: hi(1),
     eventIdBits: (lo(1) & 0x1f) + 1,
     collection: lo(2) & 0xffff,
-    ittAddress: (hi(2) & 0xf_ffff) * 2 ** 32 + (lo(2) & 0xffff_ff00),
+    ittAddress: (hi(2) & 0xf_ffff) * 2 ** 32 + ((lo(2) & 0xffff_ff00) >>> 0),
     target: ((lo(2) >>> 16) | ((hi(2) & 0xffff) << 16)) >>> 0,
     valid: (hi(2) & 0x8000_0000) !== 0,
     target2: ((lo(3) >>> 16) | ((hi(3) & 0xffff) << 16)) >>> 0,
