@@ -1,6 +1,7 @@
 // A GICv3 interrupt controller (IHI 0069) as a KVM guest sees kvmtool's `--irqchip=gicv3`:
 // one Distributor, one Redistributor per vCPU, and the CPU interface's ICC_* system registers.
-// No ITS, no LPIs, no extended INTID ranges.
+// With `its` (kvmtool's `--irqchip=gicv3-its`) it also has LPIs and an ITS below the
+// Redistributors (gicv3/lpi.ts, gicv3/its.ts). No extended INTID ranges.
 //
 // Configuration, as the guest observes it:
 // - A single Security state: GICD_CTLR.DS reads 1 and affinity routing is always on
@@ -41,7 +42,10 @@ import { ConfigError } from "../../src/errors.ts";
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink } from "../../src/irq.ts";
-import { GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES, PHANDLE_GIC, mpidrOf } from "./memory-map.ts";
+import type { GuestMemory } from "../../src/kvm/guest-memory.ts";
+import {
+  GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES, PHANDLE_GIC, PHANDLE_MSI, mpidrOf,
+} from "./memory-map.ts";
 import {
   GIC_DEFAULT_SPI_COUNT, GIC_MAX_SPI_COUNT, GIC_PPI_BASE_INTID, GIC_SPI_BASE_INTID, GicContext,
   driveLine,
@@ -49,6 +53,9 @@ import {
 import { GicDistributor } from "./gicv3/distributor.ts";
 import { GicRedistributors } from "./gicv3/redistributor.ts";
 import { GicCpuInterfaces } from "./gicv3/cpu-interface.ts";
+import { GicLpis } from "./gicv3/lpi.ts";
+import { GIC_ITS_SIZE_BYTES, GicIts } from "./gicv3/its.ts";
+import { REDIST_CACHE_FIELDS, initialAttributes } from "./gicv3/table-registers.ts";
 
 /** The limit of this model (the brief of the machine), not of the architecture. */
 export const GIC_MAX_VCPUS = 64;
@@ -70,6 +77,11 @@ export interface Gicv3Options {
    * defaults to KVM's assignment (`mpidrOf`).
    */
   mpidr?: (vcpu: number) => bigint | number;
+  /**
+   * An ITS and LPIs (`--irqchip=gicv3-its`): their tables are in guest memory, reached
+   * through `memory`; `log` hears of dropped ITS commands.
+   */
+  its?: { memory: GuestMemory; log?: (line: string) => void };
   /** The vCPU's IRQ input (IRQ_LINES bit 0) must follow `level`. Called only on changes. */
   onIrqLineChange: (vcpu: number, level: boolean) => void;
   /** The same for FIQ (Group 0 interrupts; Linux never uses them). */
@@ -82,13 +94,15 @@ export class Gicv3 implements IrqSink {
     compatible: "arm,gic-v3",
   } as const;
 
-  readonly kind = "gicv3";
+  readonly kind: "gicv3" | "gicv3-its";
   /** Every SPI is for devices (no MSI frame takes any). */
   readonly reservedSpiCount = 0;
   readonly vcpuCount: number;
   readonly spiCount: number;
   readonly distBase: number;
   readonly redistBase: number;
+  /** The ITS, the irqchip's MSI controller, with `its`; at redistBase - 128 KiB as kvmtool puts it. */
+  readonly msi?: GicIts;
   private readonly gic: GicContext;
   private readonly dist: GicDistributor;
   private readonly redists: GicRedistributors;
@@ -108,9 +122,16 @@ export class Gicv3 implements IrqSink {
     this.distBase = options.distBase ?? GIC_DIST_BASE;
     this.redistBase = gicRedistBase(vcpuCount, this.distBase);
     this.gic = new GicContext(vcpuCount, spiCount, options.mpidr ?? mpidrOf);
-    this.dist = new GicDistributor(this.gic);
-    this.redists = new GicRedistributors(this.gic, this.dist);
+    const lpis = options.its && new GicLpis(vcpuCount, options.its.memory, initialAttributes(REDIST_CACHE_FIELDS));
+    this.kind = lpis ? "gicv3-its" : "gicv3";
+    this.dist = new GicDistributor(this.gic, lpis !== undefined);
+    this.redists = new GicRedistributors(this.gic, this.dist, lpis);
     this.cpus = new GicCpuInterfaces(this.gic, this.redists, options.onIrqLineChange, options.onFiqLineChange);
+    if (lpis) {
+      const base = this.redistBase - GIC_ITS_SIZE_BYTES;
+      const its = { base, vcpuCount, lpis, memory: options.its!.memory, log: options.its!.log };
+      this.msi = new GicIts(its, PHANDLE_MSI, () => this.cpus.updateLines());
+    }
   }
 
   /** Claims the Distributor and the Redistributors on the trap bus. */
@@ -135,11 +156,24 @@ export class Gicv3 implements IrqSink {
         if (this.redists.access(offset, data, lengthBytes, isWrite)) this.cpus.updateLines();
       },
     });
+    const its = this.msi;
+    if (its === undefined) return;
+    bus.register({
+      bus: "mmio",
+      base: its.base,
+      sizeBytes: GIC_ITS_SIZE_BYTES,
+      name: `gicv3-its@0x${its.base.toString(16)}`,
+      only32Bit: true,
+      handler: (_vcpu, offset, data, lengthBytes, isWrite) => its.access(offset, data, lengthBytes, isWrite),
+    });
   }
 
-  /** kvmtool's `intc` node (arm/gic.c): compatible, cells, reg <dist, redistributors>. */
+  /**
+   * kvmtool's `intc` node (arm/gic.c): compatible, cells, reg <dist, redistributors>; with an
+   * ITS, an empty `ranges` and the `msic` child the PCI host's `msi-parent` points at.
+   */
   fdtNode(parent: FdtNode): FdtNode {
-    return parent
+    const intc = parent
       .child("intc")
       .prop("compatible", Gicv3.description.compatible)
       .prop("#interrupt-cells", [3])
@@ -153,6 +187,15 @@ export class Gicv3 implements IrqSink {
       .prop("phandle", [PHANDLE_GIC])
       .prop("#address-cells", [2])
       .prop("#size-cells", [2]);
+    if (this.msi === undefined) return intc;
+    intc.prop("ranges", null);
+    intc
+      .child("msic")
+      .prop("compatible", "arm,gic-v3-its")
+      .prop("msi-controller", null)
+      .prop("phandle", [this.msi.phandle])
+      .prop("reg", [...u64Cells(this.msi.base), ...u64Cells(GIC_ITS_SIZE_BYTES)]);
+    return intc;
   }
 
   // ---- interrupt inputs ----

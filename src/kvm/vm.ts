@@ -134,20 +134,22 @@ export class Vm extends EventEmitter<VmEvents> {
     if (cfg.mmioSyndrome !== "emulate") {
       this.syndromeCheck = new MmioSyndromeCheck(cfg.mmioSyndrome, this.core, this.bus, (line) => this.emit("log", line));
     }
-    this.gic = createIrqchip(cfg.irqchip, {
-      vcpuCount: cfg.cpus,
-      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
-      // Group 0 interrupts are FIQs (a GICv3 with one Security state).
-      onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
-    });
-    this.gic.register(this.bus);
-
     this.memory = new GuestMemory({
       bytes: this.core.ram(),
       ramBase: cfg.ramBase,
       onWrite: (gpa, lengthBytes) => this.guestMemoryWritten(gpa, lengthBytes),
     });
     const log = (line: string) => this.emit("log", line);
+    this.gic = createIrqchip(cfg.irqchip, {
+      vcpuCount: cfg.cpus,
+      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
+      // Group 0 interrupts are FIQs (a GICv3 with one Security state).
+      onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
+      memory: this.memory, // the ITS's and the LPIs' tables
+      log: this.traceUndefs ? log : undefined, // dropped ITS commands, at --loglevel debug
+    });
+    this.gic.register(this.bus);
+
     const resources = machineResources(log, this.gic);
     this.pci = resources.pci;
     this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });

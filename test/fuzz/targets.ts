@@ -4,6 +4,7 @@ import { cfiFlashTarget } from "./cfi-flash.fuzz.ts";
 import { cpioTarget } from "./cpio.fuzz.ts";
 import { fdtTarget } from "./fdt.fuzz.ts";
 import { gicv3Target } from "./gicv3.fuzz.ts";
+import { gicv3ItsTarget } from "./gicv3-its.fuzz.ts";
 import type { FuzzTarget } from "./harness.ts";
 import { ipcProtocolTarget } from "./ipc-protocol.fuzz.ts";
 import { pciHostTarget } from "./pci-host.fuzz.ts";
@@ -25,6 +26,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   rtcTarget,
   cfiFlashTarget,
   gicv3Target,
+  gicv3ItsTarget,
   psciTarget,
   fdtTarget,
   cpioTarget,

@@ -117,6 +117,20 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     expect(pci).not.toContain("msi-parent");
   });
 
+  it("with --irqchip gicv3-its: /intc has an empty ranges and kvmtool's msic child, and /pci its msi-parent", async () => {
+    const file = join(dir, "its.dtb");
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "2", "-m", "64", "--nodefaults", "--irqchip", "gicv3-its", "--dump-dtb", file]);
+    const exit = await s.exited(20_000);
+    expect(exit.code, exit.output).toBe(0);
+    const withIts = execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
+    // The ITS is the 128 KiB below the two redistributors (0x3ffb0000).
+    expect(withIts).toMatch(
+      /\tintc \{[^}]*#size-cells = <0x02>;\n\t\tranges;\n\n\t\tmsic \{\n\t\t\tcompatible = "arm,gic-v3-its";\n\t\t\tmsi-controller;\n\t\t\tphandle = <0x02>;\n\t\t\treg = <0x00 0x3ff90000 0x00 0x20000>;\n\t\t\};/,
+    );
+    expect(/\n\tpci \{\n([\s\S]*?)\n\t\};/.exec(withIts)![1]).toContain("msi-parent = <0x02>;");
+    expect(dts).not.toContain("msi-parent"); // the plain gicv3 has no MSI controller
+  });
+
   it("describes the flash with -F: cfi-flash, bank-width 4, size rounded down to a power of two", async () => {
     const flash = join(dir, "flash.img");
     writeFileSync(flash, Buffer.alloc(3 << 20, 0xff)); // 3 MiB -> 2 MiB

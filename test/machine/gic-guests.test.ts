@@ -1,5 +1,5 @@
-// The GICv3 from guests: SGIs, SPIs, priorities and preemption on one vCPU, and SGIs between
-// two vCPUs.
+// The GICv3 from guests: SGIs, SPIs, priorities and preemption on one vCPU, SGIs between
+// two vCPUs, and LPIs through the ITS (--irqchip gicv3-its).
 
 import { describe, it } from "vitest";
 import { expectPassed, runGuest } from "../support/run-guest.ts";
@@ -25,6 +25,20 @@ describe("the GICv3, from guests", () => {
       "an SPI routed to vCPU 1 through GICD_IROUTER is taken there",
       "an SGI to vCPU 1 (target list bit 1) reaches it, and its answer comes back",
       "a broadcast SGI (IRM = 1) reaches vCPU 1",
+    ]);
+  });
+
+  it("with an ITS: LPIs mapped by commands, delivered by INT, priority, INV, MOVI, DISCARD, a bad command", async () => {
+    const run = await runGuest("its", { cpus: 2, extra: ["--irqchip", "gicv3-its"] });
+    expectPassed(run, [
+      "GITS_TYPER: physical LPIs, 8-byte ITT entries, 16 EventID and DeviceID bits",
+      "INT: device 5 event 0 arrives as LPI 8192 on vCPU 0",
+      "  and it is taken first, then LPI 8192",
+      "disabled in the property table + INV: the LPI is not delivered",
+      "  re-enabled + INV: the LPI that stayed pending arrives",
+      "MOVI to collection 1: the LPI now arrives on vCPU 1",
+      "DISCARD: event 1 no longer raises anything",
+      "a bad MAPTI is dropped and the queue moves on",
     ]);
   });
 });

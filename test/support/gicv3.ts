@@ -4,7 +4,7 @@
 // and Linux's initialisation sequences.
 
 import { expect } from "vitest";
-import { Gicv3 } from "../../arm/machine/gicv3.ts";
+import { Gicv3, type Gicv3Options } from "../../arm/machine/gicv3.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import { GuestCpu } from "./guest-cpu.ts";
 
@@ -114,7 +114,7 @@ export const kvmAffinity = (vcpu: number): bigint => (BigInt(vcpu >> 4) << 8n) |
 
 // ---- a machine with a recording IRQ/FIQ line per vCPU ----
 
-export function machine(vcpuCount: number, spiCount?: number) {
+export function machine(vcpuCount: number, spiCount?: number, its?: Gicv3Options["its"]) {
   const bus = new TrapBus();
   const irq = new Array<boolean>(vcpuCount).fill(false);
   const fiq = new Array<boolean>(vcpuCount).fill(false);
@@ -122,6 +122,7 @@ export function machine(vcpuCount: number, spiCount?: number) {
   const gic = new Gicv3({
     vcpuCount,
     ...(spiCount === undefined ? {} : { spiCount }),
+    ...(its === undefined ? {} : { its }),
     onIrqLineChange: (vcpu, level) => {
       expect(irq[vcpu]).not.toBe(level); // only changes are reported
       irq[vcpu] = level;

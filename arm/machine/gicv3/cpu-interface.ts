@@ -7,6 +7,7 @@ import {
   type GicContext, type GicCpuInterfaceState,
 } from "./shared.ts";
 import type { Candidate, GicRedistributors } from "./redistributor.ts";
+import { GIC_LPI_BASE_INTID } from "./lpi.ts";
 
 const PRIORITY_IDLE = 0xff; // ICC_RPR_EL1 with nothing active
 
@@ -213,11 +214,15 @@ export class GicCpuInterfaces {
     if (hppi === null || hppi.group !== group || !this.canSignal(cpu, hppi)) {
       return GIC_SPURIOUS_INTID;
     }
-    const bank = this.gic.bankFor(vcpu, hppi.intid);
-    const w = hppi.intid >>> 5;
-    const bit = 1 << (hppi.intid & 31);
-    bank.pendingLatch[w]! &= ~bit; // a level-sensitive one stays pending while its line is high
-    bank.active[w]! |= bit;
+    if (hppi.intid >= GIC_LPI_BASE_INTID) {
+      this.redists.acknowledgeLpi(hppi.intid);
+    } else {
+      const bank = this.gic.bankFor(vcpu, hppi.intid);
+      const w = hppi.intid >>> 5;
+      const bit = 1 << (hppi.intid & 31);
+      bank.pendingLatch[w]! &= ~bit; // a level-sensitive one stays pending while its line is high
+      bank.active[w]! |= bit;
+    }
     const level = 1 << (groupPriority(cpu, hppi.group, hppi.priority) >>> (8 - PRIORITY_BITS));
     if (group === 0) cpu.activePriorities0 = (cpu.activePriorities0 | level) >>> 0;
     else cpu.activePriorities1 = (cpu.activePriorities1 | level) >>> 0;
@@ -241,7 +246,7 @@ export class GicCpuInterfaces {
   }
 
   private deactivate(vcpu: number, intid: number): void {
-    if (intid >= this.gic.intidCount) return;
+    if (intid >= this.gic.intidCount) return; // LPIs too: they have no active state
     const bank = this.gic.bankFor(vcpu, intid);
     bank.active[intid >>> 5]! &= ~(1 << (intid & 31));
   }

@@ -4,6 +4,7 @@
 
 import { GIC_DIST_SIZE_BYTES } from "../memory-map.ts";
 import { PRIORITY_MASK, type GicContext } from "./shared.ts";
+import { LPI_INTID_BITS } from "./lpi.ts";
 import {
   GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
   writeBits, writeConfig, type GicRegister,
@@ -18,6 +19,7 @@ const GICD_CTLR_WRITABLE = GICD_CTLR_ENABLE_GRP0 | GICD_CTLR_ENABLE_GRP1;
 const GICD_CTLR_RAO = GICD_CTLR_ARE | GICD_CTLR_DS;
 
 // GICD_TYPER fields (CPUNumber stays 0: ARE cannot be cleared, so no legacy CPU numbers).
+const GICD_TYPER_LPIS = 1 << 17;
 const GICD_TYPER_IDBITS_SHIFT = 19;
 const GICD_TYPER_A3V = 1 << 24;
 const GICD_TYPER_RSS = 1 << 26;
@@ -58,7 +60,11 @@ type GicdName = (typeof GICD_REGISTERS)[number]["name"];
 const GICD_MAP = new RegisterMap(GICD_REGISTERS, GIC_DIST_SIZE_BYTES);
 
 export class GicDistributor {
-  constructor(private readonly gic: GicContext) {}
+  constructor(
+    private readonly gic: GicContext,
+    /** With an ITS: GICD_TYPER reports LPIs and 16 INTID bits, as KVM's does. */
+    private readonly hasLpis = false,
+  ) {}
 
   /** An access at `offset` from GICD base. Returns whether it wrote a register. */
   access(offset: number, data: Uint8Array, lengthBytes: number, isWrite: boolean): boolean {
@@ -93,7 +99,8 @@ export class GicDistributor {
         return putU32(
           data,
           (gic.intidCount / 32 - 1) |
-            ((INTID_BITS_NO_LPIS - 1) << GICD_TYPER_IDBITS_SHIFT) |
+            (this.hasLpis ? GICD_TYPER_LPIS | ((LPI_INTID_BITS - 1) << GICD_TYPER_IDBITS_SHIFT) : 0) |
+            (this.hasLpis ? 0 : (INTID_BITS_NO_LPIS - 1) << GICD_TYPER_IDBITS_SHIFT) |
             GICD_TYPER_A3V |
             GICD_TYPER_RSS,
         );
