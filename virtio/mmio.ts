@@ -46,8 +46,8 @@ export interface VirtioMmioRegister {
 
 const reg = <N extends string>(name: N, offset: number, access: VirtioMmioAccess) => ({ name, offset, access }) as const;
 
-/** The modern register block (virtio 1.2 §4.2.2, table "MMIO Device Register Layout"). */
-export const VIRTIO_MMIO_REGISTERS = [
+/** The registers both versions have at the same offsets: identification and features. */
+const IDENTIFICATION_AND_FEATURES = [
   reg("MagicValue", 0x000, "r"),
   reg("Version", 0x004, "r"),
   reg("DeviceID", 0x008, "r"),
@@ -56,14 +56,24 @@ export const VIRTIO_MMIO_REGISTERS = [
   reg("DeviceFeaturesSel", 0x014, "w"),
   reg("DriverFeatures", 0x020, "w"),
   reg("DriverFeaturesSel", 0x024, "w"),
-  reg("QueueSel", 0x030, "w"),
-  reg("QueueNumMax", 0x034, "r"),
-  reg("QueueNum", 0x038, "w"),
-  reg("QueueReady", 0x044, "rw"),
+] as const;
+
+/** ... and notification, interrupt status and device status. */
+const NOTIFY_AND_STATUS = [
   reg("QueueNotify", 0x050, "w"),
   reg("InterruptStatus", 0x060, "r"),
   reg("InterruptACK", 0x064, "w"),
   reg("Status", 0x070, "rw"),
+] as const;
+
+/** The modern register block (virtio 1.2 §4.2.2, table "MMIO Device Register Layout"). */
+export const VIRTIO_MMIO_REGISTERS = [
+  ...IDENTIFICATION_AND_FEATURES,
+  reg("QueueSel", 0x030, "w"),
+  reg("QueueNumMax", 0x034, "r"),
+  reg("QueueNum", 0x038, "w"),
+  reg("QueueReady", 0x044, "rw"),
+  ...NOTIFY_AND_STATUS,
   reg("QueueDescLow", 0x080, "rw"),
   reg("QueueDescHigh", 0x084, "rw"),
   reg("QueueDriverLow", 0x090, "rw"),
@@ -83,24 +93,14 @@ export const VIRTIO_MMIO_REGISTERS = [
  * modern names where the register is the same (HostFeatures is DeviceFeatures, and so on).
  */
 export const VIRTIO_MMIO_LEGACY_REGISTERS = [
-  reg("MagicValue", 0x000, "r"),
-  reg("Version", 0x004, "r"),
-  reg("DeviceID", 0x008, "r"),
-  reg("VendorID", 0x00c, "r"),
-  reg("DeviceFeatures", 0x010, "r"),
-  reg("DeviceFeaturesSel", 0x014, "w"),
-  reg("DriverFeatures", 0x020, "w"),
-  reg("DriverFeaturesSel", 0x024, "w"),
+  ...IDENTIFICATION_AND_FEATURES,
   reg("GuestPageSize", 0x028, "w"),
   reg("QueueSel", 0x030, "w"),
   reg("QueueNumMax", 0x034, "r"),
   reg("QueueNum", 0x038, "w"),
   reg("QueueAlign", 0x03c, "w"),
   reg("QueuePFN", 0x040, "rw"),
-  reg("QueueNotify", 0x050, "w"),
-  reg("InterruptStatus", 0x060, "r"),
-  reg("InterruptACK", 0x064, "w"),
-  reg("Status", 0x070, "rw"),
+  ...NOTIFY_AND_STATUS,
 ] as const;
 
 type AnyRegister = (typeof VIRTIO_MMIO_REGISTERS)[number] | (typeof VIRTIO_MMIO_LEGACY_REGISTERS)[number];
