@@ -11,21 +11,22 @@
 //   ignored. 0 resets the device; FAILED may be added at any time.
 // - queues: configurable only between FEATURES_OK and DRIVER_OK; enabling one validates it
 //   (virtio/queue.ts) and a bad one marks the device DEVICE_NEEDS_RESET.
+// - DRIVER_OK activates the model; a failed activation sets DEVICE_NEEDS_RESET and raises a
+//   configuration interrupt (§2.1.2).
+// - interrupts: bit 0 (used buffer) and bit 1 (configuration change) of the interrupt status,
+//   the same two bits in virtio-mmio's InterruptStatus and virtio-pci's ISR. Each cause goes to
+//   the transport (`onInterrupt`), which latches it there and drives its line, or sends an
+//   MSI-X message instead.
+//
+// A GuestError from a queue or the model is caught here: the device is marked
+// DEVICE_NEEDS_RESET and stops serving notifications until the driver resets it. Each kind of
+// complaint is logged once.
 //
 // A legacy transport (virtio 1.2 §4.1.4.8, §4.2.4: virtio-pci with the I/O BAR layout,
 // virtio-mmio version 1) differs only in the negotiation: 32 feature bits and no VERSION_1, no
 // FEATURES_OK (the driver goes from DRIVER straight to DRIVER_OK), queues set up while DRIVER
 // is set, and a queue placed by one page frame number in the legacy ring layout
 // (setLegacyQueuePfn). Rings are little-endian: every guest lkvm runs is.
-// - DRIVER_OK activates the model; a failed activation sets DEVICE_NEEDS_RESET and raises a
-//   configuration interrupt (§2.1.2).
-// - interrupts: bit 0 (used buffer) and bit 1 (configuration change) of the interrupt status,
-//   the same two bits in virtio-mmio's InterruptStatus and virtio-pci's ISR; how the line
-//   follows them is the transport's (`onInterrupt`).
-//
-// A GuestError from a queue or the model is caught here: the device is marked
-// DEVICE_NEEDS_RESET and stops serving notifications until the driver resets it. Each kind of
-// complaint is logged once.
 
 import { GuestError } from "../src/errors.ts";
 import type { GuestMemory } from "../src/kvm/guest-memory.ts";
