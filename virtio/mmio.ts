@@ -1,8 +1,14 @@
-// The virtio-mmio transport, version 2 ("modern", virtio 1.2 §4.2.2): one 0x200-byte register
-// window per device, one edge-triggered SPI, and the device model behind the VirtioDevice
-// interface (virtio/device.ts). What every transport negotiates the same way (features, the
-// status machine, queue gating, activation, failures) is virtio/transport.ts; this file maps
-// the MMIO register block onto it.
+// The virtio-mmio transport, version 2 ("modern", virtio 1.2 §4.2.2) or version 1 ("legacy",
+// §4.2.4, kvmtool's --virtio-transport mmio-legacy): one 0x200-byte register window per device,
+// one edge-triggered SPI, and the device model behind the VirtioDevice interface
+// (virtio/device.ts). What every transport negotiates the same way (features, the status
+// machine, queue gating, activation, failures) is virtio/transport.ts; this file maps the MMIO
+// register block onto it.
+//
+// Version 1 has no QueueReady or 64-bit ring addresses: the driver writes GuestPageSize once
+// (it survives resets, as Linux writes it only at probe), then per queue QueueNum, QueueAlign
+// and QueuePFN, the page its rings start at in the legacy layout; 32 feature bits, no
+// VERSION_1, and QueueSel past the last queue is refused (as kvmtool's mmio-legacy does).
 //
 // Interrupts: InterruptStatus bit 0 (used buffer) and bit 1 (configuration change), cleared by
 // InterruptACK; each new cause pulses the SPI, which the DT describes as edge-rising, as
@@ -22,6 +28,7 @@ import { VirtioTransport, type QueueField } from "./transport.ts";
 
 export const VIRTIO_MMIO_MAGIC = 0x7472_6976; // "virt"
 export const VIRTIO_MMIO_VERSION = 2;
+export const VIRTIO_MMIO_LEGACY_VERSION = 1;
 /** kvmtool's vendor ID: "LKVM" read as a little-endian u32. */
 export const VIRTIO_MMIO_VENDOR_ID = 0x4d56_4b4c;
 export const VIRTIO_MMIO_WINDOW_BYTES = 0x200;
@@ -39,8 +46,8 @@ export interface VirtioMmioRegister {
 
 const reg = <N extends string>(name: N, offset: number, access: VirtioMmioAccess) => ({ name, offset, access }) as const;
 
-/** The modern register block (virtio 1.2 §4.2.2, table "MMIO Device Register Layout"). */
-export const VIRTIO_MMIO_REGISTERS = [
+/** The registers both versions have at the same offsets: identification and features. */
+const IDENTIFICATION_AND_FEATURES = [
   reg("MagicValue", 0x000, "r"),
   reg("Version", 0x004, "r"),
   reg("DeviceID", 0x008, "r"),
@@ -49,14 +56,24 @@ export const VIRTIO_MMIO_REGISTERS = [
   reg("DeviceFeaturesSel", 0x014, "w"),
   reg("DriverFeatures", 0x020, "w"),
   reg("DriverFeaturesSel", 0x024, "w"),
-  reg("QueueSel", 0x030, "w"),
-  reg("QueueNumMax", 0x034, "r"),
-  reg("QueueNum", 0x038, "w"),
-  reg("QueueReady", 0x044, "rw"),
+] as const;
+
+/** ... and notification, interrupt status and device status. */
+const NOTIFY_AND_STATUS = [
   reg("QueueNotify", 0x050, "w"),
   reg("InterruptStatus", 0x060, "r"),
   reg("InterruptACK", 0x064, "w"),
   reg("Status", 0x070, "rw"),
+] as const;
+
+/** The modern register block (virtio 1.2 §4.2.2, table "MMIO Device Register Layout"). */
+export const VIRTIO_MMIO_REGISTERS = [
+  ...IDENTIFICATION_AND_FEATURES,
+  reg("QueueSel", 0x030, "w"),
+  reg("QueueNumMax", 0x034, "r"),
+  reg("QueueNum", 0x038, "w"),
+  reg("QueueReady", 0x044, "rw"),
+  ...NOTIFY_AND_STATUS,
   reg("QueueDescLow", 0x080, "rw"),
   reg("QueueDescHigh", 0x084, "rw"),
   reg("QueueDriverLow", 0x090, "rw"),
@@ -71,23 +88,44 @@ export const VIRTIO_MMIO_REGISTERS = [
   reg("ConfigGeneration", 0x0fc, "r"),
 ] as const;
 
-export type VirtioMmioRegisterName = (typeof VIRTIO_MMIO_REGISTERS)[number]["name"];
+/**
+ * The legacy register block (virtio 1.2 §4.2.4, "MMIO Device Legacy Register Layout"), with the
+ * modern names where the register is the same (HostFeatures is DeviceFeatures, and so on).
+ */
+export const VIRTIO_MMIO_LEGACY_REGISTERS = [
+  ...IDENTIFICATION_AND_FEATURES,
+  reg("GuestPageSize", 0x028, "w"),
+  reg("QueueSel", 0x030, "w"),
+  reg("QueueNumMax", 0x034, "r"),
+  reg("QueueNum", 0x038, "w"),
+  reg("QueueAlign", 0x03c, "w"),
+  reg("QueuePFN", 0x040, "rw"),
+  ...NOTIFY_AND_STATUS,
+] as const;
+
+type AnyRegister = (typeof VIRTIO_MMIO_REGISTERS)[number] | (typeof VIRTIO_MMIO_LEGACY_REGISTERS)[number];
+export type VirtioMmioRegisterName = AnyRegister["name"];
 
 /** Offsets by name, for the handler and for tests acting as a driver. */
-export const VIRTIO_MMIO = Object.fromEntries(VIRTIO_MMIO_REGISTERS.map((r) => [r.name, r.offset])) as Record<
+export const VIRTIO_MMIO = Object.fromEntries([...VIRTIO_MMIO_REGISTERS, ...VIRTIO_MMIO_LEGACY_REGISTERS].map((r) => [r.name, r.offset])) as Record<
   VirtioMmioRegisterName,
   number
 >;
 
-const BY_OFFSET = new Map<number, (typeof VIRTIO_MMIO_REGISTERS)[number]>(VIRTIO_MMIO_REGISTERS.map((r) => [r.offset, r]));
+const BY_OFFSET = new Map<number, AnyRegister>(VIRTIO_MMIO_REGISTERS.map((r) => [r.offset, r]));
+const LEGACY_BY_OFFSET = new Map<number, AnyRegister>(VIRTIO_MMIO_LEGACY_REGISTERS.map((r) => [r.offset, r]));
 
 /** The register at an offset of the window, for tracers ("Config+0x8" in config space). */
-export function virtioMmioRegisterName(offset: number): string | undefined {
+export function virtioMmioRegisterName(offset: number, version: 1 | 2 = VIRTIO_MMIO_VERSION): string | undefined {
   if (offset >= VIRTIO_MMIO_CONFIG_OFFSET && offset < VIRTIO_MMIO_WINDOW_BYTES) {
     return `Config+0x${(offset - VIRTIO_MMIO_CONFIG_OFFSET).toString(16)}`;
   }
-  return BY_OFFSET.get(offset)?.name;
+  return (version === VIRTIO_MMIO_LEGACY_VERSION ? LEGACY_BY_OFFSET : BY_OFFSET).get(offset)?.name;
 }
+
+/** GuestPageSize and QueueAlign: powers of two up to arm64's largest page. */
+const LEGACY_MAX_PAGE_BYTES = 0x1_0000;
+const isPowerOfTwoUpTo = (n: number, max: number): boolean => n > 0 && n <= max && (n & (n - 1)) === 0;
 
 export interface VirtioMmioOptions {
   base: number;
@@ -100,6 +138,8 @@ export interface VirtioMmioOptions {
   log?: (line: string) => void;
   /** --debug-mmio: also report accesses the register block ignores, by register name. */
   debugMmio?: boolean;
+  /** 1 for the legacy interface (mmio-legacy); 2, the default, for the modern one. */
+  version?: 1 | 2;
 }
 
 const hex = (n: number): string => "0x" + n.toString(16);
@@ -122,10 +162,16 @@ export class VirtioMmioTransport {
   readonly name: string;
   /** The transport-independent half: negotiation, status, queues, activation. */
   readonly core: VirtioTransport;
+  readonly version: 1 | 2;
   private readonly irq: IrqSink;
+  private readonly registers: ReadonlyMap<number, AnyRegister>;
+  /** Version 1's GuestPageSize and QueueAlign, in bytes (0 until the driver writes them). */
+  private legacyRings = { pageSizeBytes: 0, alignBytes: 0 };
 
   constructor(opts: VirtioMmioOptions) {
     this.base = opts.base;
+    this.version = opts.version ?? VIRTIO_MMIO_VERSION;
+    this.registers = this.version === VIRTIO_MMIO_LEGACY_VERSION ? LEGACY_BY_OFFSET : BY_OFFSET;
     this.intid = opts.intid;
     this.irq = opts.irq;
     this.name = `${opts.device.name}@${hex(opts.base)}`;
@@ -135,8 +181,10 @@ export class VirtioMmioTransport {
       name: this.name,
       log: opts.log,
       debug: opts.debugMmio,
+      legacy: this.version === VIRTIO_MMIO_LEGACY_VERSION,
       // Each new cause pulses the edge-triggered SPI.
-      onInterrupt: () => {
+      onInterrupt: (cause) => {
+        this.core.latchInterruptStatus(cause);
         this.irq.setLevel(this.intid, true);
         this.irq.setLevel(this.intid, false);
       },
@@ -186,7 +234,7 @@ export class VirtioMmioTransport {
       this.core.configAccess(offset - VIRTIO_MMIO_CONFIG_OFFSET, data, lengthBytes, isWrite);
       return;
     }
-    const r = BY_OFFSET.get(offset);
+    const r = this.registers.get(offset);
     if (lengthBytes !== 4 || r === undefined || !r.access.includes(isWrite ? "w" : "r")) {
       this.core.debug(`ignored ${lengthBytes}-byte ${isWrite ? "write to" : "read of"} ${r?.name ?? `offset ${hex(offset)}`}`);
       return;
@@ -204,7 +252,7 @@ export class VirtioMmioTransport {
       case "MagicValue":
         return VIRTIO_MMIO_MAGIC;
       case "Version":
-        return VIRTIO_MMIO_VERSION;
+        return this.version;
       case "DeviceID":
         return c.device.deviceId;
       case "VendorID":
@@ -225,6 +273,8 @@ export class VirtioMmioTransport {
         return NO_SHM_REGION;
       case "ConfigGeneration":
         return c.configGeneration;
+      case "QueuePFN":
+        return this.legacyRings.pageSizeBytes === 0 ? 0 : c.legacyQueuePfn(this.legacyRings.pageSizeBytes);
       default:
         return 0; // write-only registers are filtered out before this
     }
@@ -248,7 +298,19 @@ export class VirtioMmioTransport {
         c.writeDriverFeatures(value, name);
         return;
       case "QueueSel":
+        // Version 2 keeps any value (QueueNumMax then reads 0); version 1 refuses it, as kvmtool.
+        if (this.version === VIRTIO_MMIO_LEGACY_VERSION && value >= c.queues.length) {
+          c.complain(`queue-select-${value}`, `QueueSel ${value}: the device has ${c.queues.length} queues; ignored`);
+          return;
+        }
         c.selectQueue(value);
+        return;
+      case "GuestPageSize":
+      case "QueueAlign":
+        this.writeLegacyGeometry(name, value);
+        return;
+      case "QueuePFN":
+        this.writeQueuePfn(value);
         return;
       case "QueueNotify":
         c.queueNotify(value);
@@ -262,6 +324,24 @@ export class VirtioMmioTransport {
       case "SHMSel":
         return; // no shared memory regions, whichever is selected
     }
+  }
+
+  private writeLegacyGeometry(name: "GuestPageSize" | "QueueAlign", value: number): void {
+    if (!isPowerOfTwoUpTo(value, LEGACY_MAX_PAGE_BYTES)) {
+      this.core.complain(`legacy-${name}`, `${name} ${value} is not a power of two up to ${LEGACY_MAX_PAGE_BYTES}; ignored`);
+      return;
+    }
+    if (name === "GuestPageSize") this.legacyRings.pageSizeBytes = value;
+    else this.legacyRings.alignBytes = value;
+  }
+
+  private writeQueuePfn(pfn: number): void {
+    const { pageSizeBytes, alignBytes } = this.legacyRings;
+    if (pfn !== 0 && (pageSizeBytes === 0 || alignBytes === 0)) {
+      this.core.complain("legacy-geometry", "QueuePFN written before GuestPageSize and QueueAlign; ignored");
+      return;
+    }
+    this.core.setLegacyQueuePfn(pfn, { pageSizeBytes, alignBytes }, "QueuePFN");
   }
 
   /** Status 0: everything back to reset values, the model inactive. */

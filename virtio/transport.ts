@@ -14,12 +14,19 @@
 // - DRIVER_OK activates the model; a failed activation sets DEVICE_NEEDS_RESET and raises a
 //   configuration interrupt (§2.1.2).
 // - interrupts: bit 0 (used buffer) and bit 1 (configuration change) of the interrupt status,
-//   the same two bits in virtio-mmio's InterruptStatus and virtio-pci's ISR; how the line
-//   follows them is the transport's (`onInterrupt`).
+//   the same two bits in virtio-mmio's InterruptStatus and virtio-pci's ISR. Each cause goes to
+//   the transport (`onInterrupt`), which latches it there and drives its line, or sends an
+//   MSI-X message instead.
 //
 // A GuestError from a queue or the model is caught here: the device is marked
 // DEVICE_NEEDS_RESET and stops serving notifications until the driver resets it. Each kind of
 // complaint is logged once.
+//
+// A legacy transport (virtio 1.2 §4.1.4.8, §4.2.4: virtio-pci with the I/O BAR layout,
+// virtio-mmio version 1) differs only in the negotiation: 32 feature bits and no VERSION_1, no
+// FEATURES_OK (the driver goes from DRIVER straight to DRIVER_OK), queues set up while DRIVER
+// is set, and a queue placed by one page frame number in the legacy ring layout
+// (setLegacyQueuePfn). Rings are little-endian: every guest lkvm runs is.
 
 import { GuestError } from "../src/errors.ts";
 import type { GuestMemory } from "../src/kvm/guest-memory.ts";
@@ -38,7 +45,7 @@ import {
   type VirtioDevice,
   type VirtioInterrupt,
 } from "./device.ts";
-import { Virtqueue } from "./queue.ts";
+import { Virtqueue, availRingBytes, descTableBytes } from "./queue.ts";
 
 /** Interrupt status bits (virtio-mmio InterruptStatus, virtio-pci ISR). */
 export const VIRTIO_INT_VRING = 1;
@@ -55,6 +62,18 @@ export const STATUS_TRANSITIONS: readonly (readonly [number, number])[] = [
   [ACK | DRIVER, ACK | DRIVER | FEATURES_OK],
   [ACK | DRIVER | FEATURES_OK, ACK | DRIVER | FEATURES_OK | DRIVER_OK],
 ];
+
+/** A legacy driver has no FEATURES_OK step (virtio 1.2 §3.1.2): these come on top. */
+export const LEGACY_STATUS_TRANSITIONS: readonly (readonly [number, number])[] = [
+  ...STATUS_TRANSITIONS,
+  [ACK | DRIVER, ACK | DRIVER | DRIVER_OK],
+];
+
+/** Legacy rings are placed by a page frame number: the vring_size() layout (§2.7.2 legacy). */
+export interface LegacyRingGeometry {
+  pageSizeBytes: number;
+  alignBytes: number;
+}
 
 /** A field of the selected queue's configuration. */
 export type QueueField = "size" | "ready" | "descLow" | "descHigh" | "driverLow" | "driverHigh" | "deviceLow" | "deviceHigh";
@@ -88,8 +107,14 @@ export interface VirtioTransportOptions {
   mem: GuestMemory;
   /** "virtio-blk@0x3000000": the prefix of every log line. */
   name: string;
-  /** The interrupt status gained bits: the transport drives its line. */
-  onInterrupt: () => void;
+  /**
+   * The model raised an interrupt: `cause` is VIRTIO_INT_VRING (for queue `queueIndex`) or
+   * VIRTIO_INT_CONFIG. The transport delivers it: by latchInterruptStatus() and its line, or by
+   * a message.
+   */
+  onInterrupt: (cause: number, queueIndex?: number) => void;
+  /** A legacy interface (see the top of this file). */
+  legacy?: boolean;
   /** Where complaints about the guest go (each kind once). */
   log?: (line: string) => void;
   /** Also report accesses that are ignored (--debug-mmio). */
@@ -102,19 +127,20 @@ export class VirtioTransport {
   readonly device: VirtioDevice;
   readonly name: string;
   readonly queues: Virtqueue[];
+  readonly legacy: boolean;
   /** Whether the driver ever reached DRIVER_OK (for kvmtool's exit hint). */
   everActivated = false;
   private state: VirtioTransportState = resetState();
   private active = false;
   private readonly mem: GuestMemory;
-  private readonly onInterrupt: () => void;
+  private readonly onInterrupt: (cause: number, queueIndex?: number) => void;
   private readonly log: (line: string) => void;
   private readonly debugOn: boolean;
   private readonly logged = new Set<string>();
   private readonly offered: bigint;
   private readonly interrupt: VirtioInterrupt = {
-    usedBuffer: () => this.raise(VIRTIO_INT_VRING),
-    configChanged: () => this.raise(VIRTIO_INT_CONFIG),
+    usedBuffer: (queueIndex) => this.onInterrupt(VIRTIO_INT_VRING, queueIndex),
+    configChanged: () => this.onInterrupt(VIRTIO_INT_CONFIG),
   };
 
   constructor(opts: VirtioTransportOptions) {
@@ -124,7 +150,9 @@ export class VirtioTransport {
     this.onInterrupt = opts.onInterrupt;
     this.log = opts.log ?? (() => {});
     this.debugOn = opts.debug ?? false;
-    this.offered = opts.device.features | featureBit(VIRTIO_F_VERSION_1);
+    this.legacy = opts.legacy ?? false;
+    // A legacy device has one 32-bit page of features, without VERSION_1.
+    this.offered = this.legacy ? opts.device.features & 0xffff_ffffn : opts.device.features | featureBit(VIRTIO_F_VERSION_1);
     this.queues = opts.device.queueSizesMax.map((max) => new Virtqueue(max));
   }
 
@@ -186,13 +214,19 @@ export class VirtioTransport {
 
   writeDriverFeatures(value: number, register: string): void {
     const s = this.state;
-    if ((s.status & (DRIVER | FEATURES_OK)) !== DRIVER) {
-      this.complain("features", `${register} written outside feature negotiation (DRIVER set, FEATURES_OK clear); ignored`);
+    if ((s.status & (DRIVER | FEATURES_OK | DRIVER_OK)) !== DRIVER) {
+      this.complain("features", `${register} written outside feature negotiation (DRIVER set, FEATURES_OK and DRIVER_OK clear); ignored`);
       return;
     }
-    if (s.driverFeaturesSel > 1) {
+    if (s.driverFeaturesSel > (this.legacy ? 0 : 1)) {
       if (value !== 0) this.complain("features-page", `${register} page ${s.driverFeaturesSel} does not exist; ignored`);
       return;
+    }
+    if (this.legacy) {
+      // No FEATURES_OK to refuse: bits that were not offered are dropped.
+      const extra = value & ~Number(this.offered);
+      if (extra !== 0) this.complain("features-extra", `driver accepted features ${hex(extra >>> 0)} that were not offered; dropped`);
+      value &= Number(this.offered);
     }
     s.driverFeatures[s.driverFeaturesSel] = value >>> 0;
   }
@@ -242,11 +276,7 @@ export class VirtioTransport {
     }
     // Linux's del_vq clears QueueReady after a reset: a no-op, whatever the status.
     if (field === "ready" && value === 0 && !q.ready) return;
-    // Between FEATURES_OK and DRIVER_OK only (virtio 1.2 §3.1.1 step 7).
-    if ((s.status & (FEATURES_OK | DRIVER_OK | FAILED)) !== FEATURES_OK) {
-      this.complain(`queue-${register}`, `${register} written while the status is ${hex(s.status)} (queues are set up between FEATURES_OK and DRIVER_OK); ignored`);
-      return;
-    }
+    if (!this.queueSetupOpen(register)) return;
     if (q.ready && field !== "ready") {
       this.complain(`queue-ready-${register}`, `${register} written while queue ${s.queueSel} is ready; ignored`);
       return;
@@ -288,6 +318,52 @@ export class VirtioTransport {
     }
   }
 
+  /**
+   * Queues are set up between FEATURES_OK and DRIVER_OK (virtio 1.2 §3.1.1 step 7), or on a
+   * legacy interface between DRIVER and DRIVER_OK (§3.1.2).
+   */
+  private queueSetupOpen(register: string): boolean {
+    const s = this.state;
+    const [gate, phase] = this.legacy ? [DRIVER, "DRIVER"] : [FEATURES_OK, "FEATURES_OK"];
+    if ((s.status & (gate | DRIVER_OK | FAILED)) === gate) return true;
+    this.complain(`queue-${register}`, `${register} written while the status is ${hex(s.status)} (queues are set up between ${phase} and DRIVER_OK); ignored`);
+    return false;
+  }
+
+  /**
+   * A legacy queue address (QueuePFN): the selected queue's rings laid out from page `pfn` as
+   * the legacy vring_size() does (descriptors, then the avail ring, then the used ring at the
+   * next `alignBytes` boundary), validated and made ready; 0 takes the queue down.
+   */
+  setLegacyQueuePfn(pfn: number, geometry: LegacyRingGeometry, register: string): void {
+    const s = this.state;
+    const q = this.queues[s.queueSel];
+    if (q === undefined) {
+      this.complain(`queue-sel`, `${register} written for queue ${s.queueSel}, which does not exist; ignored`);
+      return;
+    }
+    if (pfn === 0) {
+      this.writeQueueField("ready", 0, register);
+      return;
+    }
+    if (!this.queueSetupOpen(register)) return;
+    if (q.ready) {
+      this.complain(`queue-ready-${register}`, `${register} written while queue ${s.queueSel} is set up; ignored`);
+      return;
+    }
+    const { pageSizeBytes, alignBytes } = geometry;
+    q.descTable = (pfn >>> 0) * pageSizeBytes;
+    q.availRing = q.descTable + descTableBytes(q.size);
+    q.usedRing = Math.ceil((q.availRing + availRingBytes(q.size)) / alignBytes) * alignBytes;
+    this.writeQueueField("ready", 1, register);
+  }
+
+  /** What QueuePFN reads: the page the selected queue starts at, 0 when it is not set up. */
+  legacyQueuePfn(pageSizeBytes: number): number {
+    const q = this.queues[this.state.queueSel];
+    return q?.ready ? q.descTable / pageSizeBytes : 0;
+  }
+
   /** The driver kicked queue `index`. */
   queueNotify(index: number): void {
     const s = this.state;
@@ -324,7 +400,8 @@ export class VirtioTransport {
       s.status = to | keep;
       return;
     }
-    if (!STATUS_TRANSITIONS.some(([a, b]) => a === from && b === to)) {
+    const transitions = this.legacy ? LEGACY_STATUS_TRANSITIONS : STATUS_TRANSITIONS;
+    if (!transitions.some(([a, b]) => a === from && b === to)) {
       this.complain(`status-${from}-${to}`, `invalid status transition ${hex(from)} -> ${hex(value)}; ignored`);
       return;
     }
@@ -342,7 +419,7 @@ export class VirtioTransport {
       this.complain("features-extra", `driver accepted features 0x${extra.toString(16)} that were not offered; FEATURES_OK refused`);
       return false;
     }
-    if (!hasFeature(accepted, VIRTIO_F_VERSION_1)) {
+    if (!this.legacy && !hasFeature(accepted, VIRTIO_F_VERSION_1)) {
       this.complain("features-v1", "driver did not accept VIRTIO_F_VERSION_1 (a legacy driver?); FEATURES_OK refused");
       return false;
     }
@@ -401,9 +478,9 @@ export class VirtioTransport {
     return bits;
   }
 
-  private raise(cause: number): void {
+  /** The transport delivers `cause` through the interrupt status (and its line). */
+  latchInterruptStatus(cause: number): void {
     this.state.interruptStatus |= cause;
-    this.onInterrupt();
   }
 
   // ---- device configuration space ----
@@ -436,7 +513,7 @@ export class VirtioTransport {
     this.complain(`fail-${e.name}`, `${where}: ${e.message}; device needs reset`);
     if ((this.state.status & NEEDS_RESET) !== 0) return;
     this.state.status |= NEEDS_RESET;
-    if ((this.state.status & DRIVER_OK) !== 0) this.raise(VIRTIO_INT_CONFIG);
+    if ((this.state.status & DRIVER_OK) !== 0) this.onInterrupt(VIRTIO_INT_CONFIG);
   }
 
   /** A guest mistake worth one line in the log, the first time it happens. */

@@ -153,15 +153,17 @@ export class PciConfigSpace {
 
   /**
    * Appends a capability (its ID, then the body after the next pointer) to the list, and
-   * returns its offset. Capabilities are read-only to the guest.
+   * returns its offset. Capabilities are read-only to the guest, except the bits set in
+   * `writableBody` (a mask over `body`, such as MSI-X's enable and mask bits).
    */
-  addCapability(id: number, body: Uint8Array): number {
+  addCapability(id: number, body: Uint8Array, writableBody?: Uint8Array): number {
     const at = this.nextCapability;
     const lengthBytes = 2 + body.length;
     if (at + lengthBytes > PCI_LEGACY_CONFIG_BYTES) throw new RangeError("capabilities overflow the legacy config space");
     this.bytes[at] = id;
     this.bytes[at + 1] = 0;
     this.bytes.set(body, at + 2);
+    if (writableBody !== undefined) this.writable.set(writableBody.subarray(0, body.length), at + 2);
     if (this.lastCapability === 0) this.bytes[PCI_CAPABILITY_LIST] = at;
     else this.bytes[this.lastCapability + 1] = at;
     this.lastCapability = at;

@@ -53,7 +53,12 @@ export interface PciDevice {
   readonly intxIntid?: number;
   /** The guest wrote the config space (INTX_DISABLE may have changed). */
   configWritten?(): void;
+  /** The host put the function in `slot`: its requester ID is `slot << 3` (bus 0, function 0). */
+  pluggedIn?(slot: number): void;
 }
+
+/** The requester ID (bus << 8 | device << 3 | function) of function 0 in `slot` on bus 0. */
+export const pciRequesterId = (slot: number): number => slot << 3;
 
 interface BarMapping {
   bus: BusKind;
@@ -127,6 +132,7 @@ export class PciHost {
     this.devices[slot] = device;
     this.mappings.set(device, new Array(PCI_BAR_COUNT).fill(undefined));
     this.placeBars();
+    device.pluggedIn?.(slot);
     return slot;
   }
 

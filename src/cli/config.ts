@@ -77,7 +77,22 @@ export interface DiskConfig {
   readOnly: boolean;
 }
 
-export type VirtioTransportKind = "mmio" | "pci";
+/** kvmtool's four: virtio-pci and virtio-mmio, each modern (virtio 1.x) or legacy (0.9.5). */
+export const VIRTIO_TRANSPORTS = ["pci", "pci-legacy", "mmio", "mmio-legacy"] as const;
+export type VirtioTransportKind = (typeof VIRTIO_TRANSPORTS)[number];
+/**
+ * --virtio-transport, or kvmtool's deprecated spellings: --force-pci for pci, --virtio-legacy
+ * for pci-legacy (virtio/core.c's virtio_transport_parser).
+ */
+function parseVirtioTransport(argv: Record<string, unknown>): VirtioTransportKind {
+  const given = argv["virtio-transport"] ?? (argv["virtio-legacy"] ? "pci-legacy" : argv["force-pci"] ? "pci" : DEFAULT_VIRTIO_TRANSPORT);
+  const transport = String(given);
+  if (!(VIRTIO_TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new ConfigError(`invalid virtio transport '${transport}': expected ${VIRTIO_TRANSPORTS.join(", ")}`);
+  }
+  return transport as VirtioTransportKind;
+}
+
 /** kvmtool's default transport on arm64 since 2023 (9b46ebc), and lkvm's. */
 export const DEFAULT_VIRTIO_TRANSPORT: VirtioTransportKind = "pci";
 
@@ -283,15 +298,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   // -d DIR is kvmtool's 9p root: the first share, tag /dev/root.
   const shares = [...rootDirs.map((dir) => ({ dir, tag: ROOT_9P_TAG, readOnly: false })), ...shareArgs.map(parseShare)];
   refuseDuplicateTags(shares);
-  // --force-pci is kvmtool's deprecated spelling of --virtio-transport pci.
-  const transport = String(argv["virtio-transport"] ?? (argv["force-pci"] ? "pci" : DEFAULT_VIRTIO_TRANSPORT));
-  if (transport !== "mmio" && transport !== "pci") {
-    throw new ConfigError(
-      ["pci-legacy", "mmio-legacy"].includes(transport)
-        ? `--virtio-transport ${transport} is not supported by lkvm yet: only pci and mmio (modern)`
-        : `invalid virtio transport '${transport}': expected pci, pci-legacy, mmio or mmio-legacy`,
-    );
-  }
+  const transport = parseVirtioTransport(argv);
 
   const cpus = argv.cpus === undefined ? Math.min(MAX_VCPUS, os.availableParallelism()) : parseCount(argv.cpus, "number of vCPUs", 1, MAX_VCPUS);
 

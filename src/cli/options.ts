@@ -38,7 +38,7 @@ export const runOptions: RunOption[] = [
   { name: "9p", type: "string", group: "Basic options:", arg: "dir[,tag][,ro]", describe: "Share a host directory over virtio-9p (9P2000.L; tag default kvm_9p, up to 32 characters; ,ro refuses guest changes); repeatable", repeatable: true },
   { name: "vsock", type: "string", group: "Basic options:", arg: "cid", describe: "Add a virtio-vsock device", unsupported: `--vsock ${notYet}` },
   { name: "tty", type: "string", group: "Basic options:", arg: "n", describe: "Move guest terminal n to a new pty", unsupported: `--tty ${notYet}` },
-  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport: pci (the default, as in kvmtool) or mmio, both modern; pci-legacy and mmio-legacy are not supported yet" },
+  { name: "virtio-transport", type: "string", group: "Basic options:", arg: "pci|pci-legacy|mmio|mmio-legacy", describe: "Virtio transport for every virtio device: pci (the default, as in kvmtool: virtio-pci modern, with MSI-X when the irqchip has an MSI controller), pci-legacy (virtio 0.9.5 registers in an I/O BAR), mmio (virtio-mmio version 2) or mmio-legacy (version 1)" },
   { name: "sandbox", type: "string", group: "Basic options:", arg: "script", describe: "Run a script in a sandboxed guest", unsupported: `--sandbox ${notYet}` },
   { name: "hugetlbfs", type: "string", group: "Basic options:", arg: "path", describe: "Back guest RAM with hugetlbfs", unsupported: "--hugetlbfs does not apply: guest RAM is WebAssembly memory" },
   { name: "vnc", type: "boolean", group: "Basic options:", describe: "Enable VNC framebuffer (arm64 has none: as in kvmtool, only console=tty0 replaces the serial console in the kernel command line)" },
@@ -86,6 +86,6 @@ export const runOptions: RunOption[] = [
   { name: "no-pvtime", type: "boolean", group: "ARM options:", describe: "Disable stolen time (never enabled by lkvm)" },
   { name: "sve-max-vl", type: "string", group: "ARM options:", arg: "bits", describe: "Largest SVE vector length", unsupported: "--sve-max-vl is not supported: the core has no SVE" },
   { name: "force-pci", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci" },
-  { name: "virtio-legacy", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=mmio-legacy", unsupported: `--virtio-legacy (virtio-mmio version 1) ${notYet}` },
+  { name: "virtio-legacy", type: "boolean", group: "ARM options:", describe: "Deprecated: same as --virtio-transport=pci-legacy" },
   { name: "vfio-pci", type: "string", group: "Basic options:", arg: "[domain:]bus:dev.fn", describe: "Assign a PCI device to the virtual machine", unsupported: "--vfio-pci does not apply: lkvm cannot pass host devices through" },
 ];

@@ -4,7 +4,7 @@
 // virtio-mmio window or PCI slot, in kvmtool's virtio_dev_init order (9p, vsock, balloon, rng,
 // net, console, scsi, blk). It is also the order of the devices' device-tree nodes.
 
-import type { RunConfig } from "../cli/config.ts";
+import type { RunConfig, VirtioTransportKind } from "../cli/config.ts";
 import type { TrapBus } from "../iotrap/bus.ts";
 import type { IrqSink, MsiController } from "../irq.ts";
 import type { GuestMemory } from "./guest-memory.ts";
@@ -16,7 +16,7 @@ import { Serial8250 } from "../../hw/serial8250.ts";
 import { Mc146818Rtc } from "../../hw/rtc.ts";
 import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
-import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
+import { VIRTIO_MMIO_LEGACY_VERSION, VIRTIO_MMIO_VERSION, VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
@@ -69,27 +69,29 @@ function onBus<D extends Device & { register(bus: TrapBus): void }>(device: D, b
 }
 
 /**
- * A virtio model behind the configured transport: on MMIO with the next window and SPI, or on
- * PCI in the next slot with the next SPI for its INTA.
+ * A virtio model behind a transport: `transport` (a device's own choice, such as virtio-net's
+ * `-n trans=`) or else --virtio-transport. On MMIO it takes the next window and SPI; on PCI the
+ * next slot, the next SPI for its INTA, and MSI-X when the PCI host has an MSI controller.
  */
-function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+export function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice, transport: VirtioTransportKind = ctx.cfg.virtioTransport): Device {
   const { irq, memory: mem, log } = ctx;
-  if (ctx.cfg.virtioTransport === "pci") {
+  if (transport === "pci" || transport === "pci-legacy") {
     const intid = ctx.spis.allocate();
     const device = makeModel();
-    const transport = new VirtioPciTransport({ intid, irq, mem, device, log, debug: ctx.cfg.debugMmio });
+    const pciFunction = new VirtioPciTransport({ intid, irq, mem, device, log, debug: ctx.cfg.debugMmio, legacy: transport === "pci-legacy", msi: ctx.pci.msi });
     try {
-      ctx.pci.addDevice(transport);
+      ctx.pci.addDevice(pciFunction);
     } catch (e) {
-      transport.close();
+      pciFunction.close();
       throw e;
     }
-    return transport;
+    return pciFunction;
   }
   const base = ctx.virtioMmioWindows.allocate(VIRTIO_MMIO_WINDOW_BYTES);
   const intid = ctx.spis.allocate();
   const device = makeModel();
-  return onBus(new VirtioMmioTransport({ base, intid, irq, mem, device, log, debugMmio: ctx.cfg.debugMmio }), ctx.bus);
+  const version = transport === "mmio-legacy" ? VIRTIO_MMIO_LEGACY_VERSION : VIRTIO_MMIO_VERSION;
+  return onBus(new VirtioMmioTransport({ base, intid, irq, mem, device, log, debugMmio: ctx.cfg.debugMmio, version }), ctx.bus);
 }
 
 export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [

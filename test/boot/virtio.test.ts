@@ -1,6 +1,8 @@
-// virtio-blk and virtio-rng over each transport (virtio-mmio, virtio-pci), from Debian's kernel:
-// the initramfs loads virtio_mmio, virtio_pci, virtio_blk and virtio_rng; the shell reads and
-// writes the disks and draws random bytes, and after poweroff the host checks the image files.
+// virtio-9p, virtio-blk and virtio-rng over each of kvmtool's four transports (pci, pci-legacy,
+// mmio, mmio-legacy), from Debian's kernel: the initramfs loads virtio_mmio, virtio_pci,
+// virtio_blk, virtio_rng and 9p; the shell reads and writes the disks and the share and draws
+// random bytes, and after poweroff the host checks the image files and the shared directory.
+// One boot per transport, every device in it.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -35,14 +37,20 @@ async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs
   return m;
 }
 
-/** How each transport shows in the guest: its interrupts' trigger, and what else to check. */
+/**
+ * How each transport shows in the guest: its interrupts' trigger, whether the driver runs the
+ * device as virtio 1.x (VIRTIO_F_VERSION_1 negotiated) and, on PCI, the device IDs of the
+ * functions in slot order (9p, rng, blk, blk).
+ */
 const TRANSPORTS = [
-  { transport: "mmio", trigger: "Edge" },
-  { transport: "pci", trigger: "Level" },
+  { transport: "mmio", trigger: "Edge", version1: 1, pciIds: undefined },
+  { transport: "mmio-legacy", trigger: "Edge", version1: 0, pciIds: undefined },
+  { transport: "pci", trigger: "Level", version1: 1, pciIds: ["0x1049", "0x1044", "0x1042", "0x1042"] },
+  { transport: "pci-legacy", trigger: "Level", version1: 0, pciIds: ["0x1009", "0x1004", "0x1001", "0x1001"] },
 ] as const;
 
-describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel", ({ transport, trigger }) => {
-  it("virtio-blk reads and writes the image (and a ,ro one refuses writes); virtio-rng feeds /dev/hwrng", async () => {
+describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel", ({ transport, trigger, version1, pciIds }) => {
+  it("virtio-blk reads and writes the image (and a ,ro one refuses writes); virtio-rng feeds /dev/hwrng; virtio-9p shares a directory", async () => {
     if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
     const dir = mkdtempSync(join(tmpdir(), "lkvm-virtio-"));
     const disk = join(dir, "disk.img");
@@ -51,8 +59,10 @@ describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel",
     writeFileSync(disk, original);
     const roOriginal = Buffer.alloc(1024 * 1024, 0x6b);
     writeFileSync(roDisk, roOriginal);
+    const share = mkdtempSync(join(tmpdir(), "lkvm-virtio-9p-"));
+    writeFileSync(join(share, "from-host.txt"), `made on the host for ${transport}\n`);
 
-    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--rng", "-d", disk, "-d", `${roDisk},ro`, "--virtio-transport", transport]);
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--9p", `${share},share`, "--rng", "-d", disk, "-d", `${roDisk},ro`, "--virtio-transport", transport]);
     let randomMd5 = "";
     try {
       await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
@@ -83,19 +93,32 @@ describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel",
       await run(s, "cat /sys/class/misc/hw_random/rng_current", /\nvirtio_rng\.0\r?\n/);
       await run(s, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -A n -t x1", /\n( [0-9a-f]{2}){16}\r?\n/);
 
-      // Each device has its own SPI after the UARTs (36, 37, 38), in kvmtool's order: edge for
-      // virtio-mmio, level INTx for virtio-pci.
-      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", new RegExp(`\\n36 ${trigger} virtio0\\r?\\n37 ${trigger} virtio1\\r?\\n38 ${trigger} virtio2\\r?\\n`));
-      if (transport === "pci") {
-        // Three functions from Red Hat's virtio vendor ID, modern device IDs (rng, blk, blk).
-        await run(s, "for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device); done", /\n0x1af4 0x1044\r?\n0x1af4 0x1042\r?\n0x1af4 0x1042\r?\n/);
+      // The share: the guest reads the host's file and leaves one of its own.
+      await run(s, "mkdir -p /mnt && mount -t 9p -o trans=virtio,version=9p2000.L share /mnt; echo mount-status-$?", /mount-status-0/);
+      await run(s, "cat /mnt/from-host.txt", new RegExp(`\\nmade on the host for ${transport}\\r?\\n`));
+      await run(s, "echo made-in-the-guest > /mnt/from-guest.txt && sync && umount /mnt; echo umount-status-$?", /umount-status-0/);
+
+      // Each device has its own SPI after the UARTs (36-39), in kvmtool's order (9p, rng, blk,
+      // blk): edge for virtio-mmio, level INTx for virtio-pci.
+      const lines = [36, 37, 38, 39].map((intid, i) => `${intid} ${trigger} virtio${i}\\r?\\n`).join("");
+      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", new RegExp(`\\n${lines}`));
+      // The driver runs a modern transport as virtio 1.x and a legacy one without VERSION_1.
+      await run(s, "for d in /sys/bus/virtio/devices/*; do cut -c33 $d/features; done | sort -u | tr '\\n' ' '; echo", new RegExp(`\\n${version1} \\r?\\n`));
+      if (pciIds !== undefined) {
+        // Four functions from Red Hat's virtio vendor ID, bound to virtio-pci, in slot order.
+        const ids = pciIds.map((id) => `0x1af4 ${id} virtio-pci\\r?\\n`).join("");
+        await run(s, "for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device) $(basename $(readlink $d/driver)); done", new RegExp(`\\n${ids}`));
+      } else {
+        // Four virtio-mmio windows from 0x3000000, bound to virtio-mmio; no PCI function.
+        await run(s, "ls /sys/bus/platform/drivers/virtio-mmio/ | grep virtio | tr '\\n' ' '; echo", /\n3000000\.virtio 3000200\.virtio 3000400\.virtio 3000600\.virtio \r?\n/);
+        await run(s, "ls /sys/bus/pci/devices | wc -l", /\n0\r?\n/);
       }
 
       s.send("poweroff -f\n");
       const exit = await s.exited(60_000);
       expect(exit.code).toBe(0);
       // No complaint about the guest's driver, and no exit hint.
-      expect(exit.output).not.toMatch(/not initialized by the guest|^virtio-(blk|rng)/m);
+      expect(exit.output).not.toMatch(/not initialized by the guest|^virtio-(blk|rng|9p)/m);
     } finally {
       s.kill();
     }
@@ -110,5 +133,6 @@ describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel",
     random.copy(expected, 512 * 4096);
     expect(after.equals(expected)).toBe(true);
     expect(readFileSync(roDisk).equals(roOriginal)).toBe(true);
+    expect(readFileSync(join(share, "from-guest.txt"), "utf8")).toBe("made-in-the-guest\n");
   }, BOOT_MS + 300_000);
 });

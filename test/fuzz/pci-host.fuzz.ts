@@ -14,7 +14,8 @@
 import fc from "fast-check";
 import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY } from "../../hw/pci/config-space.ts";
 import { PciHost } from "../../hw/pci/host.ts";
-import { VirtioPciTransport, VIRTIO_PCI_COMMON, VIRTIO_PCI_MMIO_BAR } from "../../virtio/pci.ts";
+import { VirtioPciTransport, VIRTIO_PCI_MMIO_BAR } from "../../virtio/pci.ts";
+import { VIRTIO_PCI_COMMON } from "../../virtio/pci-modern.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
 import { guestRam } from "../support/virtio-driver.ts";
 import { busRig, check, perform, valueArb, sequenceArb, type Access, type FuzzTarget, type Width, widthArb } from "./harness.ts";

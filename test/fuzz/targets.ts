@@ -13,6 +13,7 @@ import { rtcTarget } from "./rtc.fuzz.ts";
 import { serial8250Target } from "./serial8250.fuzz.ts";
 import { virtioBlkTarget, virtioP9Target, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
+import { virtioMmioLegacyTarget, virtioPciLegacyTarget } from "./virtio-legacy.fuzz.ts";
 import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
@@ -20,6 +21,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioBlkTarget,
   virtioRngTarget,
   pciHostTarget,
+  virtioPciLegacyTarget,
+  virtioMmioLegacyTarget,
   virtioP9Target,
   virtio9pTarget,
   serial8250Target,

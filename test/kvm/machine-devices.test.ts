@@ -9,23 +9,25 @@ import { FileError } from "../../src/errors.ts";
 import { TrapBus } from "../../src/iotrap/bus.ts";
 import { GuestMemory } from "../../src/kvm/guest-memory.ts";
 import { closeDevices, createDevices } from "../../src/kvm/device-registry.ts";
-import { MACHINE_DEVICES, machineResources } from "../../src/kvm/machine-devices.ts";
+import { MACHINE_DEVICES, machineResources, onVirtioTransport, type IrqchipResources } from "../../src/kvm/machine-devices.ts";
 import { Vm } from "../../src/kvm/vm.ts";
 import { Serial8250 } from "../../hw/serial8250.ts";
 import { VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioPciTransport } from "../../virtio/pci.ts";
+import { VirtioRng } from "../../virtio/rng.ts";
 import { guestPath } from "../support/run-guest.ts";
 import { imageFolder, openFdCount as openFds } from "../support/host-files.ts";
 
 const { dir, image } = imageFolder("lkvm-machine-");
 
 /** The devices of the table for these `lkvm run` options (with -k hello), and the PCI host. */
-function machine(options: Record<string, unknown>) {
+function machine(options: Record<string, unknown>, irqchip?: IrqchipResources) {
   const cfg = validateConfig({ kernel: guestPath("hello"), ...options });
   const memory = new GuestMemory({ bytes: new Uint8Array(4096), ramBase: cfg.ramBase, onWrite: () => {} });
-  const resources = machineResources(() => {});
-  const devices = createDevices(MACHINE_DEVICES, { cfg, bus: new TrapBus(), irq: { setLevel() {} }, memory, log: () => {}, ...resources });
-  return { devices, pci: resources.pci };
+  const resources = machineResources(() => {}, irqchip);
+  const ctx = { cfg, bus: new TrapBus(), irq: { setLevel() {} }, memory, log: () => {}, ...resources };
+  const devices = createDevices(MACHINE_DEVICES, ctx);
+  return { devices, pci: resources.pci, ctx };
 }
 
 describe("the machine's device table", () => {
@@ -58,6 +60,37 @@ describe("the machine's device table", () => {
         closeDevices(devices);
       }
     }
+  });
+
+  it("takes the legacy transports: pci-legacy (also kvmtool's deprecated --virtio-legacy) and mmio-legacy", () => {
+    for (const options of [{ "virtio-transport": "pci-legacy" }, { "virtio-legacy": true }]) {
+      const { devices } = machine({ rng: true, ...options });
+      const virtio = devices.filter((d) => d instanceof VirtioPciTransport);
+      expect(virtio.map((t) => [t.device.name, t.legacy, t.intxIntid])).toEqual([["virtio-rng", true, 36]]);
+      closeDevices(devices);
+    }
+    const { devices } = machine({ rng: true, "virtio-transport": "mmio-legacy" });
+    const virtio = devices.filter((d) => d instanceof VirtioMmioTransport);
+    expect(virtio.map((t) => [t.device.name, t.version, t.base])).toEqual([["virtio-rng", 1, 0x300_0000]]);
+    closeDevices(devices);
+  });
+
+  it("gives virtio-pci functions MSI-X when the irqchip has an MSI controller, and none without", () => {
+    const msi = { phandle: 2, signalMsi() {} };
+    const withMsi = machine({ rng: true }, { reservedSpiCount: 0, msi });
+    expect(withMsi.devices.filter((d) => d instanceof VirtioPciTransport).map((t) => t.msix?.vectorCount)).toEqual([33]);
+    closeDevices(withMsi.devices);
+    const without = machine({ rng: true });
+    expect(without.devices.filter((d) => d instanceof VirtioPciTransport).map((t) => t.msix)).toEqual([undefined]);
+    closeDevices(without.devices);
+  });
+
+  it("lets a device choose its own transport over --virtio-transport (virtio-net's -n trans=)", () => {
+    const { devices, ctx } = machine({ "virtio-transport": "pci" });
+    const own = onVirtioTransport(ctx, () => new VirtioRng(), "mmio");
+    const global = onVirtioTransport(ctx, () => new VirtioRng());
+    expect([own instanceof VirtioMmioTransport, global instanceof VirtioPciTransport]).toEqual([true, true]);
+    closeDevices([...devices, own, global]);
   });
 
   it("a VM whose second disk vanished before it opened leaves the flash and the first disk closed", () => {

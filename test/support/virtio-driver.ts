@@ -213,11 +213,11 @@ const MMIO_REGISTER_BY_ROLE: Record<DriverRole, keyof typeof VIRTIO_MMIO> = {
 };
 
 /** A transport on a trap bus, driven by MMIO accesses as the guest's virtio_mmio.c makes them. */
-export function mmioRig(device: VirtioDevice, mem = guestRam().mem) {
+export function mmioRig(device: VirtioDevice, mem = guestRam().mem, version: 1 | 2 = 2) {
   const bus = new TrapBus();
   const { irq, levels, edges } = irqRecorder();
   const log: string[] = [];
-  const transport = new VirtioMmioTransport({ base: MMIO_BASE, intid: INTID, irq, mem, device, log: (l) => log.push(l) });
+  const transport = new VirtioMmioTransport({ base: MMIO_BASE, intid: INTID, irq, mem, device, log: (l) => log.push(l), version });
   transport.register(bus);
   const cpu = new GuestCpu(bus);
   const rd = (name: keyof typeof VIRTIO_MMIO): number => cpu.read32(MMIO_BASE + VIRTIO_MMIO[name]);

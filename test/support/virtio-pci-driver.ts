@@ -1,12 +1,17 @@
 // A virtio-pci driver for tests: a PCI host with one virtio-pci function on a trap bus, found
 // the way Linux's virtio_pci_modern_dev finds it (walk the capability list in config space,
-// take each structure's BAR and offset), then driven through the common configuration.
+// take each structure's BAR and offset), then driven through the common configuration; or,
+// for the legacy layout, driven through BAR0's I/O registers as virtio_pci_legacy does.
 
 import { TrapBus } from "../../src/iotrap/bus.ts";
+import type { MsiController } from "../../src/irq.ts";
 import { PCI_BASE_ADDRESS_0, PCI_CAPABILITY_LIST, PCI_COMMAND, PCI_COMMAND_MASTER } from "../../hw/pci/config-space.ts";
 import { PciHost } from "../../hw/pci/host.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
-import { VIRTIO_PCI_COMMON, VirtioPciTransport, type VirtioPciCommonField } from "../../virtio/pci.ts";
+import { VirtioPciTransport } from "../../virtio/pci.ts";
+import { VIRTIO_PCI_COMMON, type VirtioPciCommonField } from "../../virtio/pci-modern.ts";
+import { VIRTIO_PCI_LEGACY, type VirtioPciLegacyRegister } from "../../virtio/pci-legacy.ts";
+import { VirtioRng } from "../../virtio/rng.ts";
 import { GuestCpu } from "./guest-cpu.ts";
 import { INTID, driverSequences, guestRam, irqRecorder, type DriverRole } from "./virtio-driver.ts";
 
@@ -39,18 +44,44 @@ const PCI_FIELD_BY_ROLE: Record<DriverRole, VirtioPciCommonField> = {
   driverLow: "queue_driver_lo", driverHigh: "queue_driver_hi", deviceLow: "queue_device_lo", deviceHigh: "queue_device_hi",
 };
 
-export function pciRig(device: VirtioDevice, mem = guestRam().mem) {
+/** An MsiController that records every message. */
+export function msiRecorder(phandle = 2) {
+  const messages: { address: bigint; data: number; requesterId: number }[] = [];
+  const msi: MsiController = { phandle, signalMsi: (address, data, requesterId) => messages.push({ address, data, requesterId }) };
+  return { msi, messages };
+}
+
+export interface PciRigOptions {
+  mem?: ReturnType<typeof guestRam>["mem"];
+  legacy?: boolean;
+  msi?: MsiController;
+  /** Functions to put in the slots before this one (to move its requester ID). */
+  slotsBefore?: number;
+}
+
+/** The host, the function in its slot, Bus Master on, and the BARs as the guest reads them. */
+function pciFunctionRig(device: VirtioDevice, opts: PciRigOptions) {
+  const mem = opts.mem ?? guestRam().mem;
   const bus = new TrapBus();
   const { irq, levels } = irqRecorder();
   const log: string[] = [];
-  const host = new PciHost((l) => log.push(l));
+  const host = new PciHost((l) => log.push(l), opts.msi);
   host.register(bus);
-  const transport = new VirtioPciTransport({ intid: INTID, irq, mem, device, log: (l) => log.push(l) });
+  for (let i = 0; i < (opts.slotsBefore ?? 0); i++) host.addDevice(new VirtioPciTransport({ intid: INTID + 1 + i, irq, mem, device: new VirtioRng() }));
+  const transport = new VirtioPciTransport({ intid: INTID, irq, mem, device, log: (l) => log.push(l), legacy: opts.legacy, msi: opts.msi });
   const slot = host.addDevice(transport);
   const cpu = new GuestCpu(bus);
   const cfg = (register: number) => ECAM_BASE + (slot << 15) + register;
   // Linux's virtio_pci_probe enables Bus Master before any driver runs.
   cpu.write16(cfg(PCI_COMMAND), cpu.read16(cfg(PCI_COMMAND)) | PCI_COMMAND_MASTER);
+  /** BAR n's address as the guest reads it (flag bits cleared). */
+  const bar = (n: number): number => cpu.read32(cfg(PCI_BASE_ADDRESS_0 + 4 * n)) & ~(n === 0 ? 0x3 : 0xf);
+  return { bus, cpu, host, transport, mem, levels, log, cfg, slot, bar };
+}
+
+export function pciRig(device: VirtioDevice, mem = guestRam().mem, opts: Omit<PciRigOptions, "mem" | "legacy"> = {}) {
+  const rig = pciFunctionRig(device, { ...opts, mem });
+  const { cpu, cfg } = rig;
 
   const caps: VirtioPciCap[] = [];
   for (let at = cpu.read8(cfg(PCI_CAPABILITY_LIST)); at !== 0; at = cpu.read8(cfg(at + 1))) {
@@ -77,5 +108,35 @@ export function pciRig(device: VirtioDevice, mem = guestRam().mem) {
     read: (role) => rd(PCI_FIELD_BY_ROLE[role]),
     write: (role, value) => wr(PCI_FIELD_BY_ROLE[role], value),
   });
-  return { bus, cpu, host, transport, mem, levels, log, cfg, caps, common, deviceConfig, rd, wr, notify, readIsr, ...driver };
+  return { ...rig, caps, common, deviceConfig, rd, wr, notify, readIsr, ...driver };
+}
+
+/** Register widths of the legacy layout. */
+const LEGACY_WIDTH: Record<VirtioPciLegacyRegister, 1 | 2 | 4> = {
+  host_features: 4, guest_features: 4, queue_pfn: 4, queue_num: 2, queue_sel: 2, queue_notify: 2,
+  status: 1, isr: 1, config_vector: 2, queue_vector: 2,
+};
+
+/** A legacy function driven through BAR0 (I/O ports), as Linux's virtio_pci_legacy drives it. */
+export function legacyPciRig(device: VirtioDevice, opts: Omit<PciRigOptions, "legacy"> = {}) {
+  const rig = pciFunctionRig(device, { ...opts, legacy: true });
+  const { cpu, bar } = rig;
+  const io = bar(0);
+  const rd = (name: VirtioPciLegacyRegister): number => Number(cpu.read(io + VIRTIO_PCI_LEGACY[name], LEGACY_WIDTH[name]));
+  const wr = (name: VirtioPciLegacyRegister, value: number): void => cpu.write(io + VIRTIO_PCI_LEGACY[name], LEGACY_WIDTH[name], value);
+  /** vp_legacy's probe: reset, ACKNOWLEDGE, DRIVER, 32 feature bits, each queue by PFN, DRIVER_OK. */
+  const bringUp = (pfns: number[], accept = rd("host_features"), vectors?: { config: number; queues: number[] }): void => {
+    wr("status", 0);
+    wr("status", 1);
+    wr("status", 3);
+    wr("guest_features", accept);
+    if (vectors) wr("config_vector", vectors.config);
+    pfns.forEach((pfn, i) => {
+      wr("queue_sel", i);
+      if (vectors) wr("queue_vector", vectors.queues[i]!);
+      wr("queue_pfn", pfn);
+    });
+    wr("status", 7);
+  };
+  return { ...rig, io, rd, wr, bringUp };
 }

@@ -22,7 +22,7 @@ describe("virtio-pci transport: identification and capabilities", () => {
     const { cpu, cfg } = pciRig(new VirtioRng());
     expect(cpu.read32(cfg(0x00))).toBe(0x1044_1af4);
     expect(cpu.read32(cfg(0x08))).toBe(0xff00_0001); // class ff0000, revision 1
-    expect(cpu.read32(cfg(0x2c))).toBe(0x0004_1af4); // subsystem: vendor 0x1af4, the virtio ID
+    expect(cpu.read32(cfg(0x2c))).toBe(0x0044_1af4); // subsystem: vendor 0x1af4, 0x40 + the virtio ID (kvmtool)
     expect(cpu.read8(cfg(0x3d))).toBe(1); // INTA
   });
 
