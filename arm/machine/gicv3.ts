@@ -85,6 +85,10 @@ export class Gicv3 implements IrqSink {
   readonly kind = "gicv3";
   /** Every SPI is for devices (no MSI frame takes any). */
   readonly reservedSpiCount = 0;
+  /** The GICv3 binding has no CPU mask in PPI specifiers. */
+  readonly ppiCpuMask = 0;
+  /** The CPU interface is the ICC_* system registers. */
+  readonly systemRegisterInterface = true;
   readonly vcpuCount: number;
   readonly spiCount: number;
   readonly distBase: number;

@@ -7,13 +7,15 @@ import { ConfigError } from "../../src/errors.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
 import type { IrqSink, MsiController } from "../../src/irq.ts";
 import type { FdtDevice } from "./device-tree.ts";
+import { Gicv2 } from "./gicv2.ts";
+import { checkGicv2VcpuCount } from "./gicv2/state.ts";
 import { Gicv3 } from "./gicv3.ts";
 import { mpidrOf } from "./memory-map.ts";
 
 export const IRQCHIP_KINDS = ["gicv2", "gicv2m", "gicv3", "gicv3-its"] as const;
 export type IrqchipKind = (typeof IRQCHIP_KINDS)[number];
 /** The irqchips lkvm builds; `auto` is the first of these in kvmtool's order of preference. */
-export const IMPLEMENTED_IRQCHIPS: readonly IrqchipKind[] = ["gicv3"];
+export const IMPLEMENTED_IRQCHIPS: readonly IrqchipKind[] = ["gicv2", "gicv2m", "gicv3"];
 /** kvmtool's `auto`: the first one, in this order, that the host can give. */
 const AUTO_PREFERENCE: readonly IrqchipKind[] = ["gicv3-its", "gicv3", "gicv2m", "gicv2"];
 
@@ -32,6 +34,10 @@ export interface InterruptController extends IrqSink, FdtDevice {
   readonly msi?: MsiController;
   /** SPIs the irqchip keeps for itself, from INTID 32 up (kvmtool's gicv2m takes 64). */
   readonly reservedSpiCount: number;
+  /** The CPU mask in the flags of a PPI's DT specifier: ((1 << vCPUs) - 1) << 8 on a GICv2, 0 on a GICv3. */
+  readonly ppiCpuMask: number;
+  /** Whether the core offers the GICv3 system-register CPU interface (ICC_*). */
+  readonly systemRegisterInterface: boolean;
 }
 
 export interface IrqchipOptions {
@@ -40,6 +46,8 @@ export interface IrqchipOptions {
   onIrqLineChange: (vcpu: number, level: boolean) => void;
   /** The same for FIQ. */
   onFiqLineChange: (vcpu: number, level: boolean) => void;
+  /** Where an MSI controller reports the messages it ignores (--loglevel debug). */
+  debugLog?: (line: string) => void;
 }
 
 /** Resolves `auto` and refuses what is not built, with kvmtool's option wording. */
@@ -55,8 +63,16 @@ export function resolveIrqchip(requested: string): IrqchipKind {
   return kind;
 }
 
+/** Refuses a vCPU count the irqchip cannot serve (a GICv2 has at most 8 CPU interfaces). */
+export function checkIrqchipVcpuCount(kind: IrqchipKind, vcpuCount: number): void {
+  if (kind === "gicv2" || kind === "gicv2m") checkGicv2VcpuCount(kind, vcpuCount);
+}
+
 export function createIrqchip(kind: IrqchipKind, options: IrqchipOptions): InterruptController {
   switch (kind) {
+    case "gicv2":
+    case "gicv2m":
+      return new Gicv2({ ...options, msiFrame: kind === "gicv2m" });
     case "gicv3":
       return new Gicv3({ ...options, mpidr: mpidrOf });
     default:

@@ -104,10 +104,19 @@ export class Vm extends EventEmitter<VmEvents> {
     this.vcpus = Array.from({ length: cfg.cpus }, (_, id) => ({
       id, on: id === 0, waiting: false, timerDeadline: -1, irqLines: 0,
     }));
+    // The irqchip first: the core's system registers depend on it (a GICv2 has no ICC_*).
+    this.gic = createIrqchip(cfg.irqchip, {
+      vcpuCount: cfg.cpus,
+      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
+      // Group 0 interrupts are FIQs (a GICv3 with one Security state; a GICv2 with FIQEn).
+      onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
+      debugLog: cfg.loglevel === "debug" ? (line) => this.emit("log", line) : undefined,
+    });
     this.core = new Core({
       ramBase: cfg.ramBase,
       ramSizeBytes: cfg.ramSizeBytes,
       cpuFeatures: cfg.cpuFeatures,
+      gicSystemRegisters: this.gic.systemRegisterInterface,
       host: {
         mmio: (vcpu, gpa, data, len, isWrite) => this.mmioAccess(vcpu, gpa, data, len, isWrite),
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
@@ -125,12 +134,6 @@ export class Vm extends EventEmitter<VmEvents> {
     if (cfg.mmioSyndrome !== "emulate") {
       this.syndromeCheck = new MmioSyndromeCheck(cfg.mmioSyndrome, this.core, this.bus, (line) => this.emit("log", line));
     }
-    this.gic = createIrqchip(cfg.irqchip, {
-      vcpuCount: cfg.cpus,
-      onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
-      // Group 0 interrupts are FIQs (a GICv3 with one Security state).
-      onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
-    });
     this.gic.register(this.bus);
 
     this.memory = new GuestMemory({
