@@ -69,6 +69,14 @@ describe("kvmtool's spellings", () => {
     expect(await outcome(["-k", kernel, "--irqchip", "gicv3"])).toBe("accepted");
     expect(await outcome(["-k", kernel, "--irqchip", "gicv3-its"])).toMatch(/not supported by lkvm yet/);
   });
+
+  it("--irqchip gicv2 and gicv2m are accepted, with at most 8 vCPUs (the GICv2 limit); auto stays GICv3", async () => {
+    expect((await parseRunCommandLine(["-k", kernel, "--irqchip", "gicv2", "-c", "8"])).irqchip).toBe("gicv2");
+    expect((await parseRunCommandLine(["-k", kernel, "--irqchip", "gicv2m"])).irqchip).toBe("gicv2m");
+    expect((await parseRunCommandLine(["-k", kernel])).irqchip).toBe("gicv3");
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv2", "-c", "9"])).toMatch(/--irqchip gicv2 supports at most 8 vCPUs/);
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv2m", "-c", "9"])).toMatch(/--irqchip gicv2m supports at most 8 vCPUs/);
+  });
 });
 
 describe("repeated options: the last one wins, as in kvmtool", () => {
