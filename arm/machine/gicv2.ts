@@ -21,11 +21,11 @@
 
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
-import type { IrqSink } from "../../src/irq.ts";
+import { GicInputs } from "./gic-inputs.ts";
 import {
   GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GICV2_CPU_BASE, GICV2_CPU_SIZE_BYTES, PHANDLE_GIC, SPI_BASE_INTID, mpidrOf,
 } from "./memory-map.ts";
-import { GIC_DEFAULT_SPI_COUNT, GIC_PPI_BASE_INTID, GIC_SPI_BASE_INTID, driveLine } from "./gicv3/shared.ts";
+import { GIC_DEFAULT_SPI_COUNT } from "./gicv3/shared.ts";
 import { Gicv2Context, checkGicv2VcpuCount } from "./gicv2/state.ts";
 import { Gicv2Distributor } from "./gicv2/distributor.ts";
 import { Gicv2CpuInterfaces } from "./gicv2/cpu-interface.ts";
@@ -47,7 +47,7 @@ export interface Gicv2Options {
   debugLog?: (line: string) => void;
 }
 
-export class Gicv2 implements IrqSink {
+export class Gicv2 extends GicInputs {
   static readonly description = {
     name: "gicv2",
     compatible: "arm,cortex-a15-gic",
@@ -62,11 +62,12 @@ export class Gicv2 implements IrqSink {
   /** The CPU interface is memory-mapped. */
   readonly systemRegisterInterface = false;
   readonly vcpuCount: number;
-  private readonly gic: Gicv2Context;
+  protected readonly gic: Gicv2Context;
   private readonly dist: Gicv2Distributor;
   private readonly cpus: Gicv2CpuInterfaces;
 
   constructor(options: Gicv2Options) {
+    super();
     const { vcpuCount } = options;
     this.kind = options.msiFrame ? "gicv2m" : "gicv2";
     checkGicv2VcpuCount(this.kind, vcpuCount);
@@ -144,35 +145,8 @@ export class Gicv2 implements IrqSink {
     return intc;
   }
 
-  // ---- interrupt inputs ----
-
-  /** Drives an SPI's input (KVM_IRQ_LINE). Edge-triggered SPIs latch on a rising edge. */
-  setLevel(intid: number, level: boolean): void {
-    if (!Number.isInteger(intid) || intid < GIC_SPI_BASE_INTID || intid >= this.gic.intidCount) {
-      throw new RangeError(`INTID ${intid} is not one of this GIC's SPIs (32-${this.gic.intidCount - 1})`);
-    }
-    if (driveLine(this.gic.state.spis, intid, level)) this.cpus.updateLines();
-  }
-
-  /** Drives a vCPU's PPI input (the timers: 27 virtual, 30 physical). */
-  setPpiLevel(vcpu: number, intid: number, level: boolean): void {
-    this.checkVcpu(vcpu);
-    if (!Number.isInteger(intid) || intid < GIC_PPI_BASE_INTID || intid >= GIC_SPI_BASE_INTID) {
-      throw new RangeError(`INTID ${intid} is not a PPI (16-31)`);
-    }
-    if (driveLine(this.gic.state.redistributors[vcpu]!.bank, intid, level)) this.cpus.updateLines();
-  }
-
-  /** Whether the GIC is signalling IRQ to a vCPU (the level last reported). */
-  irqLevel(vcpu: number): boolean {
-    this.checkVcpu(vcpu);
-    return this.gic.state.irqLine[vcpu] !== 0;
-  }
-
-  /** Whether the GIC is signalling FIQ to a vCPU. */
-  fiqLevel(vcpu: number): boolean {
-    this.checkVcpu(vcpu);
-    return this.gic.state.fiqLine[vcpu] !== 0;
+  protected updateLines(): void {
+    this.cpus.updateLines();
   }
 
   /** A GICv2 has no system-register interface: every ICC_* access is UNDEFINED. */
@@ -180,9 +154,4 @@ export class Gicv2 implements IrqSink {
     return undefined;
   }
 
-  private checkVcpu(vcpu: number): void {
-    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuCount) {
-      throw new RangeError(`vCPU ${vcpu} does not exist (the GIC has ${this.vcpuCount})`);
-    }
-  }
 }

@@ -8,7 +8,7 @@
 
 import {
   BPR0_MIN, BPR1_MIN, FORWARD_GROUP0, FORWARD_GROUP1, GIC_SPECIAL_INTID_BASE, GIC_SPURIOUS_INTID,
-  PRIORITY_MASK, activate, canSignal, highestPendingOf, runningPriority, type Candidate,
+  PRIORITY_MASK, activate, canSignal, highestPendingOf, runningPriority, setOutputLines, type Candidate,
 } from "../gicv3/shared.ts";
 import { RegisterMap, getU32, putU32, reg, type GicRegister } from "../gicv3/frames.ts";
 import { GICV2_CPU_SIZE_BYTES } from "../memory-map.ts";
@@ -96,16 +96,7 @@ export class Gicv2CpuInterfaces {
       const hppi = this.highestPending(v);
       const signal = hppi !== null && canSignal(s.cpuInterfaces[v]!, hppi);
       const asFiq = signal && hppi.group === 0 && this.gic.v2.cpuControls[v]!.fiqEn;
-      const irq = signal && !asFiq ? 1 : 0;
-      const fiq = asFiq ? 1 : 0;
-      if (s.irqLine[v] !== irq) {
-        s.irqLine[v] = irq;
-        this.onIrqLineChange(v, irq === 1);
-      }
-      if (s.fiqLine[v] !== fiq) {
-        s.fiqLine[v] = fiq;
-        this.onFiqLineChange?.(v, fiq === 1);
-      }
+      setOutputLines(s, v, signal && !asFiq, asFiq, this.onIrqLineChange, this.onFiqLineChange);
     }
   }
 

@@ -6,7 +6,7 @@
 import { GIC_DIST_SIZE_BYTES } from "../memory-map.ts";
 import { GIC_SGI_COUNT, PRIORITY_MASK } from "../gicv3/shared.ts";
 import {
-  GIC_IIDR_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg, writeBits, writeConfig,
+  GICD_INTERRUPT_REGISTERS, GIC_IIDR_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg, writeBits, writeConfig,
   type GicRegister,
 } from "../gicv3/frames.ts";
 import type { Gicv2Context } from "./state.ts";
@@ -35,16 +35,8 @@ export const GICV2_GICD_REGISTERS = [
   reg("GICD_CTLR", 0x0000, "rw"),
   reg("GICD_TYPER", 0x0004, "ro"),
   reg("GICD_IIDR", 0x0008, "ro", { reset: GIC_IIDR_VALUE }),
-  reg("GICD_IGROUPR", 0x0080, "rw", { count: 32 }),
-  reg("GICD_ISENABLER", 0x0100, "rw", { count: 32 }),
-  reg("GICD_ICENABLER", 0x0180, "rw", { count: 32 }),
-  reg("GICD_ISPENDR", 0x0200, "rw", { count: 32 }),
-  reg("GICD_ICPENDR", 0x0280, "rw", { count: 32 }),
-  reg("GICD_ISACTIVER", 0x0300, "rw", { count: 32 }),
-  reg("GICD_ICACTIVER", 0x0380, "rw", { count: 32 }),
-  reg("GICD_IPRIORITYR", 0x0400, "rw", { count: 255, byteAccess: true }),
+  ...GICD_INTERRUPT_REGISTERS,
   reg("GICD_ITARGETSR", 0x0800, "rw", { count: 255, byteAccess: true }),
-  reg("GICD_ICFGR", 0x0c00, "rw", { count: 64 }),
   reg("GICD_SGIR", 0x0f00, "wo"),
   reg("GICD_CPENDSGIR", 0x0f10, "rw", { count: 4, byteAccess: true }),
   reg("GICD_SPENDSGIR", 0x0f20, "rw", { count: 4, byteAccess: true }),

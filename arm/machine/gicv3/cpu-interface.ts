@@ -4,7 +4,7 @@
 
 import {
   BPR0_MIN, BPR1_MIN, GIC_SPECIAL_INTID_BASE, GIC_SPURIOUS_INTID, PRIORITY_BITS, PRIORITY_MASK,
-  canSignal, groupPriority, runningPriority, type GicContext,
+  canSignal, groupPriority, runningPriority, setOutputLines, type GicContext,
 } from "./shared.ts";
 import type { GicRedistributors } from "./redistributor.ts";
 
@@ -95,16 +95,7 @@ export class GicCpuInterfaces {
     for (let v = 0; v < this.gic.vcpuCount; v++) {
       const hppi = this.redists.highestPending(v);
       const signal = hppi !== null && canSignal(s.cpuInterfaces[v]!, hppi);
-      const irq = signal && hppi.group === 1 ? 1 : 0;
-      const fiq = signal && hppi.group === 0 ? 1 : 0;
-      if (s.irqLine[v] !== irq) {
-        s.irqLine[v] = irq;
-        this.onIrqLineChange(v, irq === 1);
-      }
-      if (s.fiqLine[v] !== fiq) {
-        s.fiqLine[v] = fiq;
-        this.onFiqLineChange?.(v, fiq === 1);
-      }
+      setOutputLines(s, v, signal && hppi.group === 1, signal && hppi.group === 0, this.onIrqLineChange, this.onFiqLineChange);
     }
   }
 

@@ -258,6 +258,25 @@ export function highestPendingOf(
   return { intid: bestIntid, priority: bestPriority, group };
 }
 
+/** Sets a vCPU's IRQ and FIQ outputs, and reports each that changed. */
+export function setOutputLines(
+  s: GicState,
+  vcpu: number,
+  irq: boolean,
+  fiq: boolean,
+  onIrqLineChange: (vcpu: number, level: boolean) => void,
+  onFiqLineChange: ((vcpu: number, level: boolean) => void) | undefined,
+): void {
+  if ((s.irqLine[vcpu] !== 0) !== irq) {
+    s.irqLine[vcpu] = irq ? 1 : 0;
+    onIrqLineChange(vcpu, irq);
+  }
+  if ((s.fiqLine[vcpu] !== 0) !== fiq) {
+    s.fiqLine[vcpu] = fiq ? 1 : 0;
+    onFiqLineChange?.(vcpu, fiq);
+  }
+}
+
 // ---- priorities in the CPU interface ----
 
 /** The running priority with nothing active. */
