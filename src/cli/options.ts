@@ -73,7 +73,7 @@ export const runOptions: RunOption[] = [
 
   // ARM options
   { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },
-  { name: "irqchip", type: "string", group: "ARM options:", arg: "auto|gicv3", describe: "Interrupt controller to emulate (default auto: the first of gicv3-its, gicv3, gicv2m, gicv2 that lkvm builds; today gicv3)" },
+  { name: "irqchip", type: "string", group: "ARM options:", arg: "auto|gicv2|gicv2m|gicv3", describe: "Interrupt controller to emulate: gicv3; gicv2 (memory-mapped CPU interface, at most 8 vCPUs); gicv2m (gicv2 with an MSI frame, which keeps 64 SPIs). Default auto: the first of gicv3-its, gicv3, gicv2m, gicv2 that lkvm builds, today gicv3" },
   { name: "firmware-address", type: "string", group: "ARM options:", arg: "addr", describe: "Load address for --firmware (default: the RAM base)" },
   { name: "kaslr-seed", type: "string", group: "ARM options:", arg: "u64", describe: "Value for /chosen/kaslr-seed (default 0)" },
   { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },
