@@ -5,8 +5,8 @@
 import { GIC_DIST_SIZE_BYTES } from "../memory-map.ts";
 import { PRIORITY_MASK, type GicContext } from "./shared.ts";
 import {
-  GICD_INTERRUPT_REGISTERS, GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
-  writeBits, writeConfig, type GicRegister,
+  GICD_INTERRUPT_REGISTERS, GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits,
+  readConfig, reg, writeBits, writeConfig, type GicRegister,
 } from "./frames.ts";
 
 // GICD_CTLR with DS = 1.
