@@ -15,6 +15,10 @@
 // - Only the first 4 KiB of the Distributor and 8 KiB of the CPU interface hold registers;
 //   the rest of kvmtool's windows, and accesses of a size a register does not take, are RAZ/WI.
 //
+// Where lkvm differs: GICD_ICPIDR2 reads ArchRev 2 (0x2b) as the architecture describes it,
+// where KVM leaves it RAZ; and a CPU write to the v2m frame's MSI_SETSPI_NS raises the SPI, as a
+// real frame does, where kvmtool ignores it (gicv2/v2m-frame.ts).
+//
 // The parts are in gicv2/: the Distributor, the CPU interfaces, the state they share beyond the
 // GICv3 model's, and the v2m MSI frame. This file is the device: options, bus regions, DT node
 // and inputs.
