@@ -17,6 +17,7 @@ import {
 } from "../../arm/machine/memory-map.ts";
 import { GuestCpu } from "../support/guest-cpu.ts";
 import { accessArb, busRig, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
+import { lineRecorder } from "./gic-lines.ts";
 
 type Op =
   | { kind: "dist" | "cpu" | "v2m"; vcpu: number; access: Access }
@@ -69,24 +70,15 @@ export const gicv2Target: FuzzTarget = {
     const property = fc.property(inputArb, ({ vcpus, ops }) => {
       const { bus } = busRig();
       const cpus = Array.from({ length: vcpus }, (_, v) => new GuestCpu(bus, v));
-      const irq: boolean[][] = Array.from({ length: vcpus }, () => []);
-      const fiq: boolean[][] = Array.from({ length: vcpus }, () => []);
-      const gic = new Gicv2({
-        vcpuCount: vcpus,
-        msiFrame: true,
-        onIrqLineChange: (v, level) => irq[v]!.push(level),
-        onFiqLineChange: (v, level) => fiq[v]!.push(level),
-      });
+      const lines = lineRecorder(vcpus);
+      const gic = new Gicv2({ vcpuCount: vcpus, msiFrame: true, ...lines });
       gic.register(bus);
       const d = (name: string): number => GIC_DIST_BASE + offsetOf(GICV2_GICD_REGISTERS, name);
       const c = (name: string): number => GICV2_CPU_BASE + offsetOf(GICV2_GICC_REGISTERS, name);
 
       const invariants = (): void => {
         for (let v = 0; v < vcpus; v++) {
-          for (const [name, seen, now] of [["IRQ", irq[v]!, gic.irqLevel(v)], ["FIQ", fiq[v]!, gic.fiqLevel(v)]] as const) {
-            check(seen.every((l, i) => l !== (i === 0 ? false : seen[i - 1])), () => `vCPU ${v} ${name} reported without a change`);
-            check((seen.at(-1) ?? false) === now, () => `vCPU ${v} ${name} reported ${seen.at(-1)}, level is ${now}`);
-          }
+          lines.checkReported(gic, v);
           if (gic.irqLevel(v) || gic.fiqLevel(v)) {
             const pending = [c("GICC_HPPIR"), c("GICC_AHPPIR")].map((a) => cpus[v]!.read32(a) & 0x3ff);
             check(pending.some((p) => p !== GIC_SPURIOUS_INTID), () => `vCPU ${v} signalled with nothing pending in GICC_HPPIR/AHPPIR`);
