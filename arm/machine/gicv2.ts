@@ -20,8 +20,8 @@
 // real frame does, where kvmtool ignores it (gicv2/v2m-frame.ts).
 //
 // The parts are in gicv2/: the Distributor, the CPU interfaces, the state they share beyond the
-// GICv3 model's, and the v2m MSI frame. This file is the device: options, bus regions, DT node
-// and inputs.
+// GICv3 model's, and the v2m MSI frame. This file is the device: options, bus regions and DT
+// node; the SPI and PPI inputs are gic-inputs.ts, shared with the GICv3.
 
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
@@ -35,7 +35,7 @@ import { Gicv2Distributor } from "./gicv2/distributor.ts";
 import { Gicv2CpuInterfaces } from "./gicv2/cpu-interface.ts";
 import { GICV2M_SPI_COUNT, Gicv2mFrame } from "./gicv2/v2m-frame.ts";
 
-/** The cpumask of PPI specifiers (GICv2 binding): bits [15:8], one per CPU; all 8 beyond 8. */
+/** The cpumask of PPI specifiers (GICv2 binding): bits [15:8], one per CPU. */
 export const PPI_CPU_MASK_SHIFT = 8;
 
 export interface Gicv2Options {

@@ -35,7 +35,8 @@
 //
 // The parts, as the architecture divides them, are in gicv3/: the Distributor, the
 // Redistributors, the CPU interfaces, the register frames the first two share, and the state
-// all of them share. This file is the device: its options, bus regions, DT node and inputs.
+// all of them share. This file is the device: its options, bus regions and DT node (the inputs
+// are gic-inputs.ts, shared with the GICv2).
 
 import { ConfigError } from "../../src/errors.ts";
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
