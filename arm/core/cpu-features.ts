@@ -15,6 +15,16 @@ export function setFeatures(mask: u32): void {
   cpuFeatures = mask;
 }
 
+/**
+ * The GICv3 CPU interface's system registers (ICC_*, handed to the VMM) and ID_AA64PFR0_EL1.GIC
+ * saying so. Off with a GICv2, whose CPU interface is memory-mapped: ICC_* are then UNDEFINED.
+ */
+export let gicSystemRegisters: bool = true;
+
+export function setGicSystemRegisters(on: bool): void {
+  gicSystemRegisters = on;
+}
+
 @inline export function hasFeature(feature: u32): bool {
   return (cpuFeatures & feature) != 0;
 }

@@ -10,7 +10,7 @@ import { pc } from "./state";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
 import { configure, invalidatePhysRange } from "./jit/cache";
-import { setFeatures } from "./cpu-features";
+import { setFeatures, setGicSystemRegisters } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
 export { jitBuild, jitCommit } from "./jit/translate";
@@ -39,6 +39,11 @@ export function cacheCheckEnable(stateBase: f64): void {
 /** Sets the optional architecture features (CPU_FEAT_* bits), before the vCPUs are reset. */
 export function setCpuFeatures(mask: u32): void {
   setFeatures(mask);
+}
+
+/** Whether the GICv3 system-register CPU interface exists (not with a GICv2). */
+export function setGicSystemRegisterInterface(on: u32): void {
+  setGicSystemRegisters(on != 0);
 }
 
 /** Resets the active vCPU to KVM's reset state: EL1h, DAIF masked, MMU off, registers zero. */

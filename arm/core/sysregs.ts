@@ -12,7 +12,7 @@ import {
   OSLSR_EL1, MDCCINT_EL1, OSDLR_EL1, CNTFRQ_EL0, DBGCLAIM, DBGPRCR_EL1, DBG_BVR, DBG_BCR,
   DBG_WVR, DBG_WCR, ACCDATA_EL1
 } from "./sysreg-file";
-import { hasFeature, ls64Level } from "./cpu-features";
+import { gicSystemRegisters, hasFeature, ls64Level } from "./cpu-features";
 import { CPU_FEAT_LS64, CPU_FEAT_LS64_V, CPU_FEAT_LS64_ACCDATA } from "../abi";
 import { regimeChanged, tlbFlushAll } from "./mmu";
 import { timerRead, timerWrite } from "./timer";
@@ -30,11 +30,13 @@ export * from "./sysreg-file";
 export const MIDR_VALUE: u64 = 0x411fd070; // Arm Cortex-A57 r1p0
 export const CNTFRQ_HZ: u64 = <u64>ABI_CNTFRQ_HZ;
 
-// ID_AA64PFR0_EL1: EL0 and EL1 AArch64-only, no EL2/EL3, GICv3 system registers. FP and
-// AdvSIMD read 0xF (not implemented) until the FP/SIMD unit exists; see fp-access.ts.
+// ID_AA64PFR0_EL1: EL0 and EL1 AArch64-only, no EL2/EL3, GICv3 system registers unless the
+// GIC is a GICv2. FP and AdvSIMD read 0xF (not implemented) until the FP/SIMD unit exists; see
+// fp-access.ts.
 function idAa64pfr0(): u64 {
   const fp: u64 = fpRegsEnabled ? 0 : 0xf;
-  return 0x1 | (0x1 << 4) | (fp << 16) | (fp << 20) | (0x1 << 24);
+  const gic: u64 = gicSystemRegisters ? 1 : 0;
+  return 0x1 | (0x1 << 4) | (fp << 16) | (fp << 20) | (gic << 24);
 }
 // ID_AA64DFR0_EL1: DebugVer v8.0, 6 breakpoints, 4 watchpoints, 2 of the breakpoints
 // context-aware, no PMU: what debug.ts implements. Fields hold the count minus one.
@@ -57,8 +59,9 @@ let trapLo: u32 = 0;
 let trapHi: u32 = 0;
 export function setTrapResult(lo: u32, hi: u32): void { trapLo = lo; trapHi = hi; }
 
-/** GICv3 CPU interface registers, all handled by the VMM's GIC model. */
+/** GICv3 CPU interface registers, all handled by the VMM's GIC model (none with a GICv2). */
 function isGicCpuInterface(e: u32): bool {
+  if (!gicSystemRegisters) return false;
   if (e == enc(3, 0, 4, 6, 0)) return true; // ICC_PMR_EL1
   return (e >> 7) == (enc(3, 0, 12, 0, 0) >> 7) && ((e >> 3) & 0xf) >= 8;
 }

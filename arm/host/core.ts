@@ -86,6 +86,11 @@ export interface CoreOptions {
   checkCacheMaintenance?: boolean;
   /** Optional architecture features (abi.CPU_FEAT_* bits; arm/host/cpu-features.ts); default none. */
   cpuFeatures?: number;
+  /**
+   * The GICv3 system-register CPU interface (ICC_*, ID_AA64PFR0_EL1.GIC = 1); default true.
+   * False for a GICv2, whose CPU interface is memory-mapped: ICC_* accesses are UNDEFINED.
+   */
+  gicSystemRegisters?: boolean;
 }
 
 /** What --debug-jit prints. */
@@ -138,6 +143,7 @@ interface CoreExports {
   setRamLayout(base: number, sizeBytes: number): void;
   cacheCheckEnable(stateBase: number): void;
   setCpuFeatures(mask: number): void;
+  setGicSystemRegisterInterface(on: number): void;
   resetVcpu(vcpuId: number, poweredOff: number): void;
   saveVcpu(vcpuId: number): void;
   loadVcpu(vcpuId: number): void;
@@ -239,6 +245,7 @@ export class Core {
     this.exports.setRamLayout(opts.ramBase, opts.ramSizeBytes);
     if (opts.checkCacheMaintenance) this.exports.cacheCheckEnable(abi.RAM_HOST_BASE + opts.ramSizeBytes);
     this.exports.setCpuFeatures(opts.cpuFeatures ?? 0);
+    this.exports.setGicSystemRegisterInterface(opts.gicSystemRegisters === false ? 0 : 1);
     const jit = opts.jit ?? { enabled: false };
     this.jitImports = {
       env: {

@@ -28,7 +28,8 @@ export interface DeviceTreeInputs {
   bootargs: string;
   kaslrSeed: bigint;
   initrd?: { start: number; end: number };
-  intc: FdtDevice;
+  /** The irqchip; a GICv2's PPI specifiers carry its ppiCpuMask. */
+  intc: FdtDevice & { readonly ppiCpuMask?: number };
   /** MMIO devices in registration order; the first UART is stdout. */
   devices: readonly MaybeFdtDevice[];
   /** The PCI host bridge, whose /pci node follows the devices' (kvmtool always writes one). */
@@ -66,9 +67,9 @@ export function buildDeviceTree(d: DeviceTreeInputs): FdtNode {
 
   d.intc.fdtNode(root);
 
-  // Timer PPIs in binding order: secure, non-secure physical, virtual, hypervisor. The cpumask
-  // is GICv2-only, so the flags are just level-low.
-  const ppi = (intid: number) => ppiCells(intid, IRQ_TYPE.levelLow);
+  // Timer PPIs in binding order: secure, non-secure physical, virtual, hypervisor; level-low,
+  // with the cpumask on a GICv2 (kvmtool's gic__get_fdt_irq_cpumask).
+  const ppi = (intid: number) => ppiCells(intid, IRQ_TYPE.levelLow, d.intc.ppiCpuMask ?? 0);
   root.child("timer")
     .prop("compatible", ["arm,armv8-timer", "arm,armv7-timer"])
     .prop("interrupts", [...ppi(TIMER_PPI.secure), ...ppi(TIMER_PPI.nonSecure), ...ppi(TIMER_PPI.virtual), ...ppi(TIMER_PPI.hyp)])

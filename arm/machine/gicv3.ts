@@ -36,20 +36,18 @@
 //
 // The parts, as the architecture divides them, are in gicv3/: the Distributor, the
 // Redistributors, the CPU interfaces, the register frames the first two share, and the state
-// all of them share. This file is the device: its options, bus regions, DT node and inputs.
+// all of them share. This file is the device: its options, bus regions and DT node (the inputs
+// are gic-inputs.ts, shared with the GICv2).
 
 import { ConfigError } from "../../src/errors.ts";
 import { type FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import type { TrapBus } from "../../src/iotrap/bus.ts";
-import type { IrqSink } from "../../src/irq.ts";
 import type { GuestMemory } from "../../src/kvm/guest-memory.ts";
+import { GicInputs } from "./gic-inputs.ts";
 import {
   GIC_DIST_BASE, GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES, PHANDLE_GIC, PHANDLE_MSI, mpidrOf,
 } from "./memory-map.ts";
-import {
-  GIC_DEFAULT_SPI_COUNT, GIC_MAX_SPI_COUNT, GIC_PPI_BASE_INTID, GIC_SPI_BASE_INTID, GicContext,
-  driveLine,
-} from "./gicv3/shared.ts";
+import { GIC_DEFAULT_SPI_COUNT, GIC_MAX_SPI_COUNT, GicContext } from "./gicv3/shared.ts";
 import { GicDistributor } from "./gicv3/distributor.ts";
 import { GicRedistributors } from "./gicv3/redistributor.ts";
 import { GicCpuInterfaces } from "./gicv3/cpu-interface.ts";
@@ -88,7 +86,7 @@ export interface Gicv3Options {
   onFiqLineChange?: (vcpu: number, level: boolean) => void;
 }
 
-export class Gicv3 implements IrqSink {
+export class Gicv3 extends GicInputs {
   static readonly description = {
     name: "gicv3",
     compatible: "arm,gic-v3",
@@ -97,18 +95,23 @@ export class Gicv3 implements IrqSink {
   readonly kind: "gicv3" | "gicv3-its";
   /** Every SPI is for devices (no MSI frame takes any). */
   readonly reservedSpiCount = 0;
+  /** The GICv3 binding has no CPU mask in PPI specifiers. */
+  readonly ppiCpuMask = 0;
+  /** The CPU interface is the ICC_* system registers. */
+  readonly systemRegisterInterface = true;
   readonly vcpuCount: number;
   readonly spiCount: number;
   readonly distBase: number;
   readonly redistBase: number;
   /** The ITS, the irqchip's MSI controller, with `its`; at redistBase - 128 KiB as kvmtool puts it. */
   readonly msi?: GicIts;
-  private readonly gic: GicContext;
+  protected readonly gic: GicContext;
   private readonly dist: GicDistributor;
   private readonly redists: GicRedistributors;
   private readonly cpus: GicCpuInterfaces;
 
   constructor(options: Gicv3Options) {
+    super();
     const { vcpuCount } = options;
     const spiCount = options.spiCount ?? GIC_DEFAULT_SPI_COUNT;
     if (!Number.isInteger(vcpuCount) || vcpuCount < 1 || vcpuCount > GIC_MAX_VCPUS) {
@@ -198,35 +201,8 @@ export class Gicv3 implements IrqSink {
     return intc;
   }
 
-  // ---- interrupt inputs ----
-
-  /** Drives an SPI's input (KVM_IRQ_LINE). Edge-triggered SPIs latch on a rising edge. */
-  setLevel(intid: number, level: boolean): void {
-    if (!Number.isInteger(intid) || intid < GIC_SPI_BASE_INTID || intid >= this.gic.intidCount) {
-      throw new RangeError(`INTID ${intid} is not one of this GIC's SPIs (32-${this.gic.intidCount - 1})`);
-    }
-    if (driveLine(this.gic.state.spis, intid, level)) this.cpus.updateLines();
-  }
-
-  /** Drives a vCPU's PPI input (the timers: 27 virtual, 30 physical). */
-  setPpiLevel(vcpu: number, intid: number, level: boolean): void {
-    this.checkVcpu(vcpu);
-    if (!Number.isInteger(intid) || intid < GIC_PPI_BASE_INTID || intid >= GIC_SPI_BASE_INTID) {
-      throw new RangeError(`INTID ${intid} is not a PPI (16-31)`);
-    }
-    if (driveLine(this.gic.state.redistributors[vcpu]!.bank, intid, level)) this.cpus.updateLines();
-  }
-
-  /** Whether the GIC is signalling IRQ to a vCPU (the level last reported). */
-  irqLevel(vcpu: number): boolean {
-    this.checkVcpu(vcpu);
-    return this.gic.state.irqLine[vcpu] !== 0;
-  }
-
-  /** Whether the GIC is signalling FIQ to a vCPU. */
-  fiqLevel(vcpu: number): boolean {
-    this.checkVcpu(vcpu);
-    return this.gic.state.fiqLine[vcpu] !== 0;
+  protected updateLines(): void {
+    this.cpus.updateLines();
   }
 
   // ---- the CPU interface (CoreHost.sysreg) ----
@@ -238,11 +214,5 @@ export class Gicv3 implements IrqSink {
   sysreg(vcpu: number, encoding: number, isWrite: boolean, value: bigint): bigint | undefined {
     this.checkVcpu(vcpu);
     return this.cpus.sysreg(vcpu, encoding, isWrite, value);
-  }
-
-  private checkVcpu(vcpu: number): void {
-    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuCount) {
-      throw new RangeError(`vCPU ${vcpu} does not exist (the GIC has ${this.vcpuCount})`);
-    }
   }
 }

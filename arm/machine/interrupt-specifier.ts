@@ -1,5 +1,5 @@
-// How a device-tree node names a GIC interrupt: three cells <kind number flags> (the arm,gic-v3
-// binding), where an SPI is counted from INTID 32 and a PPI from INTID 16. Every node that
+// How a device-tree node names a GIC interrupt: three cells <kind number flags> (the arm,gic and
+// arm,gic-v3 bindings), where an SPI is counted from INTID 32 and a PPI from INTID 16. Every node that
 // describes an interrupt builds its cells here, so the INTID-to-cell arithmetic exists once.
 
 import { PPI_BASE_INTID, SPI_BASE_INTID } from "./memory-map.ts";
@@ -17,8 +17,11 @@ export function spiCells(intid: number, trigger: IrqTrigger): number[] {
   return [GIC_SPI, intid - SPI_BASE_INTID, trigger];
 }
 
-/** The three cells naming a PPI by its INTID (GICv3: no CPU mask in the flags). */
-export function ppiCells(intid: number, trigger: IrqTrigger): number[] {
+/**
+ * The three cells naming a PPI by its INTID. On a GICv2 the flags also carry the CPUs it is
+ * wired to (`cpuMask`, bits [15:8]: the irqchip's ppiCpuMask); a GICv3 has none.
+ */
+export function ppiCells(intid: number, trigger: IrqTrigger, cpuMask = 0): number[] {
   if (intid < PPI_BASE_INTID || intid >= SPI_BASE_INTID) throw new RangeError(`INTID ${intid} is not a PPI`);
-  return [GIC_PPI, intid - PPI_BASE_INTID, trigger];
+  return [GIC_PPI, intid - PPI_BASE_INTID, cpuMask | trigger];
 }

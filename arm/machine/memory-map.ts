@@ -24,8 +24,10 @@
 //               │ virtio-mmio, 0x200 per device │
 //               │            …                  │
 //               │ GICv3 redistributors          │ 128 KiB per vCPU, just below the distributor
+//   0x3ffc_f000 │ (GICv2m MSI frame, 4 KiB)     │ --irqchip gicv2m
+//   0x3ffd_0000 │ (GICv2 CPU interface, 128 KiB)│ --irqchip gicv2, gicv2m
 //   0x3fff_0000 ├──────────────────────────────┤
-//               │ GICv3 distributor (64 KiB)    │
+//               │ GIC distributor (64 KiB)      │
 //   0x4000_0000 ├──────────────────────────────┤
 //               │ PCI config space (ECAM)       │ 256 MiB, bus 0 only
 //   0x5000_0000 ├──────────────────────────────┤
@@ -78,6 +80,12 @@ export const RAM_DEFAULT_BASE = 0x8000_0000;
 export const PCI_MMIO_SIZE_BYTES = RAM_DEFAULT_BASE - PCI_MMIO_BASE;
 
 export const GIC_DIST_BASE = PCI_CFG_BASE - GIC_DIST_SIZE_BYTES;
+/** A GICv2's memory-mapped CPU interface (kvmtool's ARM_GIC_CPUI_BASE), below the distributor. */
+export const GICV2_CPU_SIZE_BYTES = 0x2_0000;
+export const GICV2_CPU_BASE = GIC_DIST_BASE - GICV2_CPU_SIZE_BYTES;
+/** gicv2m's MSI frame, right below the CPU interface (kvmtool's KVM_VGIC_V2M_SIZE). */
+export const GICV2M_FRAME_SIZE_BYTES = 0x1000;
+export const GICV2M_FRAME_BASE = GICV2_CPU_BASE - GICV2M_FRAME_SIZE_BYTES;
 /** The virtio-mmio area runs up to the GIC (kvmtool's ARM_VIRTIO_MMIO_SIZE). */
 export const VIRTIO_MMIO_LIMIT = PCI_CFG_BASE - GIC_AREA_BYTES;
 

@@ -11,7 +11,7 @@ import { RAM_DEFAULT_BASE } from "../../arm/machine/memory-map.ts";
 import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome.ts";
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 import { ROOT_9P_TAG } from "../kvm/loader.ts";
-import { resolveIrqchip, type IrqchipKind } from "../../arm/machine/irqchip.ts";
+import { checkIrqchipVcpuCount, resolveIrqchip, type IrqchipKind } from "../../arm/machine/irqchip.ts";
 
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
@@ -346,6 +346,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
 
   // kvmtool's auto picks the best irqchip the host's KVM offers; lkvm's is the best it builds.
   const irqchip = resolveIrqchip(String(argv.irqchip ?? "auto"));
+  checkIrqchipVcpuCount(irqchip, cpus);
 
   const jitThreshold = argv["jit-threshold"] === undefined ? undefined : parseCount(argv["jit-threshold"], "JIT threshold", 0, 0xffff_ffff);
 

@@ -73,7 +73,7 @@ export const runOptions: RunOption[] = [
 
   // ARM options
   { name: "dump-dtb", type: "string", group: "ARM options:", arg: "file", describe: "Write the generated device tree blob to a file" },
-  { name: "irqchip", type: "string", group: "ARM options:", arg: "auto|gicv3|gicv3-its", describe: "Interrupt controller to emulate: gicv3, or gicv3-its (GICv3 with an ITS and LPIs, MSIs for PCI) (default auto: kvmtool's pick; in lkvm gicv3 until virtio-pci has MSI-X)" },
+  { name: "irqchip", type: "string", group: "ARM options:", arg: "auto|gicv2|gicv2m|gicv3|gicv3-its", describe: "Interrupt controller to emulate: gicv3; gicv3-its (gicv3 with an ITS and LPIs: MSI-X for PCI devices); gicv2 (memory-mapped CPU interface, at most 8 vCPUs); gicv2m (gicv2 with an MSI frame, which keeps 64 SPIs). Default auto: kvmtool's pick, in lkvm gicv3 for now" },
   { name: "firmware-address", type: "string", group: "ARM options:", arg: "addr", describe: "Load address for --firmware (default: the RAM base)" },
   { name: "kaslr-seed", type: "string", group: "ARM options:", arg: "u64", describe: "Value for /chosen/kaslr-seed (default 0)" },
   { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },

@@ -11,7 +11,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
 import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
-import { createIrqchip, type InterruptController } from "../../arm/machine/irqchip.ts";
+import { createIrqchip, irqchipHasSystemRegisters, type InterruptController } from "../../arm/machine/irqchip.ts";
 import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
 import { GuestClock } from "./guest-clock.ts";
 import { CNTFRQ_HZ, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
@@ -116,6 +116,8 @@ export class Vm extends EventEmitter<VmEvents> {
       ramBase: cfg.ramBase,
       ramSizeBytes: cfg.ramSizeBytes,
       cpuFeatures: cfg.cpuFeatures,
+      // A GICv2 has no ICC_* system registers.
+      gicSystemRegisters: irqchipHasSystemRegisters(cfg.irqchip),
       host: {
         mmio: (vcpu, gpa, data, len, isWrite) => this.mmioAccess(vcpu, gpa, data, len, isWrite),
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
@@ -143,10 +145,11 @@ export class Vm extends EventEmitter<VmEvents> {
     this.gic = createIrqchip(cfg.irqchip, {
       vcpuCount: cfg.cpus,
       onIrqLineChange: (vcpu, level) => this.setIrqLine(vcpu, IRQ_LINE, level),
-      // Group 0 interrupts are FIQs (a GICv3 with one Security state).
+      // Group 0 interrupts are FIQs (a GICv3 with one Security state; a GICv2 with FIQEn).
       onFiqLineChange: (vcpu, level) => this.setIrqLine(vcpu, FIQ_LINE, level),
       memory: this.memory, // the ITS's and the LPIs' tables
-      log: this.traceUndefs ? log : undefined, // dropped ITS commands, at --loglevel debug
+      // Dropped ITS commands, ignored MSIs: at --loglevel debug.
+      debugLog: cfg.loglevel === "debug" ? log : undefined,
     });
     this.gic.register(this.bus);
 

@@ -66,6 +66,32 @@ describe("core", () => {
     expect(core.sysregSlot(ELR_SLOT)).toBe(BigInt(LOAD));
   });
 
+  it("offers the GICv3 system registers unless told the GIC is a GICv2: then ID_AA64PFR0_EL1.GIC = 0 and ICC_* are UNDEFINED", () => {
+    for (const gicSystemRegisters of [true, false]) {
+      const asked: number[] = [];
+      const host: CoreHost = { ...quietHost, sysreg: (_v, enc) => (asked.push(enc), 0x80n) };
+      const core = new Core({ ramBase: RAM_BASE, ramSizeBytes: 16 << 20, host, gicSystemRegisters });
+      core.reset(0);
+      core.pc = BigInt(LOAD);
+      const VBAR_SLOT = 6, ESR_SLOT = 7;
+      core.setSysregSlot(VBAR_SLOT, BigInt(RAM_BASE + 0x1000));
+      core.writePhys(RAM_BASE + 0x1200, words(0xd4000002)); // HVC #0 at the current-EL SPx sync vector
+      // MRS X0, ID_AA64PFR0_EL1; MRS X1, ICC_PMR_EL1; HVC #1
+      core.writePhys(LOAD, words(0xd5380400, 0xd5384601, 0xd4000022));
+      expect(core.run(10)).toBe(abi.EXIT_HVC);
+      expect((core.x(0) >> 24n) & 0xfn).toBe(gicSystemRegisters ? 1n : 0n);
+      if (gicSystemRegisters) {
+        expect(core.exitImm).toBe(1);
+        expect(core.x(1)).toBe(0x80n);
+        expect(asked).toHaveLength(1);
+      } else {
+        expect(core.exitImm).toBe(0); // the UNDEFINED vector's HVC
+        expect(core.sysregSlot(ESR_SLOT) >> 26n).toBe(0n); // EC 0: unknown
+        expect(asked).toEqual([]);
+      }
+    }
+  });
+
   it("counts a budget exit in a tight loop", () => {
     const core = makeCore();
     core.writePhys(LOAD, words(0x14000000)); // b .

@@ -60,7 +60,8 @@ describe("lkvm CLI", () => {
 
   it("checks every option before opening the kernel: a probe gets the option's answer", () => {
     const missing = join(dir, "missing");
-    expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv2"), /--irqchip gicv2 is not supported/);
+    expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv4"), /invalid irqchip 'gicv4'/);
+    expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv2", "-c", "9"), /--irqchip gicv2 supports at most 8 vCPUs/);
     expectOneLineError(lkvm("run", "-k", missing, "-m", "64G"), /more than lkvm can give a guest/);
     expectOneLineError(lkvm("run", "-k", missing, "-c", "0"), /invalid number of vCPUs/);
     expectOneLineError(lkvm("run", "-k", missing, "--console", "virtio"), /--console virtio/);
@@ -101,7 +102,7 @@ describe("lkvm CLI", () => {
 
   it("refuses an unsupported option instead of ignoring it", () => {
     expectOneLineError(lkvm("run", "-k", image, "--balloon"), /--balloon is not supported/);
-    expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv2"), /only gicv3/);
+    expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv4"), /invalid irqchip 'gicv4': expected auto, gicv2, gicv2m, gicv3, gicv3-its/);
     expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
   });
 

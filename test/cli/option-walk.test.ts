@@ -71,6 +71,14 @@ describe("kvmtool's spellings", () => {
     expect((await parseRunCommandLine(["-k", kernel, "--irqchip", "gicv3-its"])).irqchip).toBe("gicv3-its");
     expect(await outcome(["-k", kernel, "--irqchip", "gicv4"])).toMatch(/invalid irqchip 'gicv4'/);
   });
+
+  it("--irqchip gicv2 and gicv2m are accepted, with at most 8 vCPUs (the GICv2 limit); auto stays GICv3", async () => {
+    expect((await parseRunCommandLine(["-k", kernel, "--irqchip", "gicv2", "-c", "8"])).irqchip).toBe("gicv2");
+    expect((await parseRunCommandLine(["-k", kernel, "--irqchip", "gicv2m"])).irqchip).toBe("gicv2m");
+    expect((await parseRunCommandLine(["-k", kernel])).irqchip).toBe("gicv3");
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv2", "-c", "9"])).toMatch(/--irqchip gicv2 supports at most 8 vCPUs/);
+    expect(await outcome(["-k", kernel, "--irqchip", "gicv2m", "-c", "9"])).toMatch(/--irqchip gicv2m supports at most 8 vCPUs/);
+  });
 });
 
 describe("repeated options: the last one wins, as in kvmtool", () => {

@@ -15,6 +15,7 @@ import { ICC_REGISTERS } from "../../arm/machine/gicv3/cpu-interface.ts";
 import { GIC_SPURIOUS_INTID } from "../../arm/machine/gicv3/shared.ts";
 import { GIC_DIST_SIZE_BYTES, GIC_REDIST_SIZE_BYTES } from "../../arm/machine/memory-map.ts";
 import { accessArb, busRig, check, perform, sequenceArb, valueArb, type Access, type FuzzTarget } from "./harness.ts";
+import { lineRecorder } from "./gic-lines.ts";
 
 type Op =
   | { kind: "dist"; access: Access }
@@ -69,26 +70,16 @@ export const gicv3Target: FuzzTarget = {
   build() {
     const property = fc.property(inputArb, ({ vcpus, spis, ops }) => {
       const { bus, cpu } = busRig();
-      const irq: boolean[][] = Array.from({ length: vcpus }, () => []);
-      const fiq: boolean[][] = Array.from({ length: vcpus }, () => []);
-      const gic = new Gicv3({
-        vcpuCount: vcpus,
-        spiCount: spis,
-        onIrqLineChange: (v, level) => irq[v]!.push(level),
-        onFiqLineChange: (v, level) => fiq[v]!.push(level),
-      });
+      const lines = lineRecorder(vcpus);
+      const gic = new Gicv3({ vcpuCount: vcpus, spiCount: spis, ...lines });
       gic.register(bus);
       const mrs = (v: number, enc: number): bigint | undefined => gic.sysreg(v, enc, false, 0n);
       const msr = (v: number, enc: number, value: number | bigint): void => void gic.sysreg(v, enc, true, BigInt(value));
 
       const invariants = (): void => {
         for (let v = 0; v < vcpus; v++) {
-          for (const [name, seen, now, hppir] of [
-            ["IRQ", irq[v]!, gic.irqLevel(v), "ICC_HPPIR1_EL1"],
-            ["FIQ", fiq[v]!, gic.fiqLevel(v), "ICC_HPPIR0_EL1"],
-          ] as const) {
-            check(seen.every((l, i) => l !== (i === 0 ? false : seen[i - 1])), () => `vCPU ${v} ${name} reported without a change`);
-            check((seen.at(-1) ?? false) === now, () => `vCPU ${v} ${name} reported ${seen.at(-1)}, level is ${now}`);
+          lines.checkReported(gic, v);
+          for (const [name, now, hppir] of [["IRQ", gic.irqLevel(v), "ICC_HPPIR1_EL1"], ["FIQ", gic.fiqLevel(v), "ICC_HPPIR0_EL1"]] as const) {
             if (now) check(mrs(v, icc(hppir)) !== BigInt(GIC_SPURIOUS_INTID), () => `vCPU ${v} ${name} up with nothing pending in ${hppir}`);
           }
         }

@@ -3,6 +3,7 @@
 import { cfiFlashTarget } from "./cfi-flash.fuzz.ts";
 import { cpioTarget } from "./cpio.fuzz.ts";
 import { fdtTarget } from "./fdt.fuzz.ts";
+import { gicv2Target } from "./gicv2.fuzz.ts";
 import { gicv3Target } from "./gicv3.fuzz.ts";
 import { gicv3ItsTarget } from "./gicv3-its.fuzz.ts";
 import type { FuzzTarget } from "./harness.ts";
@@ -30,6 +31,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   cfiFlashTarget,
   gicv3Target,
   gicv3ItsTarget,
+  gicv2Target,
   psciTarget,
   fdtTarget,
   cpioTarget,

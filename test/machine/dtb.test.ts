@@ -188,6 +188,41 @@ describe("virtio devices in the device tree, by transport", () => {
   });
 });
 
+describe("the device tree with a GICv2 (--irqchip gicv2, gicv2m), as kvmtool's arm/gic.c writes it", () => {
+  const dump = async (irqchip: string, cpus: number): Promise<string> => {
+    const disk = join(dir, "disk.img");
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    const file = join(dir, `${irqchip}-${cpus}.dtb`);
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", String(cpus), "-m", "64", "--nodefaults", "-d", disk, "--irqchip", irqchip, "--dump-dtb", file]);
+    const exit = await s.exited(20_000);
+    expect(exit.code, exit.output).toBe(0);
+    return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
+  };
+  const GICV2_REG = "reg = <0x00 0x3fff0000 0x00 0x10000 0x00 0x3ffd0000 0x00 0x20000>;";
+
+  it("gicv2, 3 vCPUs: arm,cortex-a15-gic with the distributor and the CPU interface; timer PPIs with cpumask 0x7", async () => {
+    const dts = await dump("gicv2", 3);
+    expect(dts).toMatch(new RegExp(`intc \\{\\s*compatible = "arm,cortex-a15-gic";\\s*#interrupt-cells = <0x03>;\\s*interrupt-controller;\\s*${GICV2_REG.replace(/[()<>]/g, "\\$&")}\\s*phandle = <0x01>;\\s*#address-cells = <0x02>;\\s*#size-cells = <0x02>;\\s*\\};`));
+    // ((1 << 3) - 1) << 8 | IRQ_TYPE_LEVEL_LOW
+    expect(dts).toContain("interrupts = <0x01 0x0d 0x708 0x01 0x0e 0x708 0x01 0x0b 0x708 0x01 0x0a 0x708>;");
+    expect(dts).not.toContain("msic");
+    expect(dts).not.toContain("msi-parent");
+    expect(dts).toMatch(/U6_16550A@1000000 \{[^}]*interrupts = <0x00 0x00 0x04>;/);
+  });
+
+  it("gicv2m, 1 vCPU: an empty ranges and the msic child at 0x3ffcf000; /pci's msi-parent; devices 64 SPIs up", async () => {
+    const dts = await dump("gicv2m", 1);
+    expect(dts).toContain(GICV2_REG);
+    expect(dts).toMatch(/#size-cells = <0x02>;\s*ranges;\s*msic \{\s*compatible = "arm,gic-v2m-frame";\s*msi-controller;\s*phandle = <0x02>;\s*reg = <0x00 0x3ffcf000 0x00 0x1000>;\s*\};/);
+    expect(dts).toContain("interrupts = <0x01 0x0d 0x108 0x01 0x0e 0x108 0x01 0x0b 0x108 0x01 0x0a 0x108>;");
+    expect(dts).toContain("msi-parent = <0x02>;");
+    // kvmtool's gicv2m keeps SPIs 0-63 (INTIDs 32-95): the UARTs get 64-67, the disk's INTA 68.
+    expect(dts).toMatch(/U6_16550A@1000000 \{[^}]*interrupts = <0x00 0x40 0x04>;/);
+    expect(dts).toMatch(/U6_16550A@1003000 \{[^}]*interrupts = <0x00 0x43 0x04>;/);
+    expect(dts).toContain("interrupt-map = <0x00 0x00 0x00 0x01 0x01 0x00 0x00 0x00 0x44 0x04>;");
+  });
+});
+
 describe("the device tree a guest receives in x0", () => {
   it("is at kvmtool's address and says what lkvm was told (-m, -c, -p, -i)", async () => {
     const run = await runGuest("fdt", { cpus: 2, mem: 256, extra: ["-i", initrdPath, "-p", BOOTARGS] });

@@ -1,5 +1,6 @@
 // The GICv3 from guests: SGIs, SPIs, priorities and preemption on one vCPU, SGIs between
-// two vCPUs, and LPIs through the ITS (--irqchip gicv3-its).
+// two vCPUs, and LPIs through the ITS (--irqchip gicv3-its). The GICv2 (with kvmtool's v2m
+// frame) likewise, through its memory-mapped CPU interface.
 
 import { describe, it } from "vitest";
 import { expectPassed, runGuest } from "../support/run-guest.ts";
@@ -39,6 +40,29 @@ describe("the GICv3, from guests", () => {
       "MOVI to collection 1: the LPI now arrives on vCPU 1",
       "DISCARD: event 1 no longer raises anything",
       "a bad MAPTI is dropped and the queue moves on",
+    ]);
+  });
+});
+
+describe("the GICv2 with its v2m frame (--irqchip gicv2m), from guests", () => {
+  it("two vCPUs: no ICC_*, SGIs with their source CPU, ITARGETSR, priorities, binary point, EOImode, MSI_SETSPI_NS", async () => {
+    const run = await runGuest("gicv2", { cpus: 2, extra: ["--irqchip", "gicv2m"] });
+    expectPassed(run, [
+      "ID_AA64PFR0_EL1.GIC = 0: no system-register interface",
+      "  and ICC_PMR_EL1 is UNDEFINED",
+      "an SGI to vCPU 1 (target list bit 1) reaches it",
+      "  as SGI 5 from CPU 0",
+      "an SGI to all but self reaches vCPU 1",
+      "an SGI to self (filter 2) comes back to the sender only",
+      "an SGI pending from two sources is acknowledged once per source, CPU 0 first",
+      "an SPI targeted at CPU 1 by GICD_ITARGETSR is taken there",
+      "GICC_PMR = 0x80 masks an interrupt of priority 0x80",
+      "a higher-priority SGI sent from a handler preempts it",
+      "GICC_BPR = 7: the same SGI waits for the first one's EOI",
+      "  until GICC_DIR deactivates it",
+      "MSI_TYPER: 64 SPIs from INTID 32",
+      "a write of INTID 40 to MSI_SETSPI_NS raises SPI 40",
+      "an INTID outside the frame's SPIs raises nothing",
     ]);
   });
 });

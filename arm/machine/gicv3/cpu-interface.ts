@@ -4,12 +4,10 @@
 
 import {
   BPR0_MIN, BPR1_MIN, GIC_SPECIAL_INTID_BASE, GIC_SPURIOUS_INTID, PRIORITY_BITS, PRIORITY_MASK,
-  type GicContext, type GicCpuInterfaceState,
+  canSignal, groupPriority, runningPriority, setOutputLines, type GicContext,
 } from "./shared.ts";
-import type { Candidate, GicRedistributors } from "./redistributor.ts";
+import type { GicRedistributors } from "./redistributor.ts";
 import { GIC_LPI_BASE_INTID } from "./lpi.ts";
-
-const PRIORITY_IDLE = 0xff; // ICC_RPR_EL1 with nothing active
 
 // ICC_CTLR_EL1.
 const ICC_CTLR_CBPR = 1 << 0;
@@ -97,17 +95,8 @@ export class GicCpuInterfaces {
     const s = this.gic.state;
     for (let v = 0; v < this.gic.vcpuCount; v++) {
       const hppi = this.redists.highestPending(v);
-      const signal = hppi !== null && this.canSignal(s.cpuInterfaces[v]!, hppi);
-      const irq = signal && hppi.group === 1 ? 1 : 0;
-      const fiq = signal && hppi.group === 0 ? 1 : 0;
-      if (s.irqLine[v] !== irq) {
-        s.irqLine[v] = irq;
-        this.onIrqLineChange(v, irq === 1);
-      }
-      if (s.fiqLine[v] !== fiq) {
-        s.fiqLine[v] = fiq;
-        this.onFiqLineChange?.(v, fiq === 1);
-      }
+      const signal = hppi !== null && canSignal(s.cpuInterfaces[v]!, hppi);
+      setOutputLines(s, v, signal && hppi.group === 1, signal && hppi.group === 0, this.onIrqLineChange, this.onFiqLineChange);
     }
   }
 
@@ -211,7 +200,7 @@ export class GicCpuInterfaces {
   private acknowledge(vcpu: number, group: number): number {
     const cpu = this.gic.state.cpuInterfaces[vcpu]!;
     const hppi = this.redists.highestPending(vcpu);
-    if (hppi === null || hppi.group !== group || !this.canSignal(cpu, hppi)) {
+    if (hppi === null || hppi.group !== group || !canSignal(cpu, hppi)) {
       return GIC_SPURIOUS_INTID;
     }
     if (hppi.intid >= GIC_LPI_BASE_INTID) {
@@ -272,22 +261,4 @@ export class GicCpuInterfaces {
       if (target !== undefined) this.redists.pendSgi(target, intid, group); // a bit naming no PE is ignored
     }
   }
-
-  /** Higher than the priority mask, and its group priority higher than the running priority. */
-  private canSignal(cpu: GicCpuInterfaceState, c: Candidate): boolean {
-    return c.priority < cpu.pmr && groupPriority(cpu, c.group, c.priority) < runningPriority(cpu);
-  }
-}
-
-/** The group priority: the bits above the binary point for this group. */
-function groupPriority(cpu: GicCpuInterfaceState, group: number, priority: number): number {
-  const point = group === 0 || cpu.cbpr ? cpu.bpr0 + 1 : cpu.bpr1;
-  return priority & (0xff << point) & 0xff;
-}
-
-/** ICC_RPR_EL1: the group priority of the highest active priority, or idle. */
-function runningPriority(cpu: GicCpuInterfaceState): number {
-  const all = cpu.activePriorities0 | cpu.activePriorities1;
-  if (all === 0) return PRIORITY_IDLE;
-  return (31 - Math.clz32(all & -all)) << (8 - PRIORITY_BITS);
 }

@@ -6,8 +6,8 @@ import { GIC_DIST_SIZE_BYTES } from "../memory-map.ts";
 import { PRIORITY_MASK, type GicContext } from "./shared.ts";
 import { LPI_INTID_BITS } from "./lpi.ts";
 import {
-  GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
-  writeBits, writeConfig, type GicRegister,
+  GICD_INTERRUPT_REGISTERS, GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits,
+  readConfig, reg, writeBits, writeConfig, type GicRegister,
 } from "./frames.ts";
 
 // GICD_CTLR with DS = 1.
@@ -37,16 +37,8 @@ export const GICD_REGISTERS = [
   reg("GICD_IIDR", 0x0008, "ro", { reset: GIC_IIDR_VALUE }),
   reg("GICD_TYPER2", 0x000c, "ro", { reset: 0 }),
   reg("GICD_STATUSR", 0x0010, "razwi"),
-  reg("GICD_IGROUPR", 0x0080, "rw", { count: 32 }),
-  reg("GICD_ISENABLER", 0x0100, "rw", { count: 32 }),
-  reg("GICD_ICENABLER", 0x0180, "rw", { count: 32 }),
-  reg("GICD_ISPENDR", 0x0200, "rw", { count: 32 }),
-  reg("GICD_ICPENDR", 0x0280, "rw", { count: 32 }),
-  reg("GICD_ISACTIVER", 0x0300, "rw", { count: 32 }),
-  reg("GICD_ICACTIVER", 0x0380, "rw", { count: 32 }),
-  reg("GICD_IPRIORITYR", 0x0400, "rw", { count: 255, byteAccess: true }),
+  ...GICD_INTERRUPT_REGISTERS,
   reg("GICD_ITARGETSR", 0x0800, "razwi", { count: 255, byteAccess: true }),
-  reg("GICD_ICFGR", 0x0c00, "rw", { count: 64 }),
   reg("GICD_IGRPMODR", 0x0d00, "razwi", { count: 32 }),
   reg("GICD_NSACR", 0x0e00, "razwi", { count: 64 }),
   reg("GICD_SGIR", 0x0f00, "razwi"),

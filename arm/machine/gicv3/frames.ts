@@ -38,6 +38,22 @@ export function reg<N extends string>(
   return { name, offset, access, count: 1, widthBytes: 4, byteAccess: false, firstIndex: 0, ...more };
 }
 
+/**
+ * The Distributor's per-INTID registers, where a GICv2 and a GICv3 have them alike: the bit
+ * arrays, the priorities and the trigger configuration.
+ */
+export const GICD_INTERRUPT_REGISTERS = [
+  reg("GICD_IGROUPR", 0x0080, "rw", { count: 32 }),
+  reg("GICD_ISENABLER", 0x0100, "rw", { count: 32 }),
+  reg("GICD_ICENABLER", 0x0180, "rw", { count: 32 }),
+  reg("GICD_ISPENDR", 0x0200, "rw", { count: 32 }),
+  reg("GICD_ICPENDR", 0x0280, "rw", { count: 32 }),
+  reg("GICD_ISACTIVER", 0x0300, "rw", { count: 32 }),
+  reg("GICD_ICACTIVER", 0x0380, "rw", { count: 32 }),
+  reg("GICD_IPRIORITYR", 0x0400, "rw", { count: 255, byteAccess: true }),
+  reg("GICD_ICFGR", 0x0c00, "rw", { count: 64 }),
+] as const;
+
 /** Finds the register (and instance) at a byte offset of a frame in O(1). */
 export class RegisterMap {
   /** Table index + 1 for every 32-bit word of the frame; 0 where nothing is. */

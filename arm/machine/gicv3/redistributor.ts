@@ -3,7 +3,9 @@
 // Distributor routes to it.
 
 import { GIC_REDIST_SIZE_BYTES } from "../memory-map.ts";
-import { PRIORITY_MASK, pendingBits, type GicContext } from "./shared.ts";
+import {
+  FORWARD_GROUP0, FORWARD_GROUP1, PRIORITY_MASK, highestPendingOf, type Candidate, type GicContext,
+} from "./shared.ts";
 import {
   GIC_IIDR_VALUE, GIC_PIDR2_VALUE, RegisterMap, getU32, isBitArray, putU32, readBits, readConfig, reg,
   writeBits, writeConfig, type GicRegister,
@@ -67,12 +69,7 @@ export const GICR_REGISTERS = [
 type GicrName = (typeof GICR_REGISTERS)[number]["name"];
 const GICR_MAP = new RegisterMap(GICR_REGISTERS, GIC_REDIST_SIZE_BYTES);
 
-/** A pending interrupt as a Redistributor presents it to the CPU interface. */
-export interface Candidate {
-  intid: number;
-  priority: number;
-  group: number;
-}
+export type { Candidate };
 
 export class GicRedistributors {
   constructor(
@@ -104,48 +101,21 @@ export class GicRedistributors {
 
   /**
    * The highest priority interrupt this vCPU could take: pending, enabled, not active, of a
-   * group enabled in both GICD_CTLR and this CPU interface, and (SPIs) routed here. Ties go
-   * to the lower INTID.
+   * group enabled in both GICD_CTLR and this CPU interface, and (SPIs) routed here.
    */
   highestPending(vcpu: number): Candidate | null {
-    const gic = this.gic;
-    const s = gic.state;
+    const s = this.gic.state;
     const cpu = s.cpuInterfaces[vcpu]!;
-    const group1 = (s.distCtlr & GICD_CTLR_ENABLE_GRP1) !== 0 && cpu.groupEnable1;
-    const group0 = (s.distCtlr & GICD_CTLR_ENABLE_GRP0) !== 0 && cpu.groupEnable0;
-    if (!group0 && !group1) return null;
-    let bestIntid = -1;
-    let bestPriority = 0x100;
-    const words = gic.intidCount / 32;
-    // Word 0 is this vCPU's SGIs and PPIs; words 1.. are the SPIs.
-    for (let w = 0; w < words; w++) {
-      const bank = w === 0 ? s.redistributors[vcpu]!.bank : s.spis;
-      const g = bank.group[w]!;
-      let bits =
-        pendingBits(bank, w) &
-        bank.enabled[w]! &
-        ~bank.active[w]! &
-        ((group1 ? g : 0) | (group0 ? ~g : 0));
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const intid = w * 32 + b;
-        const priority = bank.priority[intid]!;
-        if (priority >= bestPriority) continue;
-        if (w > 0 && !this.dist.routedTo(intid, vcpu)) continue;
-        bestIntid = intid;
-        bestPriority = priority;
-      }
-    }
-    if (group1 && this.lpis !== undefined) {
+    const groups =
+      ((s.distCtlr & GICD_CTLR_ENABLE_GRP0) !== 0 && cpu.groupEnable0 ? FORWARD_GROUP0 : 0) |
+      ((s.distCtlr & GICD_CTLR_ENABLE_GRP1) !== 0 && cpu.groupEnable1 ? FORWARD_GROUP1 : 0);
+    const best = highestPendingOf(this.gic, vcpu, groups, (intid) => this.dist.routedTo(intid, vcpu));
+    if ((groups & FORWARD_GROUP1) !== 0 && this.lpis !== undefined) {
       const lpi = this.lpis.highestPending(vcpu);
       // An LPI's INTID is above every other, so it wins only on a strictly higher priority.
-      if (lpi !== null && lpi.priority < bestPriority) return { intid: lpi.intid, priority: lpi.priority, group: 1 };
+      if (lpi !== null && (best === null || lpi.priority < best.priority)) return { intid: lpi.intid, priority: lpi.priority, group: 1 };
     }
-    if (bestIntid < 0) return null;
-    const bank = gic.bankFor(vcpu, bestIntid);
-    const group = (bank.group[bestIntid >>> 5]! >>> (bestIntid & 31)) & 1;
-    return { intid: bestIntid, priority: bestPriority, group };
+    return best;
   }
 
   /** An acknowledged LPI: no active state, so it is simply no longer pending. */

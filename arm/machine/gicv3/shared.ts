@@ -1,6 +1,8 @@
 // What every part of the GICv3 model shares: the INTID space, the priority bits, and the state
-// as plain data, with the few queries on it all the parts make. Where the frames sit is the
-// machine's memory map (memory-map.ts).
+// as plain data, with the few queries on it all the parts make: which interrupt a CPU interface
+// would take next, and the priority arithmetic of acknowledging it. The GICv2 model (gicv2/)
+// keeps its interrupts in the same state and asks the same questions, so it uses them too.
+// Where the frames sit is the machine's memory map (memory-map.ts).
 
 import { PPI_BASE_INTID, SPI_BASE_INTID } from "../memory-map.ts";
 
@@ -86,9 +88,9 @@ export interface GicState {
   fiqLine: Uint8Array;
 }
 
-function newBank(words: number, intids: number, edgeWord0: number): GicIrqBank {
+function newBank(words: number, intids: number, edgeWord0: number, resetGroup: 0 | 1): GicIrqBank {
   const bank: GicIrqBank = {
-    group: new Uint32Array(words).fill(0xffff_ffff),
+    group: new Uint32Array(words).fill(resetGroup ? 0xffff_ffff : 0),
     enabled: new Uint32Array(words),
     pendingLatch: new Uint32Array(words),
     lineLevel: new Uint32Array(words),
@@ -100,11 +102,14 @@ function newBank(words: number, intids: number, edgeWord0: number): GicIrqBank {
   return bank;
 }
 
-/** A GIC's state straight after reset. */
-export function gicResetState(vcpuCount: number, spiCount: number): GicState {
+/**
+ * A GIC's state straight after reset. Every INTID starts in `resetGroup`: Group 1 on KVM's
+ * vGICv3, Group 0 on its vGICv2.
+ */
+export function gicResetState(vcpuCount: number, spiCount: number, resetGroup: 0 | 1 = 1): GicState {
   const intids = SPI_BASE_INTID + spiCount;
   const words = intids / 32;
-  const spis = newBank(words, intids, 0);
+  const spis = newBank(words, intids, 0, resetGroup);
   spis.group[0] = 0; // INTIDs 0-31 live in the Redistributors
   return {
     distCtlr: 0,
@@ -112,7 +117,7 @@ export function gicResetState(vcpuCount: number, spiCount: number): GicState {
     spiRoute: new Uint32Array(intids),
     spiRouteAny: new Uint32Array(words),
     redistributors: Array.from({ length: vcpuCount }, () => ({
-      bank: newBank(1, 32, (1 << GIC_SGI_COUNT) - 1), // SGIs are edge-triggered
+      bank: newBank(1, 32, (1 << GIC_SGI_COUNT) - 1, resetGroup), // SGIs are edge-triggered
       processorSleep: true,
     })),
     cpuInterfaces: Array.from({ length: vcpuCount }, () => ({
@@ -174,6 +179,7 @@ export class GicContext {
     readonly vcpuCount: number,
     spiCount: number,
     mpidr: (vcpu: number) => bigint | number,
+    resetGroup: 0 | 1 = 1,
   ) {
     this.intidCount = SPI_BASE_INTID + spiCount;
     this.affinity = new Uint32Array(vcpuCount);
@@ -184,7 +190,7 @@ export class GicContext {
       this.affinity[v] = aff;
       this.vcpuByAffinity.set(aff, v);
     }
-    this.state = gicResetState(vcpuCount, spiCount);
+    this.state = gicResetState(vcpuCount, spiCount, resetGroup);
   }
 
   /** The bank holding an INTID as `vcpu` sees it: its Redistributor's, or the SPIs. */
@@ -195,4 +201,109 @@ export class GicContext {
   isSpi(intid: number): boolean {
     return intid >= SPI_BASE_INTID && intid < this.intidCount;
   }
+}
+
+// ---- what a CPU interface takes next ----
+
+/** A pending interrupt as it is presented to a CPU interface. */
+export interface Candidate {
+  intid: number;
+  priority: number;
+  group: number;
+}
+
+/** Which groups may be forwarded to a CPU interface: bit 0 Group 0, bit 1 Group 1. */
+export const FORWARD_GROUP0 = 1;
+export const FORWARD_GROUP1 = 2;
+
+/**
+ * The highest priority interrupt `vcpu` could take among its SGIs and PPIs and the SPIs: pending,
+ * enabled, not active, of a group in `groups` (FORWARD_GROUP*), and, for an SPI, one that
+ * `routedTo` sends to this vCPU. Ties go to the lower INTID.
+ */
+export function highestPendingOf(
+  gic: GicContext,
+  vcpu: number,
+  groups: number,
+  routedTo: (intid: number) => boolean,
+): Candidate | null {
+  if (groups === 0) return null;
+  const s = gic.state;
+  let bestIntid = -1;
+  let bestPriority = 0x100;
+  const words = gic.intidCount / 32;
+  // Word 0 is this vCPU's SGIs and PPIs; words 1.. are the SPIs.
+  for (let w = 0; w < words; w++) {
+    const bank = w === 0 ? s.redistributors[vcpu]!.bank : s.spis;
+    const g = bank.group[w]!;
+    let bits =
+      pendingBits(bank, w) &
+      bank.enabled[w]! &
+      ~bank.active[w]! &
+      ((groups & FORWARD_GROUP1 ? g : 0) | (groups & FORWARD_GROUP0 ? ~g : 0));
+    while (bits !== 0) {
+      const b = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      const intid = w * 32 + b;
+      const priority = bank.priority[intid]!;
+      if (priority >= bestPriority) continue;
+      if (w > 0 && !routedTo(intid)) continue;
+      bestIntid = intid;
+      bestPriority = priority;
+    }
+  }
+  if (bestIntid < 0) return null;
+  const bank = gic.bankFor(vcpu, bestIntid);
+  const group = (bank.group[bestIntid >>> 5]! >>> (bestIntid & 31)) & 1;
+  return { intid: bestIntid, priority: bestPriority, group };
+}
+
+/** Sets a vCPU's IRQ and FIQ outputs, and reports each that changed. */
+export function setOutputLines(
+  s: GicState,
+  vcpu: number,
+  irq: boolean,
+  fiq: boolean,
+  onIrqLineChange: (vcpu: number, level: boolean) => void,
+  onFiqLineChange: ((vcpu: number, level: boolean) => void) | undefined,
+): void {
+  if ((s.irqLine[vcpu] !== 0) !== irq) {
+    s.irqLine[vcpu] = irq ? 1 : 0;
+    onIrqLineChange(vcpu, irq);
+  }
+  if ((s.fiqLine[vcpu] !== 0) !== fiq) {
+    s.fiqLine[vcpu] = fiq ? 1 : 0;
+    onFiqLineChange?.(vcpu, fiq);
+  }
+}
+
+// ---- priorities in the CPU interface ----
+
+/** The running priority with nothing active. */
+export const PRIORITY_IDLE = 0xff;
+
+/** The group priority: the bits above the binary point for this group. */
+export function groupPriority(cpu: GicCpuInterfaceState, group: number, priority: number): number {
+  const point = group === 0 || cpu.cbpr ? cpu.bpr0 + 1 : cpu.bpr1;
+  return priority & (0xff << point) & 0xff;
+}
+
+/** The running priority: the group priority of the highest active priority, or idle. */
+export function runningPriority(cpu: GicCpuInterfaceState): number {
+  const all = cpu.activePriorities0 | cpu.activePriorities1;
+  if (all === 0) return PRIORITY_IDLE;
+  return (31 - Math.clz32(all & -all)) << (8 - PRIORITY_BITS);
+}
+
+/** Higher than the priority mask, and its group priority higher than the running priority. */
+export function canSignal(cpu: GicCpuInterfaceState, c: Candidate): boolean {
+  return c.priority < cpu.pmr && groupPriority(cpu, c.group, c.priority) < runningPriority(cpu);
+}
+
+/** An acknowledge: `c` becomes active, and its group priority an active priority. */
+export function activate(gic: GicContext, vcpu: number, cpu: GicCpuInterfaceState, c: Candidate): void {
+  gic.bankFor(vcpu, c.intid).active[c.intid >>> 5]! |= 1 << (c.intid & 31);
+  const level = 1 << (groupPriority(cpu, c.group, c.priority) >>> (8 - PRIORITY_BITS));
+  if (c.group === 0) cpu.activePriorities0 = (cpu.activePriorities0 | level) >>> 0;
+  else cpu.activePriorities1 = (cpu.activePriorities1 | level) >>> 0;
 }
