@@ -30,6 +30,11 @@ export interface CoreHost {
    */
   guestCounter?(): number;
   /**
+   * The core stopped the guest in the middle of run() for `ms` milliseconds to translate code
+   * (a guest under KVM would not have lost that time; src/kvm/guest-clock.ts hides it).
+   */
+  translated?(ms: number): void;
+  /**
    * With CoreOptions.checkCacheMaintenance: an access a real cache would have made see stale
    * data (arm/core/cache-check.ts), once per 64-byte line and kind.
    */
@@ -180,6 +185,8 @@ export class Core {
   readonly ramBase: number;
   readonly ramSizeBytes: number;
   private readonly exports: CoreExports;
+  /** CoreHost.translated, if given. */
+  private readonly onTranslated?: (ms: number) => void;
   private readonly view: DataView;
   private readonly exitData: Uint8Array;
   private readonly exitData64: Uint8Array;
@@ -213,6 +220,7 @@ export class Core {
     this.exitData = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA, 8);
     this.exitData64 = new Uint8Array(this.memory.buffer, abi.EXIT_RECORD + abi.EXIT_DATA64, DATA64_BUFFER_BYTES);
     const host = opts.host;
+    this.onTranslated = host.translated?.bind(host);
     compiled ??= new WebAssembly.Module(coreWasm);
     this.table = new WebAssembly.Table({ element: "anyfunc", initial: abi.JIT_SLOT_BASE + abi.JIT_SLOTS });
     const imports = {
@@ -323,7 +331,9 @@ export class Core {
       exit = this.exports.run(budget - done);
       done += this.exitInsns;
       if (exit !== abi.EXIT_JIT) break;
+      const t0 = performance.now();
       this.jitDrain();
+      this.onTranslated?.(performance.now() - t0);
       if (done >= budget) {
         exit = abi.EXIT_BUDGET;
         break;

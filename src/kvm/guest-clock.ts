@@ -11,6 +11,10 @@
 // running guest time a little faster (CATCH_UP) until it meets the host clock again, so the
 // guest's wall clock does not drift; the hold still applies while catching up.
 //
+// Time the VMM spends translating code in the middle of a run is held back the same way
+// (holdBack): the guest would not have lost it under KVM, and a deadline it had just armed
+// would otherwise look missed.
+//
 // The count is monotonic and shared by every vCPU (CNTPCT is system-wide).
 
 /** How far past a pending deadline guest time may run before it is held: 0.1 ms at 62.5 MHz. */
@@ -48,6 +52,13 @@ export class GuestClock {
     if (count < this.lastCount) count = this.lastCount;
     this.lastCount = count;
     return count;
+  }
+
+  /** Hides `ticks` of host time the guest could not run in (the VMM translating code). */
+  holdBack(ticks: number): void {
+    if (ticks <= 0) return;
+    this.heldBack += ticks;
+    this.heldBackTotal += ticks;
   }
 
   /**

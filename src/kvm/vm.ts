@@ -123,6 +123,7 @@ export class Vm extends EventEmitter<VmEvents> {
         sysreg: (vcpu, enc, isWrite, value) => this.gic.sysreg(vcpu, enc, isWrite, value),
         counter: () => this.counter(),
         guestCounter: () => this.guestCounter(),
+        translated: (ms) => this.clock.holdBack(ms * TICKS_PER_MS),
         cacheFinding: (f) => {
           this.cacheFindings[f.kind]++;
           this.emit("log", describeCacheFinding(f));
