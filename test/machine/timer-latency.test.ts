@@ -30,7 +30,7 @@ describe("timer interrupt latency", () => {
     }
     const run = report(await session.exited(20_000));
     expectPassed(run, [
-      "spinning: interrupts within 1 ms of their deadline",
+      "spinning: interrupts within 1 ms of their deadline (at most 1 in 100 late)",
       "in WFI: every interrupt within 1 ms of its deadline",
       "spinning while the host stalls: within 1 ms",
       "in WFI while the host stalls: within 1 ms",
