@@ -20,6 +20,7 @@ import { jitStop, clearJitStop } from "./jit/marks";
 import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import { debugArmed, debugRegistersChanged, debugAfterInstruction, debugBeforeInstruction } from "./debug";
+import { pmuArmed, pmuRegistersChanged, pmuInstruction } from "./pmu";
 
 // How often the loop polls the timer, in instructions (a power of two): a few microseconds of
 // guest time. Each poll reads the host clock (about 90 ns through performance.now()).
@@ -39,7 +40,12 @@ export function run(budget: u32): u32 {
   regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
   debugRegistersChanged(); // the VMM may have reset or switched the vCPU
+  pmuRegistersChanged();
   let n: u32 = 0;
+  // The last instruction the interpreter ran, until the PMU has counted it (pmu.ts): while the
+  // PMU is armed, attention stays raised and the top of the loop counts it.
+  let uncounted = false;
+  let lastInsn: u32 = 0;
   let nextPoll: u32 = 0;
   // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
   // looks for a translated block starting at pc (docs/jit.md).
@@ -53,6 +59,14 @@ export function run(budget: u32): u32 {
       }
     }
     if (attention) {
+      if (pmuArmed) {
+        if (uncounted) {
+          uncounted = false;
+          pmuInstruction(lastInsn);
+          if (exitReason) break; // the overflow interrupt changed level
+        }
+        boundary = false; // no translated code: it would not count
+      }
       // While debug is armed, attention stays raised: every instruction is checked here, and
       // none runs translated (boundary stays false; blocks return on attention).
       if (debugArmed) {
@@ -88,6 +102,8 @@ export function run(budget: u32): u32 {
             n = runBlocks(block & 0xffff, budget, n, nextPoll);
             jitInsns += n - before;
             boundary = true;
+            uncounted = false; // a block armed the PMU: it counts from the next instruction
+
             if (exitReason) break;
             continue;
           }
@@ -115,10 +131,13 @@ export function run(budget: u32): u32 {
     clearFault();
     branchTo(pc + 4);
     execute(decodeCached(insn), insn);
+    uncounted = true;
+    lastInsn = insn;
     if (nextPc != pc + 4) boundary = true;
     setPc(nextPc);
     if (exitReason) break;
   }
+  if (pmuArmed && uncounted) pmuInstruction(lastInsn);
   return finish(exitReason ? exitReason : EXIT_BUDGET, n);
 }
 
@@ -259,6 +278,6 @@ function takePendingInterrupt(): bool {
     takeException(VEC_FIQ, 0, pc);
     return true;
   }
-  if (!debugArmed) clearAttention();
+  if (!debugArmed && !pmuArmed) clearAttention();
   return false;
 }
