@@ -42,9 +42,11 @@ export function run(budget: u32): u32 {
   debugRegistersChanged(); // the VMM may have reset or switched the vCPU
   pmuRegistersChanged();
   let n: u32 = 0;
-  // The last instruction the interpreter ran, until the PMU has counted it (pmu.ts): while the
-  // PMU is armed, attention stays raised and the top of the loop counts it.
+  // While the PMU is armed (pmu.ts), attention stays raised and the top of the loop counts the
+  // instruction before: `uncounted` says there is one, `countNext` that the one about to run
+  // started armed (the instruction that arms the PMU is not counted, in blocks or here).
   let uncounted = false;
+  let countNext = false;
   let lastInsn: u32 = 0;
   let nextPoll: u32 = 0;
   // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
@@ -65,6 +67,7 @@ export function run(budget: u32): u32 {
           pmuInstruction(lastInsn);
           if (exitReason) break; // the overflow interrupt changed level
         }
+        countNext = true;
         boundary = false; // no translated code: it would not count
       }
       // While debug is armed, attention stays raised: every instruction is checked here, and
@@ -102,7 +105,6 @@ export function run(budget: u32): u32 {
             n = runBlocks(block & 0xffff, budget, n, nextPoll);
             jitInsns += n - before;
             boundary = true;
-            uncounted = false; // a block armed the PMU: it counts from the next instruction
 
             if (exitReason) break;
             continue;
@@ -131,7 +133,8 @@ export function run(budget: u32): u32 {
     clearFault();
     branchTo(pc + 4);
     execute(decodeCached(insn), insn);
-    uncounted = true;
+    uncounted = countNext;
+    countNext = false;
     lastInsn = insn;
     if (nextPc != pc + 4) boundary = true;
     setPc(nextPc);
