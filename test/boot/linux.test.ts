@@ -11,9 +11,9 @@ const BOOT_MS = 240_000;
 /** The busybox shell's prompt (busybox may send a cursor-position query right before it). */
 const PROMPT = /[~/] ?# /;
 
-function boot(cpus: number): GuestSession {
+function boot(cpus: number, extra: string[] = []): GuestSession {
   if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
-  return GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "512", "-c", String(cpus), "-p", "quiet"]);
+  return GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "512", "-c", String(cpus), "-p", "quiet", ...extra]);
 }
 
 /** Types a command and waits for what it prints (and the next prompt). */
@@ -44,12 +44,16 @@ describe("Debian's kernel boots to a busybox shell", () => {
     }
   }, BOOT_MS + 300_000);
 
-  it("with two vCPUs, both come online through PSCI", async () => {
-    const s = boot(2);
+  it("with two vCPUs and --pmu, both come online through PSCI and the kernel finds the PMU", async () => {
+    const s = boot(2, ["--pmu"]);
     try {
       await s.waitFor(PROMPT, BOOT_MS);
       await run(s, "cat /sys/devices/system/cpu/online", /\n0-1\r?\n/);
       await run(s, "grep -c ^processor /proc/cpuinfo", /\n2\r?\n/);
+      // Linux's arm_pmuv3 driver probes the /pmu node: six event counters and the cycle counter,
+      // and the overflow interrupt as a per-CPU PPI.
+      await run(s, "dmesg | grep -i 'hw perfevents'", /hw perfevents: enabled with armv8_pmuv3\S* PMU driver, 7 (\(\S+\) )?counters available/);
+      await run(s, "grep arm-pmu /proc/interrupts", /:\s+\d+\s+\d+\s+GICv3\s+23 Level\s+arm-pmu/);
       s.send("poweroff -f\n");
       expect((await s.exited(60_000)).code).toBe(0);
     } finally {
