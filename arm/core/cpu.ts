@@ -12,7 +12,7 @@ import { decodeCached } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
 import { fetchFromDevice } from "./memory";
-import { attention, clearAttention, requestAttention } from "./attention";
+import { attention, attentionRequested, settleAttention, requestAttention } from "./attention";
 import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
@@ -78,14 +78,17 @@ export function run(budget: u32): u32 {
       }
       // Attention follows timer register writes too: report an output that changed at once,
       // so a timer the guest just masked or reprogrammed does not stay asserted at the GIC.
-      if (timerPoll()) {
-        setExitReason(EXIT_TIMER);
-        break;
-      }
-      if (takePendingInterrupt()) {
-        setPc(nextPc);
-        boundary = true;
-        continue;
+      // (While debug or the PMU holds attention raised, only when something asked for it.)
+      if (attentionRequested) {
+        if (timerPoll()) {
+          setExitReason(EXIT_TIMER);
+          break;
+        }
+        if (takePendingInterrupt()) {
+          setPc(nextPc);
+          boundary = true;
+          continue;
+        }
       }
       if (debugArmed && debugBeforeInstruction()) {
         setPc(nextPc);
@@ -259,7 +262,7 @@ function fetchSlow(): i64 {
 
 /**
  * Between instructions: takes an unmasked pending interrupt, or the illegal-state exception.
- * Clears `attention` when nothing is left to do. Returns true if an exception was taken.
+ * Settles `attention` when nothing is left to do. Returns true if an exception was taken.
  */
 function takePendingInterrupt(): bool {
   if (load<u32>(ACTIVE_STATE + PSTATE_IL)) {
@@ -281,6 +284,6 @@ function takePendingInterrupt(): bool {
     takeException(VEC_FIQ, 0, pc);
     return true;
   }
-  if (!debugArmed && !pmuArmed) clearAttention();
+  settleAttention(debugArmed || pmuArmed);
   return false;
 }
