@@ -1,4 +1,4 @@
-// The Performance Monitors Extension, PMUv3 (ARM ARM D11), as KVM presents it to a guest with
+// PMUv3 (ARM ARM: "The Performance Monitors Extension"), as KVM presents it to a guest with
 // the PMU vCPU feature (lkvm run --pmu): PMCR_EL0, six 32-bit event counters and the 64-bit
 // cycle counter, event filtering by EL, chained counters, PMSWINC, and the overflow interrupt
 // (an output the VMM routes to PPI 23). Without the feature every PMU register is UNDEFINED.
@@ -10,25 +10,15 @@
 
 import { ACTIVE_STATE, PMU_IRQ_OUT, CPU_FEAT_PMU, EXIT_PMU } from "../abi";
 import { getEL } from "./state";
-import { sysregs, enc, SPSR_EL1, ESR_EL1 } from "./sysreg-file";
+import {
+  sysregs, enc, SPSR_EL1, ESR_EL1, PMCR_EL0, PMCNTEN, PMINTEN, PMOVS, PMSELR_EL0, PMUSERENR_EL0,
+  PMCCNTR_EL0, PMCCFILTR_EL0, PMCCDIV, PMEVCNTR, PMEVTYPER,
+} from "./sysreg-file";
 import { faulted } from "./exceptions";
 import { hasFeature } from "./cpu-features";
 import { requestAttention } from "./attention";
 import { requestJitStop } from "./jit/marks";
 import { exitReason, setExitReason } from "./exit-request";
-
-// ---- storage slots (sysreg-file.ts leaves 36-63 and 128-255 free) ----
-const PMCR = 36; // the writable bits E, D, X, DP
-const PMCNTEN = 37;
-const PMINTEN = 38;
-const PMOVS = 39;
-const PMSELR = 40;
-const PMUSERENR = 41;
-const PMCCNTR = 42;
-const PMCCFILTR = 43;
-const PMCCDIV = 44; // cycles counted toward the next tick of PMCCNTR while PMCR.D divides by 64
-const PMEVCNTR = 128; // PMEVCNTR<n>, n < NUM_COUNTERS
-const PMEVTYPER = 160; // PMEVTYPER<n>
 
 /** Event counters (PMCR_EL0.N), as a Cortex-A57 has: Linux reports 7 with the cycle counter. */
 export const NUM_COUNTERS: u32 = 6;
@@ -46,7 +36,7 @@ const PMCR_WRITABLE: u64 = PMCR_E | PMCR_D | (1 << 4) | (1 << 5); // E, D, X, DP
 const PMCR_FIXED: u64 = (0x41 << 24) | (0x01 << 16) | (<u64>NUM_COUNTERS << 11) | PMCR_LC;
 
 // PMEVTYPER<n>_EL0 and PMCCFILTR_EL0: P and U filter EL1 and EL0. With no EL2 and no EL3,
-// NSK, NSU, NSH and M are RES0 (ARM ARM D11.10; KVM masks them the same way), and PMUv3 for
+// NSK, NSU, NSH and M are RES0 (ARM ARM, PMEVTYPER<n>_EL0; KVM masks them the same way), and PMUv3 for
 // ARMv8.0 has a 10-bit event number.
 const FILTER_P: u64 = <u64>1 << 31;
 const FILTER_U: u64 = 1 << 30;
@@ -85,7 +75,7 @@ let instMask: u32 = 0;
 let memMask: u32 = 0;
 let branchMask: u32 = 0;
 
-@inline function pmcrE(): bool { return (sysregs[PMCR] & PMCR_E) != 0; }
+@inline function pmcrE(): bool { return (sysregs[PMCR_EL0] & PMCR_E) != 0; }
 
 @inline function eventOf(n: u32): u32 {
   return <u32>(sysregs[PMEVTYPER + n] & EVENT_MASK);
@@ -154,14 +144,14 @@ function countEvent(mask: u32, el: u32): void {
 
 /** One processor cycle at `el` for PMCCNTR_EL0 (every 64th with PMCR.D). */
 function countCycle(el: u32): void {
-  if (!countsAt(sysregs[PMCCFILTR], el)) return;
-  if (sysregs[PMCR] & PMCR_D) {
+  if (!countsAt(sysregs[PMCCFILTR_EL0], el)) return;
+  if (sysregs[PMCR_EL0] & PMCR_D) {
     const div = sysregs[PMCCDIV] + 1;
     sysregs[PMCCDIV] = div & 63;
     if (div < 64) return;
   }
-  const v = sysregs[PMCCNTR] + 1;
-  sysregs[PMCCNTR] = v;
+  const v = sysregs[PMCCNTR_EL0] + 1;
+  sysregs[PMCCNTR_EL0] = v;
   if (v == 0) overflow(31, el);
 }
 
@@ -247,13 +237,13 @@ export function isPmuRegister(e: u32): bool {
 
 /** EL0 may make an access that PMUSERENR_EL0.EN, or the other bits in `extra`, allow. */
 function el0Allowed(extra: u64): bool {
-  const userenr = sysregs[PMUSERENR];
+  const userenr = sysregs[PMUSERENR_EL0];
   return (userenr & USERENR_EN) != 0 || (userenr & extra) != 0;
 }
 
 /** The counter PMXEVCNTR/PMXEVTYPER select: n < N, 31 (the cycle counter), or -1. */
 function selected(): i32 {
-  const sel = <u32>sysregs[PMSELR] & 31;
+  const sel = <u32>sysregs[PMSELR_EL0] & 31;
   return sel < NUM_COUNTERS || sel == 31 ? <i32>sel : -1;
 }
 
@@ -275,11 +265,11 @@ export function pmuRead(e: u32): u64 {
     const n = ((crm & 3) << 3) | op2;
     const isType = crm >= 12;
     if (el0 && !el0Allowed(isType ? 0 : USERENR_ER)) return undefinedAccess();
-    if (isType && n == 31) return sysregs[PMCCFILTR];
+    if (isType && n == 31) return sysregs[PMCCFILTR_EL0];
     if (n >= NUM_COUNTERS) return undefinedAccess();
     return sysregs[(isType ? PMEVTYPER : PMEVCNTR) + n];
   }
-  if (e == enc(3, 3, 9, 14, 0)) return sysregs[PMUSERENR]; // readable at EL0 always
+  if (e == enc(3, 3, 9, 14, 0)) return sysregs[PMUSERENR_EL0]; // readable at EL0 always
   if ((e >> 11 & 7) == 0) { // PMINTENSET_EL1, PMINTENCLR_EL1: EL1 only
     if (el0 || (op2 != 1 && op2 != 2)) return undefinedAccess();
     return sysregs[PMINTEN];
@@ -287,7 +277,7 @@ export function pmuRead(e: u32): u64 {
   switch (e) {
     case enc(3, 3, 9, 12, 0): // PMCR_EL0
       if (el0 && !el0Allowed(0)) return undefinedAccess();
-      return PMCR_FIXED | (sysregs[PMCR] & PMCR_WRITABLE);
+      return PMCR_FIXED | (sysregs[PMCR_EL0] & PMCR_WRITABLE);
     case enc(3, 3, 9, 12, 1): // PMCNTENSET_EL0
     case enc(3, 3, 9, 12, 2): // PMCNTENCLR_EL0
       if (el0 && !el0Allowed(0)) return undefinedAccess();
@@ -298,25 +288,25 @@ export function pmuRead(e: u32): u64 {
       return sysregs[PMOVS];
     case enc(3, 3, 9, 12, 5): // PMSELR_EL0
       if (el0 && !el0Allowed(USERENR_ER)) return undefinedAccess();
-      return sysregs[PMSELR];
+      return sysregs[PMSELR_EL0];
     case enc(3, 3, 9, 12, 6): // PMCEID0_EL0
     case enc(3, 3, 9, 12, 7): // PMCEID1_EL0
       if (el0 && !el0Allowed(0)) return undefinedAccess();
       return op2 == 6 ? PMCEID0 : PMCEID1;
     case enc(3, 3, 9, 13, 0): // PMCCNTR_EL0
       if (el0 && !el0Allowed(USERENR_CR)) return undefinedAccess();
-      return sysregs[PMCCNTR];
+      return sysregs[PMCCNTR_EL0];
     case enc(3, 3, 9, 13, 1): { // PMXEVTYPER_EL0
       if (el0 && !el0Allowed(0)) return undefinedAccess();
       const n = selected();
       if (n < 0) return undefinedAccess();
-      return n == 31 ? sysregs[PMCCFILTR] : sysregs[PMEVTYPER + n];
+      return n == 31 ? sysregs[PMCCFILTR_EL0] : sysregs[PMEVTYPER + n];
     }
     case enc(3, 3, 9, 13, 2): { // PMXEVCNTR_EL0: SEL = 31 reads PMCCNTR, as KVM does
       if (el0 && !el0Allowed(USERENR_ER)) return undefinedAccess();
       const n = selected();
       if (n < 0) return undefinedAccess();
-      return n == 31 ? sysregs[PMCCNTR] : sysregs[PMEVCNTR + n];
+      return n == 31 ? sysregs[PMCCNTR_EL0] : sysregs[PMEVCNTR + n];
     }
     default: return undefinedAccess(); // PMSWINC_EL0 is write-only; the rest are unallocated
   }
@@ -334,7 +324,7 @@ export function pmuWrite(e: u32, v: u64): void {
     const n = ((crm & 3) << 3) | op2;
     const isType = crm >= 12;
     if (el0 && !el0Allowed(0)) { undefinedAccess(); return; }
-    if (isType && n == 31) sysregs[PMCCFILTR] = v & (FILTER_P | FILTER_U);
+    if (isType && n == 31) sysregs[PMCCFILTR_EL0] = v & (FILTER_P | FILTER_U);
     else if (n >= NUM_COUNTERS) { undefinedAccess(); return; }
     else if (isType) sysregs[PMEVTYPER + n] = v & EVTYPER_WRITABLE;
     else sysregs[PMEVCNTR + n] = v & 0xffffffff;
@@ -343,7 +333,7 @@ export function pmuWrite(e: u32, v: u64): void {
   }
   if (e == enc(3, 3, 9, 14, 0)) { // PMUSERENR_EL0: EL1 only
     if (el0) { undefinedAccess(); return; }
-    sysregs[PMUSERENR] = v & 0xf;
+    sysregs[PMUSERENR_EL0] = v & 0xf;
     return;
   }
   if ((e >> 11 & 7) == 0) { // PMINTENSET_EL1, PMINTENCLR_EL1
@@ -362,19 +352,19 @@ export function pmuWrite(e: u32, v: u64): void {
     case enc(3, 3, 9, 12, 3): setBits(PMOVS, v, false); break;
     case enc(3, 3, 9, 14, 3): setBits(PMOVS, v, true); break;
     case enc(3, 3, 9, 12, 4): softwareIncrement(<u32>v); break;
-    case enc(3, 3, 9, 12, 5): sysregs[PMSELR] = v & 31; break;
-    case enc(3, 3, 9, 13, 0): sysregs[PMCCNTR] = v; break;
+    case enc(3, 3, 9, 12, 5): sysregs[PMSELR_EL0] = v & 31; break;
+    case enc(3, 3, 9, 13, 0): sysregs[PMCCNTR_EL0] = v; break;
     case enc(3, 3, 9, 13, 1): { // PMXEVTYPER_EL0
       const n = selected();
       if (n < 0) { undefinedAccess(); return; }
-      if (n == 31) sysregs[PMCCFILTR] = v & (FILTER_P | FILTER_U);
+      if (n == 31) sysregs[PMCCFILTR_EL0] = v & (FILTER_P | FILTER_U);
       else sysregs[PMEVTYPER + n] = v & EVTYPER_WRITABLE;
       break;
     }
     case enc(3, 3, 9, 13, 2): { // PMXEVCNTR_EL0
       const n = selected();
       if (n < 0) { undefinedAccess(); return; }
-      if (n == 31) sysregs[PMCCNTR] = v;
+      if (n == 31) sysregs[PMCCNTR_EL0] = v;
       else sysregs[PMEVCNTR + n] = v & 0xffffffff;
       break;
     }
@@ -391,10 +381,10 @@ function setBits(slot: i32, v: u64, set: bool): void {
 }
 
 function writePmcr(v: u64): void {
-  sysregs[PMCR] = v & PMCR_WRITABLE;
+  sysregs[PMCR_EL0] = v & PMCR_WRITABLE;
   if (v & PMCR_P) for (let n: u32 = 0; n < NUM_COUNTERS; n++) sysregs[PMEVCNTR + n] = 0;
   if (v & PMCR_C) {
-    sysregs[PMCCNTR] = 0;
+    sysregs[PMCCNTR_EL0] = 0;
     sysregs[PMCCDIV] = 0;
   }
 }

@@ -2,7 +2,7 @@
    counts of INST_RETIRED, CPU_CYCLES, MEM_ACCESS and BR_RETIRED, filtering by EL (PMEVTYPER
    P/U), CHAIN, PMSWINC, PMCR.P/C/D, the overflow interrupt on PPI 23, and PMUSERENR_EL0's EL0
    access control. Without --pmu: PMUVer = 0 and every PMU register UNDEFINED.
-   ARM ARM D11 (the Performance Monitors Extension), D17.5 (its registers). */
+   ARM ARM: "The Performance Monitors Extension" and the PMU register descriptions. */
 #include "guest.h"
 
 #define PMCR_E (1UL << 0)
