@@ -55,6 +55,8 @@ export const UNDEF_PC = 0x188; // u64
 // Software step bookkeeping (arm/core/debug-state.ts), per vCPU: bit 0 an instruction is being
 // stepped, bit 1 a stepped instruction completed, bit 2 the stepped one was a load-exclusive.
 export const STEP_STATE = 0x190; // u32
+// The PMU's overflow interrupt (arm/core/pmu.ts): 1 while asserted; the VMM routes it to PPI 23.
+export const PMU_IRQ_OUT = 0x194; // u32
 export const V_REGS = 0x200; // V0..V31, 16 bytes each, little-endian lanes
 export const SYSREGS = 0x400; // system registers: 8 bytes each, index from sysregs.ts
 export const SYSREG_SLOTS = 256;
@@ -161,6 +163,7 @@ export const EXIT_YIELD = 10; // WFE with no event: let the other vCPUs run
 // The JIT's queue wants draining now (the eager mode used by tests). Core.run() in arm/host/core.ts
 // handles it and re-enters; the VMM never sees it.
 export const EXIT_JIT = 11;
+export const EXIT_PMU = 12; // the PMU's overflow interrupt changed level (PMU_IRQ_OUT): the VMM routes it
 
 // ---- what the VMM's mmio import answers ----
 export const MMIO_STOP = 0; // stop the vCPU before the access completes (EXIT_MMIO_ABORT)
@@ -173,3 +176,4 @@ export const MMIO_FETCH = 0x40000000;
 export const CPU_FEAT_LS64 = 1; // FEAT_LS64: LD64B, ST64B
 export const CPU_FEAT_LS64_V = 2; // FEAT_LS64_V: ST64BV
 export const CPU_FEAT_LS64_ACCDATA = 4; // FEAT_LS64_ACCDATA: ST64BV0, ACCDATA_EL1
+export const CPU_FEAT_PMU = 8; // PMUv3 (lkvm run --pmu, KVM's KVM_ARM_VCPU_PMU_V3)

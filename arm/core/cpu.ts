@@ -12,7 +12,7 @@ import { decodeCached } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
 import { fetchFromDevice } from "./memory";
-import { attention, clearAttention, requestAttention } from "./attention";
+import { attention, attentionRequested, settleAttention, requestAttention } from "./attention";
 import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
@@ -20,6 +20,7 @@ import { jitStop, clearJitStop } from "./jit/marks";
 import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import { debugArmed, debugRegistersChanged, debugAfterInstruction, debugBeforeInstruction } from "./debug";
+import { pmuArmed, pmuRegistersChanged, pmuInstruction } from "./pmu";
 
 // How often the loop polls the timer, in instructions (a power of two): a few microseconds of
 // guest time. Each poll reads the host clock (about 90 ns through performance.now()).
@@ -39,7 +40,14 @@ export function run(budget: u32): u32 {
   regimeChanged(); // the VMM may have written system registers or PSTATE directly
   requestAttention(); // the VMM may have changed interrupt lines since the last run
   debugRegistersChanged(); // the VMM may have reset or switched the vCPU
+  pmuRegistersChanged();
   let n: u32 = 0;
+  // While the PMU is armed (pmu.ts), attention stays raised and the top of the loop counts the
+  // instruction before: `uncounted` says there is one, `countNext` that the one about to run
+  // started armed (the instruction that arms the PMU is not counted, in blocks or here).
+  let uncounted = false;
+  let countNext = false;
+  let lastInsn: u32 = 0;
   let nextPoll: u32 = 0;
   // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
   // looks for a translated block starting at pc (docs/jit.md).
@@ -53,6 +61,15 @@ export function run(budget: u32): u32 {
       }
     }
     if (attention) {
+      if (pmuArmed) {
+        if (uncounted) {
+          uncounted = false;
+          pmuInstruction(lastInsn);
+          if (exitReason) break; // the overflow interrupt changed level
+        }
+        countNext = true;
+        boundary = false; // no translated code: it would not count
+      }
       // While debug is armed, attention stays raised: every instruction is checked here, and
       // none runs translated (boundary stays false; blocks return on attention).
       if (debugArmed) {
@@ -61,14 +78,17 @@ export function run(budget: u32): u32 {
       }
       // Attention follows timer register writes too: report an output that changed at once,
       // so a timer the guest just masked or reprogrammed does not stay asserted at the GIC.
-      if (timerPoll()) {
-        setExitReason(EXIT_TIMER);
-        break;
-      }
-      if (takePendingInterrupt()) {
-        setPc(nextPc);
-        boundary = true;
-        continue;
+      // (While debug or the PMU holds attention raised, only when something asked for it.)
+      if (attentionRequested) {
+        if (timerPoll()) {
+          setExitReason(EXIT_TIMER);
+          break;
+        }
+        if (takePendingInterrupt()) {
+          setPc(nextPc);
+          boundary = true;
+          continue;
+        }
       }
       if (debugArmed && debugBeforeInstruction()) {
         setPc(nextPc);
@@ -88,6 +108,7 @@ export function run(budget: u32): u32 {
             n = runBlocks(block & 0xffff, budget, n, nextPoll);
             jitInsns += n - before;
             boundary = true;
+
             if (exitReason) break;
             continue;
           }
@@ -115,10 +136,14 @@ export function run(budget: u32): u32 {
     clearFault();
     branchTo(pc + 4);
     execute(decodeCached(insn), insn);
+    uncounted = countNext;
+    countNext = false;
+    lastInsn = insn;
     if (nextPc != pc + 4) boundary = true;
     setPc(nextPc);
     if (exitReason) break;
   }
+  if (pmuArmed && uncounted) pmuInstruction(lastInsn);
   return finish(exitReason ? exitReason : EXIT_BUDGET, n);
 }
 
@@ -237,7 +262,7 @@ function fetchSlow(): i64 {
 
 /**
  * Between instructions: takes an unmasked pending interrupt, or the illegal-state exception.
- * Clears `attention` when nothing is left to do. Returns true if an exception was taken.
+ * Settles `attention` when nothing is left to do. Returns true if an exception was taken.
  */
 function takePendingInterrupt(): bool {
   if (load<u32>(ACTIVE_STATE + PSTATE_IL)) {
@@ -259,6 +284,6 @@ function takePendingInterrupt(): bool {
     takeException(VEC_FIQ, 0, pc);
     return true;
   }
-  if (!debugArmed) clearAttention();
+  settleAttention(debugArmed || pmuArmed);
   return false;
 }

@@ -56,10 +56,23 @@ export const DBGCLAIM = 32;
 export const DBGPRCR_EL1 = 33;
 export const CNTVOFF = 34; // the virtual counter offset (CNTVOFF_EL2 if we had EL2)
 export const ACCDATA_EL1 = 35; // FEAT_LS64_ACCDATA: bits 31:0, ST64BV0's first word
+// The PMU (pmu.ts): PMCR_EL0 holds only its writable bits; PMCCDIV is hidden state, the cycles
+// counted toward PMCCNTR's next tick while PMCR_EL0.D divides by 64.
+export const PMCR_EL0 = 36;
+export const PMCNTEN = 37; // PMCNTENSET/PMCNTENCLR_EL0
+export const PMINTEN = 38; // PMINTENSET/PMINTENCLR_EL1
+export const PMOVS = 39; // PMOVSSET/PMOVSCLR_EL0
+export const PMSELR_EL0 = 40;
+export const PMUSERENR_EL0 = 41;
+export const PMCCNTR_EL0 = 42;
+export const PMCCFILTR_EL0 = 43;
+export const PMCCDIV = 44;
 export const DBG_BVR = 64; // 16 each: breakpoint value/control, watchpoint value/control
 export const DBG_BCR = 80;
 export const DBG_WVR = 96;
 export const DBG_WCR = 112;
+export const PMEVCNTR = 128; // 31 each: PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0 (pmu.ts uses the first N)
+export const PMEVTYPER = 160;
 
 @inline export function enc(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32): u32 {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;

@@ -1,7 +1,7 @@
 // MRS/MSR: the access rules for every system register the core implements, and the ID
 // registers that describe this CPU. The CPU modelled is a Cortex-A57-class ARMv8.0-A core with
-// EL0 and EL1 only (as a KVM guest sees it), no pointer authentication, no PMU, CRC32 and no
-// LSE atomics. The registers' storage is sysreg-file.ts.
+// EL0 and EL1 only (as a KVM guest sees it), no pointer authentication, CRC32 and no LSE
+// atomics; PMUv3 (pmu.ts) only with the PMU feature. The registers' storage is sysreg-file.ts.
 
 import { ACTIVE_STATE, VCPU_ID, IRQ_LINES, FPCR, FPSR, FPCR_MASK, FPSR_MASK, CNTFRQ_HZ as ABI_CNTFRQ_HZ, MPIDR_AFF0_VCPUS } from "../abi";
 import { getEL, getSPSel, getDAIF, setDAIF, getNZCV, setNZCV, setELAndSPSel, getBankedSP, setBankedSP } from "./state";
@@ -22,6 +22,7 @@ import {
   debugRegistersChanged, NUM_BREAKPOINTS, NUM_WATCHPOINTS, NUM_CONTEXT_BREAKPOINTS, DBGBCR_WRITABLE,
   DBGWCR_WRITABLE, DBGWVR_WRITABLE,
 } from "./debug";
+import { isPmuRegister, pmuRead, pmuWrite, pmuAccessUndefined, pmuVersion } from "./pmu";
 
 // The storage, for the instruction handlers and emitters that import it from here.
 export * from "./sysreg-file";
@@ -39,7 +40,8 @@ function idAa64pfr0(): u64 {
   return 0x1 | (0x1 << 4) | (fp << 16) | (fp << 20) | (gic << 24);
 }
 // ID_AA64DFR0_EL1: DebugVer v8.0, 6 breakpoints, 4 watchpoints, 2 of the breakpoints
-// context-aware, no PMU: what debug.ts implements. Fields hold the count minus one.
+// context-aware: what debug.ts implements. Fields hold the count minus one. PMUVer (bits 11:8)
+// comes from pmu.ts.
 const ID_AA64DFR0: u64 = 0x6 | (<u64>(NUM_BREAKPOINTS - 1) << 12) | (<u64>(NUM_WATCHPOINTS - 1) << 20) |
   (<u64>(NUM_CONTEXT_BREAKPOINTS - 1) << 28);
 // ID_AA64ISAR0_EL1: CRC32 only.
@@ -125,6 +127,10 @@ export function readSysreg(e: u32): u64 {
     case enc(3, 3, 13, 0, 3): return sysregs[TPIDRRO_EL0];
     default: break;
   }
+  if (isPmuRegister(e)) {
+    const v = pmuRead(e);
+    return pmuAccessUndefined ? undef() : v;
+  }
   if (op0 == 3 && op1 == 3 && crn == 14) {
     // CNTKCTL_EL1 traps EL0 accesses to EL1 (EC 0x18); encodings with no timer register are UNDEFINED.
     if (el == 0 && !el0TimerAllowed(e)) return isTimerRegister(e) ? trap() : undef();
@@ -139,7 +145,7 @@ export function readSysreg(e: u32): u64 {
   // The ID register space: every unassigned encoding reads as zero.
   if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1) {
     if (crm == 4 && op2 == 0) return idAa64pfr0();
-    if (crm == 5 && op2 == 0) return ID_AA64DFR0;
+    if (crm == 5 && op2 == 0) return ID_AA64DFR0 | (pmuVersion() << 8);
     if (crm == 6 && op2 == 0) return ID_AA64ISAR0;
     if (crm == 6 && op2 == 1) return ls64Level() << 60; // ID_AA64ISAR1_EL1: LS64 only
     if (crm == 7 && op2 == 0) return ID_AA64MMFR0;
@@ -231,6 +237,11 @@ export function writeSysreg(e: u32, v: u64): void {
       return;
     case enc(3, 3, 13, 0, 2): sysregs[TPIDR_EL0] = v; return;
     default: break;
+  }
+  if (isPmuRegister(e)) {
+    pmuWrite(e, v);
+    if (pmuAccessUndefined) undef();
+    return;
   }
   if (op0 == 3 && op1 == 3 && crn == 14) {
     // CNTFRQ_EL0 is writable only at the highest EL (EL1 here); the rest trap as for reads.

@@ -599,6 +599,11 @@ export class Core {
     return this.stateU32(abi.TIMER_OUT);
   }
 
+  /** The PMU's overflow interrupt (PPI 23): asserted or not. */
+  pmuInterrupt(): boolean {
+    return this.stateU32(abi.PMU_IRQ_OUT) !== 0;
+  }
+
   /** Physical count at which a timer next fires, or -1 if none is armed. */
   timerDeadline(): number {
     return this.exports.timerDeadline();

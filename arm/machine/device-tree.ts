@@ -1,10 +1,10 @@
 // The device tree lkvm hands the guest, node for node as kvmtool's arm/fdt.c builds it for
-// arm64 (docs/kvmtool.md §5): chosen, memory, cpus, intc, timer, the MMIO devices (each writes
-// its own node), the PCI host bridge (/pci, always present), psci, aliases.
+// arm64 (docs/kvmtool.md §5): chosen, memory, cpus, intc, timer, pmu (with --pmu), the MMIO
+// devices (each writes its own node), the PCI host bridge (/pci, always present), psci, aliases.
 
 import { FdtNode, u64Cells } from "../../src/lib/fdt/tree.ts";
 import { writeFdt } from "../../src/lib/fdt/writer.ts";
-import { PHANDLE_GIC, TIMER_PPI } from "./memory-map.ts";
+import { PHANDLE_GIC, PMU_PPI, TIMER_PPI } from "./memory-map.ts";
 import { IRQ_TYPE, ppiCells } from "./interrupt-specifier.ts";
 import { PSCI } from "./psci.ts";
 
@@ -30,6 +30,8 @@ export interface DeviceTreeInputs {
   initrd?: { start: number; end: number };
   /** The irqchip; a GICv2's PPI specifiers carry its ppiCpuMask. */
   intc: FdtDevice & { readonly ppiCpuMask?: number };
+  /** --pmu: a PMUv3 per vCPU, described by a /pmu node (kvmtool's arm/aarch64/pmu.c). */
+  pmu?: boolean;
   /** MMIO devices in registration order; the first UART is stdout. */
   devices: readonly MaybeFdtDevice[];
   /** The PCI host bridge, whose /pci node follows the devices' (kvmtool always writes one). */
@@ -74,6 +76,12 @@ export function buildDeviceTree(d: DeviceTreeInputs): FdtNode {
     .prop("compatible", ["arm,armv8-timer", "arm,armv7-timer"])
     .prop("interrupts", [...ppi(TIMER_PPI.secure), ...ppi(TIMER_PPI.nonSecure), ...ppi(TIMER_PPI.virtual), ...ppi(TIMER_PPI.hyp)])
     .prop("always-on", null);
+
+  if (d.pmu) {
+    root.child("pmu")
+      .prop("compatible", "arm,armv8-pmuv3")
+      .prop("interrupts", ppiCells(PMU_PPI, IRQ_TYPE.levelHigh, d.intc.ppiCpuMask ?? 0));
+  }
 
   for (const dev of d.devices) dev.fdtNode?.(root);
   d.pciHost?.hostBridgeNode(root);

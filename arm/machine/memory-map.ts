@@ -102,6 +102,8 @@ export const SPI_BASE_INTID = 32;
 /** kvmtool's GIC_MAX_IRQ: KVM_IRQ_LINE ignores INTIDs above 255, so SPIs are 32-255. */
 export const SPI_LAST_INTID = 255;
 export const TIMER_PPI = { secure: 29, nonSecure: 30, virtual: 27, hyp: 26 } as const;
+/** The PMU's overflow interrupt, kvmtool's KVM_ARM_PMUv3_PPI. */
+export const PMU_PPI = 23;
 
 // ---- device-tree phandles (kvmtool's enum phandles) ----
 

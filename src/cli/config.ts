@@ -61,6 +61,8 @@ export interface RunConfig {
   mmioSyndrome: MmioSyndromeMode;
   /** --cpu-features: abi.CPU_FEAT_* bits on top of the Cortex-A57 model. */
   cpuFeatures: number;
+  /** --pmu: PMUv3 on every vCPU (ID_AA64DFR0_EL1.PMUVer = 1) and a /pmu DT node. */
+  pmu: boolean;
   /** --ls64-work-queue: the 64-byte work-queue device (hw/ls64-work-queue.ts). */
   ls64WorkQueue: boolean;
 }
@@ -407,6 +409,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     checkCacheMaintenance: checkCaches,
     mmioSyndrome,
     cpuFeatures,
+    pmu: Boolean(argv.pmu),
     ls64WorkQueue: Boolean(argv["ls64-work-queue"]),
   };
 }

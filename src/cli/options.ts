@@ -78,7 +78,7 @@ export const runOptions: RunOption[] = [
   { name: "kaslr-seed", type: "string", group: "ARM options:", arg: "u64", describe: "Value for /chosen/kaslr-seed (default 0)" },
   { name: "override-bad-firmware-cntfrq", type: "string", group: "ARM options:", arg: "Hz", describe: "Add clock-frequency to the timer node", unsupported: `--override-bad-firmware-cntfrq ${notYet}` },
   { name: "aarch32", type: "boolean", group: "ARM options:", describe: "Run the guest in AArch32 mode", unsupported: "--aarch32 is not supported: the core implements AArch64 only" },
-  { name: "pmu", type: "boolean", group: "ARM options:", describe: "Create a PMUv3 device", unsupported: `--pmu ${notYet}` },
+  { name: "pmu", type: "boolean", group: "ARM options:", describe: "Create a PMUv3 device: 6 event counters and the cycle counter per vCPU, overflow interrupt on PPI 23, a /pmu DT node" },
   { name: "cpu-features", type: "string", group: "ARM options:", arg: "+feat,-feat", describe: "Optional CPU features on top of the Cortex-A57 model: ls64 (LD64B/ST64B), ls64_v (+ST64BV), ls64_accdata (+ST64BV0, ACCDATA_EL1) (lkvm only)" },
   { name: "ls64-work-queue", type: "boolean", group: "ARM options:", describe: "Add a work-queue device at 0x1030000 whose portal takes 64-byte ST64B/ST64BV/ST64BV0 descriptors (lkvm only)" },
   { name: "disable-mte", type: "boolean", group: "ARM options:", describe: "Disable MTE (never enabled by lkvm)" },

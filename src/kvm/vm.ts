@@ -14,7 +14,7 @@ import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../
 import { createIrqchip, irqchipHasSystemRegisters, type InterruptController } from "../../arm/machine/irqchip.ts";
 import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
 import { GuestClock } from "./guest-clock.ts";
-import { CNTFRQ_HZ, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
+import { CNTFRQ_HZ, PMU_PPI, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
 import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
@@ -115,7 +115,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.core = new Core({
       ramBase: cfg.ramBase,
       ramSizeBytes: cfg.ramSizeBytes,
-      cpuFeatures: cfg.cpuFeatures,
+      cpuFeatures: cfg.cpuFeatures | (cfg.pmu ? abi.CPU_FEAT_PMU : 0),
       // A GICv2 has no ICC_* system registers.
       gicSystemRegisters: irqchipHasSystemRegisters(cfg.irqchip),
       host: {
@@ -196,6 +196,7 @@ export class Vm extends EventEmitter<VmEvents> {
       kaslrSeed: cfg.kaslrSeed,
       initrd: layout.initrd,
       intc: this.gic,
+      pmu: cfg.pmu,
       devices: this.devices,
       pciHost: this.pci,
       stdoutPath: `/${this.uarts[0]!.nodeName}`,
@@ -433,9 +434,13 @@ export class Vm extends EventEmitter<VmEvents> {
       const pc = this.core.stateU64(abi.UNDEF_PC);
       this.emit("log", `vCPU ${v.id}: UNDEFINED instruction 0x${insn.toString(16).padStart(8, "0")} at pc 0x${pc.toString(16)}`);
     }
+    // The PMU's overflow interrupt: EXIT_PMU reports a change at once, but it may also change
+    // in the instruction that ends a run() for another reason.
+    if (this.cfg.pmu) this.gic.setPpiLevel(v.id, PMU_PPI, this.core.pmuInterrupt());
     switch (exit) {
       case abi.EXIT_BUDGET:
       case abi.EXIT_YIELD:
+      case abi.EXIT_PMU:
         return;
       case abi.EXIT_TIMER: {
         const out = this.core.timerOutputs();

@@ -44,8 +44,8 @@ describe("Debian's kernel boots to a busybox shell", () => {
     }
   }, BOOT_MS + 300_000);
 
-  it("with two vCPUs and --irqchip gicv3-its, both come online through PSCI and Linux probes the ITS", async () => {
-    const s = boot(2, ["--irqchip", "gicv3-its"]);
+  it("with two vCPUs, --irqchip gicv3-its and --pmu, both come online through PSCI, Linux probes the ITS and finds the PMU", async () => {
+    const s = boot(2, ["--irqchip", "gicv3-its", "--pmu"]);
     try {
       await s.waitFor(PROMPT, BOOT_MS);
       await run(s, "cat /sys/devices/system/cpu/online", /\n0-1\r?\n/);
@@ -53,6 +53,10 @@ describe("Debian's kernel boots to a busybox shell", () => {
       // kvmtool's ITS, 128 KiB below the two Redistributors, with its tables in guest RAM.
       await run(s, "dmesg | grep -i its", /ITS \[mem 0x3ff90000-0x3ffaffff\][\s\S]*ITS@0x000000003ff90000: allocated \d+ Devices[\s\S]*Interrupt Collections/);
       await run(s, "dmesg | grep -i 'LPI pending table'", /CPU1: using allocated LPI pending table/);
+      // Linux's arm_pmuv3 driver probes the /pmu node: six event counters and the cycle counter,
+      // and the overflow interrupt as a per-CPU PPI.
+      await run(s, "dmesg | grep -i 'hw perfevents'", /hw perfevents: enabled with armv8_pmuv3\S* PMU driver, 7 (\(\S+\) )?counters available/);
+      await run(s, "grep arm-pmu /proc/interrupts", /:\s+\d+\s+\d+\s+GICv3\s+23 Level\s+arm-pmu/);
       s.send("poweroff -f\n");
       expect((await s.exited(60_000)).code).toBe(0);
     } finally {

@@ -37,6 +37,8 @@ describe("lkvm CLI", () => {
     for (const s of ["Basic options:", "Kernel options:", "Debug options:", "ARM options:", "--kernel", "--initrd", "--params", "--mem", "--cpus", "--dump-dtb", "--debug-mmio"]) {
       expect(r.stdout).toContain(s);
     }
+    // --pmu is supported: described, not marked "(not supported yet)".
+    expect(r.stdout).toMatch(/--pmu\s+Create a PMUv3 device: 6 event counters and the cycle counter\s+per vCPU, overflow interrupt on PPI 23/);
   });
 
   it("version prints the package version", () => {

@@ -148,6 +148,17 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
     // The flash is the first MMIO device, before the UARTs.
     expect(withFlash.indexOf("\tflash {")).toBeLessThan(withFlash.indexOf("\tU6_16550A@1000000 {"));
   });
+
+  it("describes the PMU with --pmu: /pmu after /timer, arm,armv8-pmuv3 on PPI 7 (INTID 23), level-high", async () => {
+    const file = join(dir, "pmu.dtb");
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "2", "-m", "64", "--nodefaults", "--pmu", "--dump-dtb", file]);
+    const exit = await s.exited(20_000);
+    expect(exit.code, exit.output).toBe(0);
+    const withPmu = execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
+    expect(withPmu).toContain('\n\tpmu {\n\t\tcompatible = "arm,armv8-pmuv3";\n\t\tinterrupts = <0x01 0x07 0x04>;\n\t};');
+    const top = [...withPmu.matchAll(/^\t([\w@,.-]+) \{$/gm)].map((m) => m[1]);
+    expect(top.slice(0, 6)).toEqual(["chosen", "memory", "cpus", "intc", "timer", "pmu"]);
+  });
 });
 
 describe("virtio devices in the device tree, by transport", () => {
