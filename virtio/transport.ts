@@ -114,7 +114,11 @@ export class VirtioTransport {
   private readonly offered: bigint;
   private readonly interrupt: VirtioInterrupt = {
     usedBuffer: () => this.raise(VIRTIO_INT_VRING),
-    configChanged: () => this.raise(VIRTIO_INT_CONFIG),
+    configChanged: () => {
+      // A driver reading a multi-byte field twice around a change sees that it changed (§2.5.1).
+      this.state.configGeneration = (this.state.configGeneration + 1) & 0xff;
+      this.raise(VIRTIO_INT_CONFIG);
+    },
   };
 
   constructor(opts: VirtioTransportOptions) {

@@ -187,8 +187,9 @@ export class IpcServer {
 
   /** A break on ttyS0 followed by the character: Linux's serial sysrq. */
   private injectSysrq(c: number): void {
-    this.vm.uarts[0]!.pushBreak();
-    this.vm.input(Uint8Array.of(c));
+    const uart = this.vm.uarts[0]!;
+    uart.pushBreak();
+    uart.pushInput(Uint8Array.of(c));
   }
 }
 
