@@ -151,6 +151,9 @@ export class VirtioBalloon implements VirtioDevice {
 
   activate(ctx: ActivateContext): void {
     this.lifecycle = { state: "active", ...ctx };
+    // Linux posts its first stats buffer and kicks before DRIVER_OK (init_vqs), a kick the
+    // transport drops: take the buffer now.
+    if (ctx.queues[BALLOON_STATS_QUEUE]!.ready) this.notify(BALLOON_STATS_QUEUE);
   }
 
   /** The driver let go: every page is the guest's again and nobody will answer for stats. */
