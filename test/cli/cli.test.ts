@@ -63,7 +63,7 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv2"), /--irqchip gicv2 is not supported/);
     expectOneLineError(lkvm("run", "-k", missing, "-m", "64G"), /more than lkvm can give a guest/);
     expectOneLineError(lkvm("run", "-k", missing, "-c", "0"), /invalid number of vCPUs/);
-    expectOneLineError(lkvm("run", "-k", missing, "--console", "virtio"), /--console virtio/);
+    expectOneLineError(lkvm("run", "-k", missing, "--console", "hv"), /--console hv is a PowerPC console; arm64 has none/);
     expectOneLineError(lkvm("run", "-k", missing, "-d", join(dir, "missing.img")), /cannot open disk image/);
   });
 
@@ -100,7 +100,7 @@ describe("lkvm CLI", () => {
   });
 
   it("refuses an unsupported option instead of ignoring it", () => {
-    expectOneLineError(lkvm("run", "-k", image, "--balloon"), /--balloon is not supported/);
+    expectOneLineError(lkvm("run", "-k", image, "--vsock", "3"), /--vsock is not supported/);
     expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv2"), /only gicv3/);
     expectOneLineError(lkvm("run", "-k", image, "--virtio-legacy"), /--virtio-legacy .*not supported by lkvm yet/);
     expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
