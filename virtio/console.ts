@@ -9,6 +9,12 @@
 // stop reading its terminal. kvmtool instead takes one byte per injection when a buffer is
 // there; a buffer here takes as many bytes as fit.
 //
+// Posted buffers are not enough, though: Linux posts them (add_port's fill_queue) before it
+// marks the port connected (init_port_console), and in_intr discards what arrives on a port
+// not yet connected, so input piped in at boot vanished. The first thing the guest writes
+// to hvc0 shows the port is connected (the console's writes only reach the device once it
+// is), so input waits for that; a tty not yet opened then keeps it (hvc_open polls it in).
+//
 // The host's work per transmit chain is capped at CONSOLE_MAX_CHAIN_BYTES (descriptors may
 // overlap, so a short chain can claim far more bytes than the guest has).
 
@@ -48,6 +54,8 @@ export class VirtioConsole extends EventEmitter<VirtioConsoleEvents> implements 
   readonly config = new Uint8Array(CONSOLE_CONFIG_BYTES);
   readonly kernelConfig = "CONFIG_VIRTIO_CONSOLE";
   private lifecycle: VirtioLifecycle = { state: "inactive" };
+  /** The guest has written to hvc0 since the driver set the device up (see the top). */
+  private portConnected = false;
   private readonly hostInput = new HostInputQueue(() => this.emit("inputRoom"));
   private readonly log: (line: string) => void;
   private readonly logged = new Set<string>();
@@ -85,6 +93,7 @@ export class VirtioConsole extends EventEmitter<VirtioConsoleEvents> implements 
   /** Queued input stays queued for the next driver. */
   reset(): void {
     this.lifecycle = { state: "inactive" };
+    this.portConnected = false;
   }
 
   notify(queueIndex: number): void {
@@ -95,7 +104,7 @@ export class VirtioConsole extends EventEmitter<VirtioConsoleEvents> implements 
   /** Moves queued host input into the receive buffers the guest has posted. */
   private deliverInput(): void {
     const l = this.lifecycle;
-    if (l.state !== "active") return;
+    if (l.state !== "active" || !this.portConnected) return;
     const q = l.queues[CONSOLE_RX_QUEUE]!;
     if (!q.ready) return;
     let used = false;
@@ -152,6 +161,10 @@ export class VirtioConsole extends EventEmitter<VirtioConsoleEvents> implements 
     } finally {
       // Linux polls the used ring for transmitted buffers, but an interrupt it asked for is due.
       if (q.needsInterrupt(l.mem)) l.interrupt.usedBuffer(CONSOLE_TX_QUEUE);
+    }
+    if (!this.portConnected) {
+      this.portConnected = true;
+      this.deliverInput();
     }
   }
 

@@ -15,7 +15,14 @@ function rig(device = new VirtioConsole()) {
   const output: string[] = [];
   device.on("output", (b) => output.push(Buffer.from(b).toString("latin1")));
   r.bringUp([rx, tx], VERSION_1);
-  return { ...r, device, rx, tx, output };
+  /** What Linux does once the port is connected: write to it (here, one byte). */
+  const connect = () => {
+    r.mem.write(RAM_BASE + 0x30_0000, Uint8Array.of(0x2e));
+    tx.add([{ gpa: RAM_BASE + 0x30_0000, lengthBytes: 1 }]);
+    r.wr("QueueNotify", 1);
+    output.length = 0;
+  };
+  return { ...r, device, rx, tx, output, connect };
 }
 
 describe("virtio-console", () => {
@@ -40,14 +47,17 @@ describe("virtio-console", () => {
     expect(tx.takeUsed()).toEqual([{ id: head, len: 0 }]);
   });
 
-  it("holds host input until the guest posts a receive buffer, and loses none of it", () => {
-    const { device, rx, wr, rd, mem } = rig();
+  it("holds host input until the guest has posted receive buffers and written to the port, and loses none of it", () => {
+    const { device, rx, wr, rd, mem, connect } = rig();
     device.pushInput(Buffer.from("typed early\n"));
     expect(device.queuedInputBytes).toBe(12);
-    // Two 8-byte buffers: the first fills, the second takes the rest.
+    // Two 8-byte buffers: the first fills, the second takes the rest; but only once Linux
+    // has connected the port (it discards what arrives before).
     const a = rx.add([{ gpa: BUF, lengthBytes: 8, writable: true }]);
     const b = rx.add([{ gpa: BUF + 64, lengthBytes: 8, writable: true }]);
     wr("QueueNotify", 0);
+    expect(rx.takeUsed()).toEqual([]);
+    connect();
     expect(rx.takeUsed()).toEqual([{ id: a, len: 8 }, { id: b, len: 4 }]);
     expect(Buffer.from(mem.read(BUF, 8)).toString() + Buffer.from(mem.read(BUF + 64, 4)).toString()).toBe("typed early\n");
     expect(device.queuedInputBytes).toBe(0);
@@ -55,7 +65,8 @@ describe("virtio-console", () => {
   });
 
   it("fills a posted buffer as soon as input arrives, and leaves buffers alone without input", () => {
-    const { device, rx, wr, mem } = rig();
+    const { device, rx, wr, mem, connect } = rig();
+    connect();
     const head = rx.add([{ gpa: BUF, lengthBytes: 4096, writable: true }]);
     wr("QueueNotify", 0);
     expect(rx.takeUsed()).toEqual([]);
@@ -65,7 +76,8 @@ describe("virtio-console", () => {
   });
 
   it("tells the host to stop reading past the high mark and when to resume", () => {
-    const { device, rx, wr } = rig();
+    const { device, rx, wr, connect } = rig();
+    connect();
     let room = 0;
     device.on("inputRoom", () => room++);
     device.pushInput(new Uint8Array(HOST_INPUT_HIGH_BYTES + 1000));
@@ -90,7 +102,8 @@ describe("virtio-console", () => {
 
   it("skips a device-readable descriptor in a receive chain, and a writable one in a transmit chain", () => {
     const logs: string[] = [];
-    const { device, rx, tx, wr, output, rd } = rig(new VirtioConsole({ log: (l) => logs.push(l) }));
+    const { device, rx, tx, wr, output, rd, connect } = rig(new VirtioConsole({ log: (l) => logs.push(l) }));
+    connect();
     device.pushInput(Buffer.from("ab"));
     rx.add([{ gpa: BUF, lengthBytes: 8 }, { gpa: BUF + 64, lengthBytes: 8, writable: true }]);
     wr("QueueNotify", 0);
