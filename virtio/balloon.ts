@@ -8,9 +8,8 @@
 //
 // Inflated pages: kvmtool gives them back with madvise(MADV_DONTNEED). Guest RAM here is a
 // WebAssembly.Memory, which Node cannot decommit (no madvise, no memory.discard in this V8),
-// so the host keeps the pages resident; it zeroes those that are not zero already (the
-// guest then sees what MADV_DONTNEED would leave, and a page never touched stays untouched,
-// as writing zeros into it would commit it). docs/devices.md says what this means for RSS.
+// so the pages stay resident; the device zeroes them (the guest then sees what MADV_DONTNEED
+// would leave). README, "The balloon and lkvm's memory", says what this means for RSS.
 //
 // The host counts the pages in the balloon itself (a set of PFNs: a page inflated twice
 // counts once, a deflated page that was never inflated not at all), apart from `actual`,
@@ -264,8 +263,9 @@ export class VirtioBalloon implements VirtioDevice {
 }
 
 /**
- * What MADV_DONTNEED would leave: a page of zeros. A page already all zeros is left alone
- * (reading an untouched page maps the kernel's zero page; writing would commit it).
+ * What MADV_DONTNEED would leave: a page of zeros. A page already all zeros (Linux zeroes the
+ * pages it allocates for the balloon when init_on_alloc is on) is not written again, which
+ * spares the JIT an invalidation.
  */
 function discardPage(mem: GuestMemory, gpa: number): void {
   const page = mem.view(gpa, BALLOON_PAGE_BYTES);
