@@ -24,6 +24,7 @@
 //   loopback MSR reads DCD|DSR|CTS as in kvmtool.
 
 import { EventEmitter } from "eventemitter3";
+import { HostInputQueue } from "./host-input-queue.ts";
 import type { TrapBus } from "../src/iotrap/bus.ts";
 import type { IrqSink } from "../src/irq.ts";
 import { u64Cells, type FdtNode } from "../src/lib/fdt/tree.ts";
@@ -79,9 +80,7 @@ export const UART_FIFO_BYTES = 64;
 
 /** LSR reads that find no data, with no transmit in between, that make a guest a poller. */
 export const RX_POLLS_TO_LISTEN = 32;
-/** Host bytes queued above which the host should stop reading input, and below which resume. */
-export const HOST_INPUT_HIGH_BYTES = 16 * 1024;
-const HOST_INPUT_LOW_BYTES = 4 * 1024;
+export { HOST_INPUT_HIGH_BYTES } from "./host-input-queue.ts";
 
 const RESET_IIR = UART_IIR_NO_INT;
 const RESET_LSR = UART_LSR_TEMT | UART_LSR_THRE;
@@ -163,9 +162,7 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
   private readonly irq: IrqSink;
   private state: Serial8250State = serial8250ResetState();
   /** Host bytes not yet in the receive FIFO (the terminal's side, not the guest's). */
-  private hostInput: number[] = [];
-  /** The queue passed HOST_INPUT_HIGH_BYTES and has not yet drained below the low mark. */
-  private inputBackedUp = false;
+  private readonly hostInput = new HostInputQueue(() => this.emit("inputRoom"));
 
   constructor({ base, intid, irq, name }: Serial8250Options) {
     super();
@@ -208,8 +205,7 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
 
   /** Queues bytes typed on the host; they reach the guest when it listens and its FIFO is empty. */
   pushInput(bytes: Uint8Array | readonly number[]): void {
-    for (const b of bytes) this.hostInput.push(b & 0xff);
-    if (this.hostInput.length > HOST_INPUT_HIGH_BYTES) this.inputBackedUp = true;
+    this.hostInput.push(bytes);
     this.refillRx();
     this.updateIrq();
   }
@@ -371,13 +367,8 @@ export class Serial8250 extends EventEmitter<Serial8250Events> {
       return;
     }
     if (this.hostInput.length === 0) return;
-    const take = this.hostInput.splice(0, UART_FIFO_BYTES);
-    for (const b of take) s.rxFifo.push(b);
+    for (const b of this.hostInput.take(UART_FIFO_BYTES)) s.rxFifo.push(b);
     s.lsr |= UART_LSR_DR;
-    if (this.inputBackedUp && this.hostInput.length < HOST_INPUT_LOW_BYTES) {
-      this.inputBackedUp = false;
-      this.emit("inputRoom");
-    }
   }
 
   /**

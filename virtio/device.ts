@@ -17,6 +17,7 @@ export const VIRTIO_ID_NET = 1;
 export const VIRTIO_ID_BLOCK = 2;
 export const VIRTIO_ID_CONSOLE = 3;
 export const VIRTIO_ID_RNG = 4;
+export const VIRTIO_ID_BALLOON = 5;
 export const VIRTIO_ID_9P = 9;
 
 /** Device status bits (virtio 1.2 §2.1). */

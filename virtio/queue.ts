@@ -199,6 +199,16 @@ export class Virtqueue {
     return { head, descriptors: this.walk(mem, head) };
   }
 
+  /**
+   * Whether the driver has made a chain available that pop() would return, without taking it
+   * (a device that can only fill buffers when it has data: virtio-console's receive queue).
+   */
+  hasAvailable(mem: GuestMemory): boolean {
+    const pending = (mem.u16(this.availRing + 2) - this.nextAvail) & 0xffff;
+    if (pending > this.size) throw new AvailIndexOverrun(mem.u16(this.availRing + 2), this.nextAvail, this.size);
+    return pending !== 0;
+  }
+
   /** Returns a chain to the driver: `writtenBytes` is how much the device wrote into it. */
   pushUsed(mem: GuestMemory, head: number, writtenBytes: number): void {
     const elem = this.usedRing + 4 + VRING_USED_ELEM_BYTES * (this.nextUsed % this.size);

@@ -140,7 +140,11 @@ export class VirtioTransport {
   private readonly offered: bigint;
   private readonly interrupt: VirtioInterrupt = {
     usedBuffer: (queueIndex) => this.onInterrupt(VIRTIO_INT_VRING, queueIndex),
-    configChanged: () => this.onInterrupt(VIRTIO_INT_CONFIG),
+    configChanged: () => {
+      // A driver reading a multi-byte field twice around a change sees that it changed (§2.5.1).
+      this.state.configGeneration = (this.state.configGeneration + 1) & 0xff;
+      this.onInterrupt(VIRTIO_INT_CONFIG);
+    },
   };
 
   constructor(opts: VirtioTransportOptions) {

@@ -47,6 +47,8 @@ export interface RunConfig {
   rootShare: boolean;
   /** --rng: a virtio-rng device. */
   rng: boolean;
+  /** --balloon: a virtio-balloon device (lkvm balloon, lkvm stat). */
+  balloon: boolean;
   /** Where virtio devices sit: virtio-pci (modern) or virtio-mmio (version 2). */
   virtioTransport: VirtioTransportKind;
   /** Translate hot code to WebAssembly (docs/jit.md). */
@@ -342,7 +344,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   const consoleArg = String(argv.console ?? "serial");
   let consoleDev: "serial" | "virtio";
   if ("serial".startsWith(consoleArg) && consoleArg) consoleDev = "serial";
-  else if ("virtio".startsWith(consoleArg) && consoleArg) throw new ConfigError(`--console virtio is not supported by lkvm yet`);
+  else if ("virtio".startsWith(consoleArg) && consoleArg) consoleDev = "virtio";
   else if ("hv".startsWith(consoleArg) && consoleArg) throw new ConfigError("--console hv is a PowerPC console; arm64 has none");
   else throw new ConfigError(`invalid console '${consoleArg}': expected serial, virtio or hv`);
 
@@ -401,6 +403,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     shares,
     rootShare: rootDirs.length > 0,
     rng: Boolean(argv.rng),
+    balloon: Boolean(argv.balloon),
     virtioTransport: transport,
     // --no-jit, or jit: false from a program that builds the options itself (tools/bench.ts).
     jit: checkCaches || argv["no-jit"] === true || argv.jit === false ? false : argv.jit === true || JIT_BY_DEFAULT,

@@ -10,6 +10,7 @@ import { attachConsole } from "./console.ts";
 import { Vm } from "../kvm/vm.ts";
 import { IpcServer } from "../ipc/server.ts";
 import { debugCommand, listCommand, pauseCommand, resumeCommand, stopCommand } from "../ipc/commands.ts";
+import { balloonCommand, statCommand } from "../ipc/balloon-commands.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 /**
@@ -131,6 +132,8 @@ export async function main(args: string[]): Promise<void> {
         "   pause      Pause the virtual machine\n" +
         "   resume     Resume the virtual machine\n" +
         "   debug      Print debug information from a running instance\n" +
+        "   balloon    Inflate or deflate the virtio balloon (--balloon)\n" +
+        "   stat       Print statistics about a running instance\n" +
         "   version    Print the version of lkvm\n   help       Display help",
     )
     .command("run [kernel-image]", "Start the virtual machine", addRunOptions, async (argv) => {
@@ -157,6 +160,26 @@ export async function main(args: string[]): Promise<void> {
           .option("nmi", { alias: "m", type: "string", group: "General options:", requiresArg: true, describe: "Generate NMI on VCPU (does nothing on arm64, as in kvmtool)" })
           .option("sysrq", { alias: "s", type: "string", group: "General options:", requiresArg: true, describe: "Inject a sysrq" }),
       (argv) => debugCommand(lastOnly(argv)),
+    )
+    .command(
+      "balloon",
+      "Inflate or deflate the virtio balloon (--balloon)",
+      (y) =>
+        y
+          .option("name", { alias: "n", type: "string", group: "Instance options:", requiresArg: true, describe: "Instance name" })
+          .option("inflate", { alias: "i", type: "string", group: "Balloon options:", requiresArg: true, describe: "Amount to inflate (in MB): the guest gives up that much RAM" })
+          .option("deflate", { alias: "d", type: "string", group: "Balloon options:", requiresArg: true, describe: "Amount to deflate (in MB): the guest gets that much back" }),
+      (argv) => balloonCommand(lastOnly(argv)),
+    )
+    .command(
+      "stat",
+      "Print statistics about a running instance",
+      (y) =>
+        y
+          .option("memory", { alias: "m", type: "boolean", group: "Commands options:", describe: "Display memory statistics (from the guest's virtio-balloon driver)" })
+          .option("all", { alias: "a", type: "boolean", group: "Instance options:", describe: "All instances" })
+          .option("name", { alias: "n", type: "string", group: "Instance options:", requiresArg: true, describe: "Instance name" }),
+      (argv) => statCommand(lastOnly(argv)),
     )
     .command("version", "Print the version of lkvm", {}, () => {
       process.stdout.write(`lkvm version ${pkg.version}\n`);

@@ -27,7 +27,7 @@ export interface InstanceArgs {
 const out = (text: string) => process.stdout.write(text);
 
 /** Runs fn on the VM named by -n, or on every VM with -a. */
-async function eachTarget(args: InstanceArgs, fn: (conn: IpcConnection) => Promise<void>): Promise<void> {
+export async function eachTarget(args: InstanceArgs, fn: (conn: IpcConnection) => Promise<void>): Promise<void> {
   if (args.all) return forEachInstance(fn);
   if (args.name === undefined) throw new ConfigError("name a guest with -n NAME, or use -a for all of them");
   let ghost = false;

@@ -3,7 +3,9 @@
 //
 // A message is a header {u32 type; u32 len} followed by len payload bytes, little-endian (the
 // host's order on every machine kvmtool runs on). A connection may carry several messages.
-// Replies are raw writes with no header: a pid_t for PID, an int for VMSTATE, text for DEBUG.
+// Replies are raw writes with no header: a pid_t for PID, an int for VMSTATE, text for DEBUG,
+// an array of struct virtio_balloon_stat for STAT. BALLOON carries an int (MB; negative
+// deflates) and gets no reply.
 
 /** Message types (kvmtool's include/kvm/kvm-ipc.h). */
 export const IPC_BALLOON = 1;
@@ -100,6 +102,38 @@ export function encodeInt(v: number): Buffer {
   const out = Buffer.alloc(4);
   out.writeInt32LE(v | 0, 0);
   return out;
+}
+
+/**
+ * struct virtio_balloon_stat {u16 tag; u64 val} __packed, as the STAT reply carries it: an
+ * array of VIRTIO_BALLOON_S_NR (10) entries, 100 bytes, those the guest did not send zeroed.
+ */
+export const STAT_ENTRY_BYTES = 10;
+export const STAT_ENTRIES = 10;
+export const STAT_REPLY_BYTES = STAT_ENTRY_BYTES * STAT_ENTRIES;
+
+export interface MemoryStat {
+  /** VIRTIO_BALLOON_S_* (virtio 1.2 §5.5.6.3). */
+  tag: number;
+  value: bigint;
+}
+
+export function encodeStats(stats: readonly MemoryStat[]): Buffer {
+  const out = Buffer.alloc(STAT_REPLY_BYTES);
+  stats.slice(0, STAT_ENTRIES).forEach((s, i) => {
+    out.writeUInt16LE(s.tag & 0xffff, i * STAT_ENTRY_BYTES);
+    out.writeBigUInt64LE(BigInt.asUintN(64, s.value), i * STAT_ENTRY_BYTES + 2);
+  });
+  return out;
+}
+
+export function decodeStats(bytes: Uint8Array): MemoryStat[] {
+  if (bytes.length !== STAT_REPLY_BYTES) throw new IpcProtocolError(`expected a ${STAT_REPLY_BYTES}-byte STAT reply, got ${bytes.length} bytes`);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return Array.from({ length: STAT_ENTRIES }, (_, i) => ({
+    tag: b.readUInt16LE(i * STAT_ENTRY_BYTES),
+    value: b.readBigUInt64LE(i * STAT_ENTRY_BYTES + 2),
+  }));
 }
 
 export function decodeInt(bytes: Uint8Array): number {

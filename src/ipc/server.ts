@@ -3,8 +3,11 @@
 //
 // Handlers run on Node's event loop, which the VM's run loop serves between slices, so a
 // handler never runs while guest code does. Differences from kvmtool, on purpose:
-// - BALLOON and STAT: lkvm has no virtio-balloon, so these get no answer and the connection
-//   is closed (kvmtool logs "No device handles type" and leaves a stat client waiting).
+// - BALLOON and STAT to a VM without --balloon, or STAT before the guest's balloon driver has
+//   set up its stats queue: the connection is closed at once (kvmtool logs "No device handles
+//   type" or nothing, and leaves a stat client waiting for ever).
+// - A STAT waits for the guest's answer without holding up the rest of the VM (kvmtool's IPC
+//   thread blocks on it); a deflate below zero is logged (kvmtool ignores it silently).
 // - A payload longer than MAX_PAYLOAD_BYTES closes the connection (kvmtool mallocs it).
 // - DEBUG with an out-of-range NMI vCPU still dumps (kvmtool returns early and leaves the
 //   dump client waiting for an EOF that never comes). NMI itself does nothing, as on arm64
@@ -23,6 +26,7 @@ import {
   DEBUG_SYSRQ,
   decodeDebugParams,
   encodeInt,
+  encodeStats,
   IPC_BALLOON,
   IPC_DEBUG,
   IPC_PAUSE,
@@ -153,9 +157,10 @@ export class IpcServer {
         this.debug(sock, m);
         return;
       case IPC_BALLOON:
+        this.balloon(sock, m);
+        return;
       case IPC_STAT:
-        this.log(`ipc: ${IPC_TYPE_NAMES[m.type]} needs a virtio-balloon, which lkvm does not have`);
-        sock.end();
+        void this.stat(sock, m);
         return;
       default:
         this.log(`ipc: no device handles message type ${m.type}`);
@@ -166,6 +171,40 @@ export class IpcServer {
     if (m.payload.length === 0) return true;
     this.log(`ipc: ${IPC_TYPE_NAMES[m.type]} with a ${m.payload.length}-byte payload ignored`);
     return false;
+  }
+
+  /** kvmtool's handle_mem: an int of MB, positive to inflate, negative to deflate. */
+  private balloon(sock: net.Socket, m: IpcMessage): void {
+    const balloon = this.vm.balloon;
+    if (!balloon) return this.noBalloon(sock, m);
+    if (m.payload.length !== 4) {
+      this.log(`ipc: BALLOON with a ${m.payload.length}-byte payload ignored`);
+      return;
+    }
+    const mb = Buffer.from(m.payload).readInt32LE(0);
+    if (mb === 0) return;
+    const line = balloon.changeTarget(mb);
+    if (line.includes("ignored") || this.vm.cfg.loglevel === "debug") this.log(line);
+  }
+
+  /** kvmtool's virtio_bln__print_stats: fresh statistics from the guest, as 10 packed entries. */
+  private async stat(sock: net.Socket, m: IpcMessage): Promise<void> {
+    const balloon = this.vm.balloon;
+    if (!balloon) return this.noBalloon(sock, m);
+    if (!this.expectEmpty(m)) return;
+    const stats = await balloon.requestStats();
+    if (sock.destroyed || sock.writableEnded) return;
+    if (stats === undefined) {
+      this.log("ipc: STAT: the guest's balloon driver has not set up its statistics queue");
+      sock.end();
+      return;
+    }
+    sock.write(encodeStats(stats));
+  }
+
+  private noBalloon(sock: net.Socket, m: IpcMessage): void {
+    this.log(`ipc: ${IPC_TYPE_NAMES[m.type]} needs a virtio-balloon: run the guest with --balloon`);
+    sock.end();
   }
 
   private debug(sock: net.Socket, m: IpcMessage): void {
@@ -187,8 +226,9 @@ export class IpcServer {
 
   /** A break on ttyS0 followed by the character: Linux's serial sysrq. */
   private injectSysrq(c: number): void {
-    this.vm.uarts[0]!.pushBreak();
-    this.vm.input(Uint8Array.of(c));
+    const uart = this.vm.uarts[0]!;
+    uart.pushBreak();
+    uart.pushInput(Uint8Array.of(c));
   }
 }
 

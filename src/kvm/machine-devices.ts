@@ -18,6 +18,8 @@ import { Ls64WorkQueue } from "../../hw/ls64-work-queue.ts";
 import type { VirtioDevice } from "../../virtio/device.ts";
 import { VIRTIO_MMIO_LEGACY_VERSION, VIRTIO_MMIO_VERSION, VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio.ts";
 import { VirtioRng } from "../../virtio/rng.ts";
+import { VirtioBalloon } from "../../virtio/balloon.ts";
+import { VirtioConsole } from "../../virtio/console.ts";
 import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
 import { PciHost } from "../../hw/pci/host.ts";
@@ -128,10 +130,23 @@ export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
     create: (ctx, n) => onVirtioTransport(ctx, () => new VirtioP9({ ...ctx.cfg.shares[n]!, log: ctx.log })),
   },
   {
+    name: "virtio-balloon",
+    level: "virtioDev",
+    count: (ctx) => (ctx.cfg.balloon ? 1 : 0),
+    create: (ctx) => onVirtioTransport(ctx, () => new VirtioBalloon({ ramSizeBytes: ctx.cfg.ramSizeBytes, log: ctx.log })),
+  },
+  {
     name: "virtio-rng",
     level: "virtioDev",
     count: (ctx) => (ctx.cfg.rng ? 1 : 0),
     create: (ctx) => onVirtioTransport(ctx, () => new VirtioRng({ log: ctx.log })),
+  },
+  {
+    // --console virtio: hvc0 (the UARTs stay, as in kvmtool).
+    name: "virtio-console",
+    level: "virtioDev",
+    count: (ctx) => (ctx.cfg.console === "virtio" ? 1 : 0),
+    create: (ctx) => onVirtioTransport(ctx, () => new VirtioConsole({ log: ctx.log })),
   },
   {
     name: "virtio-blk",

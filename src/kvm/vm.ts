@@ -17,7 +17,12 @@ import { GuestClock } from "./guest-clock.ts";
 import { CNTFRQ_HZ, PMU_PPI, TIMER_PPI, mpidrOf } from "../../arm/machine/memory-map.ts";
 import { psciCall, type PsciMachine } from "../../arm/machine/psci.ts";
 import { TrapBus, type TrapEvent } from "../iotrap/bus.ts";
-import { HOST_INPUT_HIGH_BYTES, Serial8250 } from "../../hw/serial8250.ts";
+import { Serial8250 } from "../../hw/serial8250.ts";
+import { HOST_INPUT_HIGH_BYTES } from "../../hw/host-input-queue.ts";
+import { VirtioTransport } from "../../virtio/transport.ts";
+import type { VirtioDevice } from "../../virtio/device.ts";
+import { VirtioConsole } from "../../virtio/console.ts";
+import { VirtioBalloon } from "../../virtio/balloon.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { MmioSyndromeCheck } from "./mmio-syndrome.ts";
 import { closeAfterFailure, closeDevices, createDevices, type Device } from "./device-registry.ts";
@@ -45,7 +50,7 @@ export interface VmExit {
 }
 
 export interface VmEvents {
-  /** Bytes the guest wrote to a UART (ttyS0-3 all reach the console, as in kvmtool). */
+  /** Bytes the guest wrote to a UART or hvc0 (all reach the console, as in kvmtool). */
   output: (bytes: Uint8Array) => void;
   /** Diagnostic lines from lkvm itself (unclaimed accesses, warnings). */
   log: (line: string) => void;
@@ -80,8 +85,12 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly devices: readonly Device[];
   /** The PCI host bridge (a device of the table too); the DT's /pci node comes from it. */
   readonly pci: PciHost;
-  /** ttyS0-3; input goes to ttyS0. */
+  /** ttyS0-3; input goes to ttyS0 unless --console virtio. */
   readonly uarts: Serial8250[];
+  /** Where host input goes: ttyS0, or hvc0 with --console virtio. */
+  private readonly consoleInput: Serial8250 | VirtioConsole;
+  /** --balloon's device, for `lkvm balloon` and `lkvm stat`. */
+  readonly balloon?: VirtioBalloon;
   /** Guest RAM as devices see it: their writes into it all pass through guestMemoryWritten. */
   readonly memory: GuestMemory;
   readonly layout: BootLayout;
@@ -159,9 +168,15 @@ export class Vm extends EventEmitter<VmEvents> {
     this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });
     try {
       this.uarts = this.devices.filter((d) => d instanceof Serial8250);
-      // All four write to the console, as kvmtool's do; input goes to ttyS0 (input()).
+      // All four write to the console, as kvmtool's do, and hvc0 too; input goes to the
+      // --console device (input()).
       for (const uart of this.uarts) uart.on("output", (bytes) => this.emit("output", bytes));
-      this.uarts[0]!.on("inputRoom", () => this.emit("inputRoom"));
+      const models = this.devices.map(virtioModelOf);
+      const hvc = models.find((m) => m instanceof VirtioConsole);
+      hvc?.on("output", (bytes) => this.emit("output", bytes));
+      this.consoleInput = hvc ?? this.uarts[0]!;
+      this.consoleInput.on("inputRoom", () => this.emit("inputRoom"));
+      this.balloon = models.find((m) => m instanceof VirtioBalloon);
       ({ layout: this.layout, dtb: this.dtb } = this.loadAndDescribe(cfg));
     } catch (e) {
       closeAfterFailure(this.devices);
@@ -258,14 +273,15 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /**
-   * Host input for the guest console (ttyS0). Nothing is dropped; false means the guest is
-   * behind, and the caller should stop reading its source until "inputRoom".
+   * Host input for the guest console (ttyS0, or hvc0 with --console virtio). Nothing is
+   * dropped; false means the guest is behind, and the caller should stop reading its source
+   * until "inputRoom".
    */
   input(bytes: Uint8Array): boolean {
-    const uart = this.uarts[0]!;
-    uart.pushInput(bytes);
+    const target = this.consoleInput;
+    target.pushInput(bytes);
     this.wake?.();
-    return uart.queuedInputBytes <= HOST_INPUT_HIGH_BYTES;
+    return target.queuedInputBytes <= HOST_INPUT_HIGH_BYTES;
   }
 
   /** Ends the VM (Ctrl-A x, `lkvm stop`): run() resolves with reason "stopped". */
@@ -504,6 +520,12 @@ export class Vm extends EventEmitter<VmEvents> {
     },
     systemEvent: (kind) => this.stop(kind === "off" ? "poweroff" : "reset"),
   };
+}
+
+/** The virtio model behind a device's transport (virtio-mmio or virtio-pci), if it is one. */
+function virtioModelOf(device: Device): VirtioDevice | undefined {
+  const core = (device as { core?: unknown }).core;
+  return core instanceof VirtioTransport ? core.device : undefined;
 }
 
 /** --trace-mmio: one access as a line, "mmio vcpu0 W4 0x3fff0000 = 0x1 serial8250@0x1000000". */

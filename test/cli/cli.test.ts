@@ -66,7 +66,7 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", missing, "--irqchip", "gicv2", "-c", "9"), /--irqchip gicv2 supports at most 8 vCPUs/);
     expectOneLineError(lkvm("run", "-k", missing, "-m", "64G"), /more than lkvm can give a guest/);
     expectOneLineError(lkvm("run", "-k", missing, "-c", "0"), /invalid number of vCPUs/);
-    expectOneLineError(lkvm("run", "-k", missing, "--console", "virtio"), /--console virtio/);
+    expectOneLineError(lkvm("run", "-k", missing, "--console", "hv"), /--console hv is a PowerPC console; arm64 has none/);
     expectOneLineError(lkvm("run", "-k", missing, "-d", join(dir, "missing.img")), /cannot open disk image/);
   });
 
@@ -103,7 +103,7 @@ describe("lkvm CLI", () => {
   });
 
   it("refuses an unsupported option instead of ignoring it", () => {
-    expectOneLineError(lkvm("run", "-k", image, "--balloon"), /--balloon is not supported/);
+    expectOneLineError(lkvm("run", "-k", image, "--vsock", "3"), /--vsock is not supported/);
     expectOneLineError(lkvm("run", "-k", image, "--irqchip", "gicv4"), /invalid irqchip 'gicv4': expected auto, gicv2, gicv2m, gicv3, gicv3-its/);
     expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
   });

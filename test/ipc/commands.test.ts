@@ -187,3 +187,39 @@ describe("lkvm list/stop/pause/resume/debug", () => {
     expect(rows(await lkvm(home, "list", "-r"))).toEqual([]);
   }, 60_000);
 });
+
+describe("lkvm balloon and lkvm stat", () => {
+  it("refuse bad options with one line each", async () => {
+    const home = newHome();
+    expectOneLineError(await lkvm(home, "balloon", "-n", "x"), /nothing to do: give -i\/--inflate MB or -d\/--deflate MB/);
+    expectOneLineError(await lkvm(home, "balloon", "-n", "x", "-i", "5", "-d", "5"), /give one of -i\/--inflate and -d\/--deflate, not both/);
+    expectOneLineError(await lkvm(home, "balloon", "-n", "x", "-i", "lots"), /invalid --inflate 'lots': expected a whole number of MB from 1 to 8388607/);
+    expectOneLineError(await lkvm(home, "balloon", "-n", "x", "-d", "0"), /invalid --deflate '0'/);
+    expectOneLineError(await lkvm(home, "balloon", "-n", "x", "-i", "8388608"), /invalid --inflate/);
+    expectOneLineError(await lkvm(home, "balloon", "-i", "5"), /name a guest with -n NAME/);
+    expectOneLineError(await lkvm(home, "balloon", "-n", "nosuch", "-i", "5"), /no running guest named 'nosuch'/);
+    expectOneLineError(await lkvm(home, "stat", "-n", "x"), /nothing to show: give -m\/--memory/);
+    expectOneLineError(await lkvm(home, "stat", "-m"), /name a guest with -n NAME, or use -a/);
+    expectOneLineError(await lkvm(home, "stat", "-m", "-n", "nosuch"), /no running guest named 'nosuch'/);
+  }, 60_000);
+
+  it("say so when the guest has no balloon, or no driver for it, and leave the VM running", async () => {
+    const home = newHome();
+    await startVm(home, "ipc-noballoon");
+    expectOneLineError(await lkvm(home, "balloon", "-n", "ipc-noballoon", "-i", "8"), /guest 'ipc-noballoon' has no virtio-balloon \(run it with --balloon\)/);
+    expectOneLineError(await lkvm(home, "stat", "-m", "-n", "ipc-noballoon"), /sent no memory statistics: it has no virtio-balloon/);
+    // A bare-metal guest has a balloon with --balloon, but no driver: the target is set for
+    // when one comes, and there are no statistics yet.
+    await startVm(home, "ipc-other", "idle", /^idle\r?$/m, 1);
+    const started = GuestSession.start([...guestArgs("idle"), "--balloon", "--name", "ipc-balloon"], { env: { HOME: home } });
+    sessions.push(started);
+    await started.waitFor(/^idle\r?$/m, 20_000);
+    expect(await lkvm(home, "balloon", "-n", "ipc-balloon", "-i", "8")).toMatchObject({ status: 0, stdout: "", stderr: "" });
+    expectOneLineError(await lkvm(home, "stat", "-m", "-n", "ipc-balloon"), /its driver has not set up the statistics queue/);
+    const all = await lkvm(home, "stat", "-m", "-a");
+    expect(all.status).toBe(0);
+    expect(all.stdout).toBe("");
+    expect(all.stderr.trim().split("\n")).toHaveLength(3);
+    expect(rows(await lkvm(home, "list")).map((r) => r[2])).toEqual(["running", "running", "running"]);
+  }, 90_000);
+});

@@ -6,7 +6,9 @@ import {
   DEBUG_SYSRQ,
   decodeDebugParams,
   decodeInt,
+  decodeStats,
   encodeDebugParams,
+  encodeStats,
   encodeInt,
   encodeMessage,
   IPC_DEBUG,
@@ -16,7 +18,9 @@ import {
   IpcProtocolError,
   MAX_PAYLOAD_BYTES,
   MessageDecoder,
+  STAT_REPLY_BYTES,
 } from "../../src/ipc/protocol.ts";
+import { formatMemoryStats } from "../../src/ipc/balloon-commands.ts";
 
 describe("IPC wire format", () => {
   it("encodes a header as two little-endian u32s, then the payload", () => {
@@ -30,6 +34,29 @@ describe("IPC wire format", () => {
     expect(decodeDebugParams(b)).toEqual({ dbgType: 5, cpu: 3, sysrq: 0x70 });
     expect(decodeDebugParams(b.subarray(0, 9))).toBeUndefined();
     expect(decodeDebugParams(new Uint8Array(13))).toBeUndefined();
+  });
+
+  it("lays out the STAT reply as 10 packed struct virtio_balloon_stat {u16 tag; u64 val}, unsent ones zero", () => {
+    const b = encodeStats([{ tag: 5, value: 0x0102030405060708n }]);
+    expect(b.length).toBe(STAT_REPLY_BYTES);
+    expect([...b.subarray(0, 12)]).toEqual([5, 0, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0]);
+    expect(b.subarray(10).every((x) => x === 0)).toBe(true);
+    const back = decodeStats(b);
+    expect(back[0]).toEqual({ tag: 5, value: 0x0102030405060708n });
+    expect(back.slice(1)).toEqual(Array(9).fill({ tag: 0, value: 0n }));
+    expect(() => decodeStats(new Uint8Array(99))).toThrow(IpcProtocolError);
+  });
+
+  it("prints the statistics as kvmtool's builtin-stat.c does", () => {
+    const text = formatMemoryStats([{ tag: 5, value: 201326592n }, { tag: 4, value: 10n }, { tag: 42, value: 1n }, { tag: 0, value: 0n }]);
+    expect(text).toBe(
+      "\n\n\t*** Guest memory statistics ***\n\n" +
+        "The total amount of memory (in bytes):201326592\n" +
+        "The amount of memory not being used for any purpose (in bytes):10\n" +
+        "Unknown memory statistic (ID 42): 1\n" +
+        "The amount of memory that has been swapped in (in bytes):0\n" +
+        "\n",
+    );
   });
 
   it("replies with a 4-byte int: a pid_t or the VMSTATE int", () => {

@@ -14,6 +14,7 @@ import {
   DEBUG_NMI,
   DEBUG_SYSRQ,
   encodeDebugParams,
+  encodeInt,
   encodeMessage,
   IPC_BALLOON,
   IPC_DEBUG,
@@ -225,5 +226,46 @@ describe("the control socket server", () => {
     server.close();
     expect(existsSync(socketPath(name))).toBe(false);
     await c.until(() => c.closed, "the connection closing with the VM");
+  });
+});
+
+describe("the control socket server of a VM with --balloon", () => {
+  const home = mkdtempSync(join(tmpdir(), "lkvm-ipc-balloon-"));
+  const savedHome = process.env.HOME;
+  const name = "server-balloon";
+  const logs: string[] = [];
+  let vm: Vm;
+  let server: IpcServer;
+
+  beforeAll(async () => {
+    process.env.HOME = home;
+    vm = new Vm(validateConfig({ kernel: guestPath("idle"), nodefaults: true, mem: "64", cpus: 1, name, loglevel: "error", balloon: true }));
+    server = await IpcServer.start(vm, name, (l) => logs.push(l));
+    void vm.run();
+  });
+
+  afterAll(() => {
+    vm.stop();
+    server.close();
+    process.env.HOME = savedHome;
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("BALLOON moves the target by 256 pages a MB; a bad payload or a deflate below zero is logged and ignored", async () => {
+    const c = await RawClient.connect(server.path);
+    await c.write(Buffer.concat([encodeMessage(IPC_BALLOON, encodeInt(8)), encodeMessage(IPC_BALLOON, encodeInt(-16)), encodeMessage(IPC_BALLOON, Uint8Array.of(1, 2)), encodeMessage(IPC_PID)]));
+    await c.until(() => c.received.length >= 4, "PID");
+    expect(vm.balloon!.targetPages).toBe(8 * 256);
+    expect(logs.some((l) => /cannot deflate by 16 MB: the target is 8 MB; ignored/.test(l))).toBe(true);
+    expect(logs.some((l) => /BALLOON with a 2-byte payload ignored/.test(l))).toBe(true);
+    c.close();
+  });
+
+  it("STAT before the guest's driver set up its statistics queue closes the connection", async () => {
+    const c = await RawClient.connect(server.path);
+    await c.write(encodeMessage(IPC_STAT));
+    await c.until(() => c.closed, "the VM closing the connection");
+    expect(c.received.length).toBe(0);
+    expect(logs.some((l) => /balloon driver has not set up its statistics queue/.test(l))).toBe(true);
   });
 });

@@ -55,10 +55,10 @@ export interface Initramfs {
   cpioGz(): Uint8Array;
 }
 
-/** What lkvm's devices need: virtio transports, block, net, console, rng and 9p. */
+/** What lkvm's devices need: virtio transports, block, net, console, rng, balloon and 9p. */
 export const DEFAULT_MODULES: readonly string[] = [
   "virtio", "virtio_ring", "virtio_mmio", "virtio_pci",
-  "virtio_blk", "virtio_net", "virtio_console", "virtio_rng",
+  "virtio_blk", "virtio_net", "virtio_console", "virtio_rng", "virtio_balloon",
   "9pnet", "9pnet_virtio", "9p",
 ];
 
@@ -84,6 +84,10 @@ if [ -f /${MODULE_LIST} ]; then
     insmod "/lib/modules/$kver/$m" || echo "init: failed to load $m"
   done < /${MODULE_LIST}
 fi
+# With console=hvc0 (lkvm --console virtio) the console's driver is virtio_console, a module:
+# the kernel had no console to give PID 1, so its standard streams are closed. Now that the
+# module is loaded, /dev/console is hvc0.
+[ -t 0 ] || exec 0<>/dev/console 1>&0 2>&0
 # A 9p root (lkvm -d DIR puts root=/dev/root rootfstype=9p on the command line): the kernel
 # cannot mount it itself when 9p is a module, so mount it here and hand over to its init.
 for arg in $(cat /proc/cmdline); do
