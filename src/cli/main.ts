@@ -57,10 +57,15 @@ function leave(status: number, line?: string): never {
 async function drainOutput(): Promise<void> {
   const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0 && !s.destroyed);
   if (pending.length === 0) return;
+  // The timer stays referenced: a stream whose writes Node did synchronously after all emits
+  // no "drain", and with nothing else left in the event loop Node would end the process with
+  // status 13 (a top-level await that never settled) instead of waiting.
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(pending.map((s) => new Promise((resolve) => s.once("drain", resolve).once("error", resolve)))),
-    new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
   ]);
+  clearTimeout(timer);
 }
 
 function fail(message: string): never {
