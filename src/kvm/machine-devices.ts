@@ -20,6 +20,8 @@ import { VIRTIO_MMIO_WINDOW_BYTES, VirtioMmioTransport } from "../../virtio/mmio
 import { VirtioRng } from "../../virtio/rng.ts";
 import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
+import { VirtioNet } from "../../virtio/net/device.ts";
+import { UserNetwork } from "../net/user-network.ts";
 import { PciHost } from "../../hw/pci/host.ts";
 import { VirtioPciTransport } from "../../virtio/pci.ts";
 
@@ -70,11 +72,12 @@ function onBus<D extends Device & { register(bus: TrapBus): void }>(device: D, b
 
 /**
  * A virtio model behind the configured transport: on MMIO with the next window and SPI, or on
- * PCI in the next slot with the next SPI for its INTA.
+ * PCI in the next slot with the next SPI for its INTA. `transport` overrides --virtio-transport
+ * for one device (-n trans=).
  */
-function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice): Device {
+function onVirtioTransport(ctx: MachineContext, makeModel: () => VirtioDevice, transport = ctx.cfg.virtioTransport): Device {
   const { irq, memory: mem, log } = ctx;
-  if (ctx.cfg.virtioTransport === "pci") {
+  if (transport === "pci") {
     const intid = ctx.spis.allocate();
     const device = makeModel();
     const transport = new VirtioPciTransport({ intid, irq, mem, device, log, debug: ctx.cfg.debugMmio });
@@ -130,6 +133,19 @@ export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
     level: "virtioDev",
     count: (ctx) => (ctx.cfg.rng ? 1 : 0),
     create: (ctx) => onVirtioTransport(ctx, () => new VirtioRng({ log: ctx.log })),
+  },
+  {
+    name: "virtio-net",
+    level: "virtioDev",
+    count: (ctx) => ctx.cfg.nics.length,
+    create: (ctx, n) => {
+      const nic = ctx.cfg.nics[n]!;
+      const makeModel = () => {
+        const backend = new UserNetwork({ ...nic, log: ctx.log });
+        return new VirtioNet({ mac: nic.guestMac, backend, log: ctx.log });
+      };
+      return onVirtioTransport(ctx, makeModel, nic.transport);
+    },
   },
   {
     name: "virtio-blk",
