@@ -342,6 +342,7 @@ export class TcpConnection {
     this.clearTimer();
     this.sendQueue.clear();
     if (graceful) this.socket.end();
+    else if (this.socket.readyState === "open" || this.socket.readyState === "readOnly" || this.socket.readyState === "writeOnly") this.socket.resetAndDestroy();
     else this.socket.destroy();
     this.stack.forget(this);
   }

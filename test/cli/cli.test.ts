@@ -106,6 +106,14 @@ describe("lkvm CLI", () => {
     expectOneLineError(lkvm("run", "-k", image, "--vfio-pci", "0000:01:00.0"), /--vfio-pci does not apply/);
   });
 
+  it("refuses -n options it cannot honour, each in one line: tap (no ioctl from Node), a bad key, a bad hostfwd, two user NICs", () => {
+    expectOneLineError(lkvm("run", "-k", image, "-n", "mode=tap"), /tap networking needs the TUNSETIFF ioctl on \/dev\/net\/tun, which lkvm cannot open without native code/);
+    expectOneLineError(lkvm("run", "-k", image, "-n", "tapif=tap0"), /tap networking needs/);
+    expectOneLineError(lkvm("run", "-k", image, "-n", "mode=user,colour=blue"), /unknown network parameter 'colour'/);
+    expectOneLineError(lkvm("run", "-k", image, "-n", "hostfwd=tcp:127.0.0.1:22"), /invalid hostfwd/);
+    expectOneLineError(lkvm("run", "-k", image, "-n", "mode=user", "-n", "mode=user"), /only one user-mode network device/);
+  });
+
   it("refuses disks it cannot use: a ~/.lkvm rootfs name, two root directories, a missing image, ,direct, a fifth disk", () => {
     expectOneLineError(lkvm("run", "-k", image, "-d", "no-such-rootfs-name-" + process.pid), /cannot open disk image/);
     expectOneLineError(lkvm("run", "-k", image, "-d", dir, "-d", dir), /only one can be the root/);
