@@ -18,6 +18,8 @@ export interface UdpNatOptions {
   gatewayIp: number;
   /** A datagram for the guest's `guestPort` from srcIp:srcPort (as the guest should see them). */
   toGuest: (srcIp: number, srcPort: number, guestPort: number, data: Uint8Array) => void;
+  /** Makes the host socket for a binding (tests and fuzzers replace it). */
+  createSocket?: () => Socket;
 }
 
 export class UdpNat {
@@ -37,7 +39,7 @@ export class UdpNat {
     const have = this.bindings.get(guestPort);
     if (have) return have;
     if (this.bindings.size >= UDP_MAX_BINDINGS) this.unbind(this.bindings.keys().next().value!);
-    const socket = createSocket("udp4");
+    const socket = this.opts.createSocket?.() ?? createSocket("udp4");
     socket.on("error", () => this.unbind(guestPort));
     socket.on("message", (msg, rinfo) => {
       const src = parseIpv4(rinfo.address);

@@ -35,7 +35,15 @@ export interface UserNetworkOptions {
   hostForwards?: readonly HostForward[];
   /** The resolver behind the DNS server (tests replace it). */
   lookup?: HostLookup;
+  /** How host sockets are made (fuzzers replace them, so that no frame reaches the network). */
+  hostSockets?: HostSockets;
   log?: (line: string) => void;
+}
+
+export interface HostSockets {
+  /** A TCP connection to host:port, half-open allowed. */
+  connect(host: string, port: number): Socket;
+  udp(): UdpSocket;
 }
 
 /** The NIC side: where frames for the guest go. */
@@ -58,13 +66,16 @@ export class UserNetwork implements TcpStack {
   private readonly listeners: (Server | UdpSocket)[];
   private nextEphemeral = EPHEMERAL_FIRST;
   private readonly log: (line: string) => void;
-  private acksPending = false;
 
   constructor(opts: UserNetworkOptions) {
     this.opts = opts;
     this.log = opts.log ?? (() => {});
     this.toGuest = { src: opts.hostMac, dst: opts.guestMac };
-    this.udp = new UdpNat({ gatewayIp: opts.hostIp, toGuest: (src, srcPort, guestPort, data) => this.sendUdp(src, srcPort, guestPort, data) });
+    this.udp = new UdpNat({
+      gatewayIp: opts.hostIp,
+      toGuest: (src, srcPort, guestPort, data) => this.sendUdp(src, srcPort, guestPort, data),
+      createSocket: opts.hostSockets && (() => opts.hostSockets!.udp()),
+    });
     this.listeners = startHostForwards(opts.hostForwards ?? [], {
       tcpAccepted: (socket, guestPort) => this.acceptForwarded(socket, guestPort),
       udpReceived: (clientKey, guestPort, data, reply) => this.forwardUdp(clientKey, guestPort, data, reply),
@@ -165,7 +176,7 @@ export class UserNetwork implements TcpStack {
     if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && this.tcp.size < TCP_MAX_CONNECTIONS) {
       if (ip.dst === IPV4_BROADCAST || ip.dst >>> 28 >= 0xe) return this.drop("tcp-broadcast");
       const host = ip.dst === this.opts.hostIp ? "127.0.0.1" : formatIpv4(ip.dst);
-      const socket = connect({ host, port: seg.dstPort, allowHalfOpen: true });
+      const socket = this.opts.hostSockets?.connect(host, seg.dstPort) ?? connect({ host, port: seg.dstPort, allowHalfOpen: true });
       const c = new TcpConnection({ key, guestPort: seg.srcPort, remoteIp: ip.dst, remotePort: seg.dstPort }, this, socket, "connecting");
       this.tcp.set(key, c);
       c.guestSyn(seg);

@@ -13,6 +13,7 @@ import { serial8250Target } from "./serial8250.fuzz.ts";
 import { virtioBlkTarget, virtioP9Target, virtioRngTarget } from "./virtio-mmio.fuzz.ts";
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
 import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
+import { virtioNetTarget } from "./virtio-net.fuzz.ts";
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
@@ -21,6 +22,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   pciHostTarget,
   virtioP9Target,
   virtio9pTarget,
+  virtioNetTarget,
   serial8250Target,
   rtcTarget,
   cfiFlashTarget,
