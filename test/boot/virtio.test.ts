@@ -83,19 +83,19 @@ describe.each(TRANSPORTS)("virtio devices over $transport from Debian's kernel",
       await run(s, "cat /sys/class/misc/hw_random/rng_current", /\nvirtio_rng\.0\r?\n/);
       await run(s, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -A n -t x1", /\n( [0-9a-f]{2}){16}\r?\n/);
 
-      // Each device has its own SPI after the UARTs (36, 37, 38), in kvmtool's order: edge for
-      // virtio-mmio, level INTx for virtio-pci.
-      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", new RegExp(`\\n36 ${trigger} virtio0\\r?\\n37 ${trigger} virtio1\\r?\\n38 ${trigger} virtio2\\r?\\n`));
+      // Each device has its own SPI after the UARTs (36-39), in kvmtool's order (rng, the
+      // implicit NIC, blk, blk): edge for virtio-mmio, level INTx for virtio-pci.
+      await run(s, "grep virtio /proc/interrupts | awk '{ print $4, $5, $6 }' | sort", new RegExp(`\\n36 ${trigger} virtio0\\r?\\n37 ${trigger} virtio1\\r?\\n38 ${trigger} virtio2\\r?\\n39 ${trigger} virtio3\\r?\\n`));
       if (transport === "pci") {
-        // Three functions from Red Hat's virtio vendor ID, modern device IDs (rng, blk, blk).
-        await run(s, "for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device); done", /\n0x1af4 0x1044\r?\n0x1af4 0x1042\r?\n0x1af4 0x1042\r?\n/);
+        // Four functions from Red Hat's virtio vendor ID, modern device IDs (rng, net, blk, blk).
+        await run(s, "for d in /sys/bus/pci/devices/*; do echo $(cat $d/vendor $d/device); done", /\n0x1af4 0x1044\r?\n0x1af4 0x1041\r?\n0x1af4 0x1042\r?\n0x1af4 0x1042\r?\n/);
       }
 
       s.send("poweroff -f\n");
       const exit = await s.exited(60_000);
       expect(exit.code).toBe(0);
       // No complaint about the guest's driver, and no exit hint.
-      expect(exit.output).not.toMatch(/not initialized by the guest|^virtio-(blk|rng)/m);
+      expect(exit.output).not.toMatch(/not initialized by the guest|^virtio-(blk|rng|net)/m);
     } finally {
       s.kill();
     }
