@@ -35,6 +35,8 @@ export interface TcpSegmentOut {
   flags: number;
   window: number;
   mss?: number;
+  /** A segment longer than the MSS: the guest's NIC is to treat it as GSO of this size. */
+  gsoSize?: number;
 }
 
 /** What a connection needs from the stack that owns it. */
@@ -43,6 +45,8 @@ export interface TcpStack {
   emit(conn: TcpConnection, seg: TcpSegmentOut, data?: Uint8Array): void;
   /** Whether the guest link can take more frames now (otherwise wait for retry()). */
   hasRoom(): boolean;
+  /** The most data one segment to the guest may carry (more than the MSS: the NIC's GSO). */
+  maxSegmentBytes(mss: number): number;
   /** The connection is over: forget it. */
   forget(conn: TcpConnection): void;
 }
@@ -275,7 +279,7 @@ export class TcpConnection {
       const inFlight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
       const unsent = this.sendQueue.lengthBytes - inFlight;
       if (unsent > 0) {
-        let n = Math.min(unsent, this.mss, this.sndWnd - inFlight);
+        let n = Math.min(unsent, this.stack.maxSegmentBytes(this.mss), this.sndWnd - inFlight);
         if (n <= 0) {
           if (!probe) break;
           n = 1; // zero-window probe
@@ -297,7 +301,8 @@ export class TcpConnection {
   private send(flags: number, seq: number, data?: Uint8Array): void {
     this.needAck = false;
     this.advertised = this.window();
-    this.stack.emit(this, { seq, ack: this.rcvNxt, flags, window: this.advertised }, data);
+    const gsoSize = data !== undefined && data.length > this.mss ? this.mss : undefined;
+    this.stack.emit(this, { seq, ack: this.rcvNxt, flags, window: this.advertised, gsoSize }, data);
   }
 
   private armTimer(): void {

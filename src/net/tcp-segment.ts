@@ -2,7 +2,7 @@
 // the MSS option read from a SYN; and the builder lkvm's end of a connection uses. Sequence
 // numbers are u32 and compared modulo 2^32 (seqDiff).
 
-import { finishChecksum, pseudoHeaderSum, sum16 } from "./checksum.ts";
+import { finishChecksum, fold16, pseudoHeaderSum, sum16 } from "./checksum.ts";
 import type { LinkEnds } from "./ethernet.ts";
 import { IPPROTO_TCP, IPV4_PAYLOAD_OFFSET, ipv4Frame, u16, u32, type Ipv4Packet } from "./ipv4.ts";
 
@@ -104,6 +104,17 @@ export function tcpFrame(
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Replaces a built frame's TCP checksum by the pseudo-header sum alone (for checksum offload). */
+export function writePartialChecksum(frame: Uint8Array): void {
+  const o = IPV4_PAYLOAD_OFFSET;
+  const ip = parseIpv4Fields(frame);
+  const partial = fold16(pseudoHeaderSum(ip.src, ip.dst, IPPROTO_TCP, frame.length - o));
+  frame[o + 16] = partial >>> 8;
+  frame[o + 17] = partial & 0xff;
+}
+
+const parseIpv4Fields = (frame: Uint8Array) => ({ src: u32(frame, IPV4_PAYLOAD_OFFSET - 8), dst: u32(frame, IPV4_PAYLOAD_OFFSET - 4) });
 
 /** a - b modulo 2^32, as a signed distance: negative when a is before b. */
 export const seqDiff = (a: number, b: number): number => (a - b) | 0;

@@ -15,7 +15,7 @@ import { startHostForwards, type HostForward } from "./host-forward.ts";
 import { icmpEchoReply } from "./icmp.ts";
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, parseIpv4Packet, type Ipv4Packet } from "./ipv4.ts";
 import { TcpConnection, type TcpSegmentOut, type TcpStack } from "./tcp-connection.ts";
-import { parseTcp, TCP_ACK, TCP_RST, TCP_SYN, tcpFrame, type TcpSegment } from "./tcp-segment.ts";
+import { parseTcp, TCP_ACK, TCP_RST, TCP_SYN, tcpFrame, writePartialChecksum, type TcpSegment } from "./tcp-segment.ts";
 import { UdpNat } from "./udp-nat.ts";
 import { parseUdp, udpFrame } from "./udp.ts";
 
@@ -48,7 +48,10 @@ export interface HostSockets {
 
 /** The NIC side: where frames for the guest go. */
 export interface GuestLink {
-  deliver(frame: Uint8Array): void;
+  /** A frame for the guest; `gsoSize`: a TCP segment of more than one MSS (GUEST_TSO4). */
+  deliver(frame: Uint8Array, gsoSize?: number): void;
+  /** The largest TCP segment the NIC takes in one frame: 0 without TCP segmentation offload. */
+  maxTcpSegmentBytes(): number;
   /** Whether the NIC can take more frames now; when it can again it calls retry(). */
   hasRoom(): boolean;
 }
@@ -213,7 +216,15 @@ export class UserNetwork implements TcpStack {
 
   emit(conn: TcpConnection, seg: TcpSegmentOut, data?: Uint8Array): void {
     const ends = { src: conn.remoteIp, srcPort: conn.remotePort, dst: this.opts.guestIp, dstPort: conn.guestPort };
-    this.send(tcpFrame(this.toGuest, ends, seg, data));
+    if (!this.link) return this.drop("no-link");
+    const frame = tcpFrame(this.toGuest, ends, seg, data);
+    // A GSO segment travels as a NEEDS_CSUM one: its checksum field holds the pseudo-header sum.
+    if (seg.gsoSize !== undefined) writePartialChecksum(frame);
+    this.link.deliver(frame, seg.gsoSize);
+  }
+
+  maxSegmentBytes(mss: number): number {
+    return Math.max(mss, this.link?.maxTcpSegmentBytes() ?? 0);
   }
 
   hasRoom(): boolean {

@@ -21,7 +21,7 @@ function wire(opts: Partial<ConstructorParameters<typeof UserNetwork>[0]> = {}) 
   const net = new UserNetwork({ guestIp: GUEST_IP, hostIp: HOST_IP, guestMac: GUEST_MAC, hostMac: HOST_MAC, ...opts });
   const frames: Uint8Array[] = [];
   let room = true;
-  net.attach({ deliver: (f) => frames.push(f), hasRoom: () => room });
+  net.attach({ deliver: (f) => frames.push(f), hasRoom: () => room, maxTcpSegmentBytes: () => 0 });
   cleanups.push(() => net.close());
   const tcp = (): TcpSegment[] =>
     frames.splice(0).map((f) => {

@@ -9,6 +9,7 @@ import {
   RX_PENDING_MAX_BYTES,
   VIRTIO_NET_F_CSUM,
   VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_GUEST_TSO4,
   VIRTIO_NET_F_MAC,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_STATUS,
@@ -123,6 +124,23 @@ describe("virtio-net", () => {
     expect(r.mem.read(RX_BUF + 10, 1)[0]).toBe(2);
     const joined = new Uint8Array([...r.mem.read(RX_BUF + 12, 988), ...r.mem.read(RX_BUF + 0x1000, 512)]);
     expect([...joined]).toEqual([...frame]);
+  });
+
+  it("with GUEST_TSO4 and MRG_RXBUF, takes 64 KiB TCP segments and marks them GSO TCPV4 with NEEDS_CSUM at the TCP checksum", () => {
+    const r = rig(VERSION_1 | featureBit(VIRTIO_NET_F_MRG_RXBUF) | featureBit(VIRTIO_NET_F_GUEST_CSUM) | featureBit(VIRTIO_NET_F_GUEST_TSO4));
+    expect(r.link().maxTcpSegmentBytes()).toBe(65495);
+    for (let i = 0; i < 4; i++) r.rx.add([{ gpa: RX_BUF + 0x1000 * i, lengthBytes: 0x1000, writable: true }]);
+    r.wr("QueueNotify", 0);
+    r.link().deliver(frameOf(3000), 1460);
+    const used = r.rx.takeUsed();
+    expect(used.map((u) => u.len)).toEqual([3012]);
+    const hdr = r.mem.read(RX_BUF, 12);
+    const dv = new DataView(hdr.buffer);
+    expect([hdr[0], hdr[1], dv.getUint16(2, true), dv.getUint16(4, true), dv.getUint16(6, true), dv.getUint16(8, true), dv.getUint16(10, true)]).toEqual([VIRTIO_NET_HDR_F_NEEDS_CSUM, 1, 54, 1460, 34, 16, 1]);
+  });
+
+  it("offers no segments beyond the MSS without GUEST_TSO4", () => {
+    expect(rig().link().maxTcpSegmentBytes()).toBe(0);
   });
 
   it("without MRG_RXBUF, a frame too big for one buffer is dropped and the buffer returned empty", () => {

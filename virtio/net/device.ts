@@ -5,7 +5,9 @@
 // Features: MAC, STATUS (link up), MRG_RXBUF (a frame may span several receive buffers),
 // CSUM (the guest leaves checksums to us: completed here before the backend sees the frame),
 // GUEST_CSUM (frames we deliver carry DATA_VALID: lkvm's stack computes every checksum, so the
-// guest need not check them), HOST_TSO4 (the guest may send one TCP segment of up to 64 KiB:
+// guest need not check them), GUEST_TSO4 (with MRG_RXBUF: lkvm hands the guest TCP segments of
+// up to 64 KiB marked as GSO, one frame where a 1500-byte MTU needs 44, which is most of the
+// guest's receive work), HOST_TSO4 (the guest may send one TCP segment of up to 64 KiB:
 // lkvm's stack terminates TCP, so a big segment is just more bytes), and the ring features
 // EVENT_IDX and INDIRECT_DESC.
 //
@@ -37,11 +39,13 @@ import {
   completeChecksum,
   readNetHeader,
   rxNetHeader,
+  rxTcpGsoHeader,
 } from "./header.ts";
 
 export const VIRTIO_NET_F_CSUM = 0;
 export const VIRTIO_NET_F_GUEST_CSUM = 1;
 export const VIRTIO_NET_F_MAC = 5;
+export const VIRTIO_NET_F_GUEST_TSO4 = 7;
 export const VIRTIO_NET_F_HOST_TSO4 = 11;
 export const VIRTIO_NET_F_MRG_RXBUF = 15;
 export const VIRTIO_NET_F_STATUS = 16;
@@ -54,6 +58,8 @@ export const NET_TX_QUEUE = 1;
 export const RX_PENDING_MAX_BYTES = 4 * 1024 * 1024;
 /** Below this the backend may send more (TCP holds back above it). */
 export const RX_ROOM_BYTES = 256 * 1024;
+/** An IPv4 packet's 65535 bytes less a 20-byte IP and a 20-byte TCP header. */
+export const GSO_MAX_TCP_SEGMENT_BYTES = 65535 - 40;
 
 /** What a NIC is plugged into. */
 export interface NetBackend {
@@ -83,7 +89,7 @@ export class VirtioNet implements VirtioDevice, GuestLink {
   readonly deviceId = VIRTIO_ID_NET;
   readonly features =
     featureBit(VIRTIO_NET_F_CSUM) | featureBit(VIRTIO_NET_F_GUEST_CSUM) | featureBit(VIRTIO_NET_F_MAC) |
-    featureBit(VIRTIO_NET_F_HOST_TSO4) | featureBit(VIRTIO_NET_F_MRG_RXBUF) | featureBit(VIRTIO_NET_F_STATUS) |
+    featureBit(VIRTIO_NET_F_GUEST_TSO4) | featureBit(VIRTIO_NET_F_HOST_TSO4) | featureBit(VIRTIO_NET_F_MRG_RXBUF) | featureBit(VIRTIO_NET_F_STATUS) |
     featureBit(VIRTIO_RING_F_EVENT_IDX) | featureBit(VIRTIO_RING_F_INDIRECT_DESC);
   readonly queueSizesMax = [NET_QUEUE_SIZE, NET_QUEUE_SIZE];
   /** mac[6], status u16, max_virtqueue_pairs u16. */
@@ -95,7 +101,7 @@ export class VirtioNet implements VirtioDevice, GuestLink {
   private readonly backend: NetBackend;
   private readonly log: (line: string) => void;
   private readonly logged = new Set<string>();
-  private pending: Uint8Array[] = [];
+  private pending: { frame: Uint8Array; gsoSize?: number }[] = [];
   private pendingBytes = 0;
   private posted: PostedBuffer[] = [];
   private waitingForRoom = false;
@@ -182,14 +188,21 @@ export class VirtioNet implements VirtioDevice, GuestLink {
 
   // ---- backend → guest ----
 
-  deliver(frame: Uint8Array): void {
+  deliver(frame: Uint8Array, gsoSize?: number): void {
     if (this.pendingBytes + frame.length > RX_PENDING_MAX_BYTES) {
       this.dropped("rx-queue-full", `the guest is not taking frames: ${RX_PENDING_MAX_BYTES >> 20} MiB queued; dropping`);
       return;
     }
-    this.pending.push(frame);
+    this.pending.push({ frame, gsoSize });
     this.pendingBytes += frame.length;
     this.pump();
+  }
+
+  /** With GUEST_TSO4 (and mergeable buffers to hold it) a TCP segment may fill an IPv4 packet. */
+  maxTcpSegmentBytes(): number {
+    const l = this.lifecycle;
+    if (l.state !== "active" || !hasFeature(l.features, VIRTIO_NET_F_GUEST_TSO4) || !hasFeature(l.features, VIRTIO_NET_F_MRG_RXBUF)) return 0;
+    return GSO_MAX_TCP_SEGMENT_BYTES;
   }
 
   hasRoom(): boolean {
@@ -210,7 +223,7 @@ export class VirtioNet implements VirtioDevice, GuestLink {
     try {
       if (kicked || this.pending.length > 0) this.takePosted(l, 0);
       while (this.pending.length > 0) {
-        const frame = this.pending[0]!;
+        const { frame, gsoSize } = this.pending[0]!;
         const need = VIRTIO_NET_HDR_BYTES + frame.length;
         let count: number;
         if (mergeable) {
@@ -228,7 +241,7 @@ export class VirtioNet implements VirtioDevice, GuestLink {
           q.pushUsed(l.mem, buffers[0]!.chain.head, 0);
           this.dropped("rx-buffer-small", `a ${buffers[0]!.capacityBytes}-byte receive buffer is too small for a ${frame.length}-byte frame`);
         } else {
-          this.scatter(l, q, buffers, rxNetHeader(flags, count), frame);
+          this.scatter(l, q, buffers, gsoSize === undefined ? rxNetHeader(flags, count) : rxTcpGsoHeader(gsoSize, count), frame);
         }
         delivered = true;
       }

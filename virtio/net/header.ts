@@ -44,6 +44,26 @@ export function rxNetHeader(flags: number, numBuffers: number): Uint8Array {
 }
 
 /**
+ * A receive header for a TCP segment longer than one MSS (GUEST_TSO4): GSO TCPV4 of `gsoSize`,
+ * and NEEDS_CSUM at the TCP checksum (csum_start past 14 + 20 header bytes), as a host's tap
+ * hands over a coalesced segment; the stack wrote the full checksum there, which a receiver
+ * treats as verified.
+ */
+export function rxTcpGsoHeader(gsoSize: number, numBuffers: number): Uint8Array {
+  const h = rxNetHeader(VIRTIO_NET_HDR_F_NEEDS_CSUM, numBuffers);
+  const dv = new DataView(h.buffer);
+  h[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+  dv.setUint16(2, TCP_GSO_HEADERS_BYTES, true);
+  dv.setUint16(4, gsoSize, true);
+  dv.setUint16(6, 14 + 20, true);
+  dv.setUint16(8, 16, true);
+  return h;
+}
+
+/** Ethernet, IPv4 and TCP headers without options. */
+const TCP_GSO_HEADERS_BYTES = 14 + 20 + 20;
+
+/**
  * NEEDS_CSUM: the field at csumStart + csumOffset holds the pseudo-header sum; the device adds
  * everything from csumStart to the end and stores the complement. False when the offsets do
  * not fit the frame (the driver's mistake: the frame is dropped).
