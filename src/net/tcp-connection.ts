@@ -35,6 +35,7 @@ export interface TcpSegmentOut {
   flags: number;
   window: number;
   mss?: number;
+  windowScale?: number;
   /** A segment longer than the MSS: the guest's NIC is to treat it as GSO of this size. */
   gsoSize?: number;
 }
@@ -71,6 +72,10 @@ export class TcpConnection {
   private sndNxt: number;
   private sndWnd = 0;
   private mss = TCP_DEFAULT_MSS;
+  /** The guest's window shift (RFC 7323), when both SYNs carried the option; ours is 0. */
+  private guestWindowShift = 0;
+  /** Whether our SYN offers window scaling: always ours, and in reply only to an offer. */
+  private offerWindowScale = true;
   private readonly sendQueue = new ByteQueue();
   private hostEnded = false;
   private finSent = false;
@@ -114,8 +119,10 @@ export class TcpConnection {
   /** The guest's SYN that made this connection: remember its sequence, wait for connect(). */
   guestSyn(seg: TcpSegment): void {
     this.rcvNxt = seqAdd(seg.seq, 1);
-    this.sndWnd = seg.window;
+    this.sndWnd = seg.window; // never scaled in a SYN
     this.mss = Math.min(seg.mss ?? TCP_DEFAULT_MSS, TCP_OUR_MSS);
+    this.offerWindowScale = seg.windowScale !== undefined;
+    this.guestWindowShift = seg.windowScale ?? 0;
     this.socket.once("connect", () => {
       if (this.state !== "connecting") return;
       this.state = "syn-received";
@@ -132,7 +139,8 @@ export class TcpConnection {
   private sendSyn(): void {
     const flags = this.state === "syn-received" ? TCP_SYN | TCP_ACK : TCP_SYN;
     this.sndNxt = seqAdd(this.iss, 1);
-    this.stack.emit(this, { seq: this.iss, ack: this.rcvNxt, flags, window: this.window(), mss: TCP_OUR_MSS });
+    const windowScale = this.offerWindowScale ? 0 : undefined;
+    this.stack.emit(this, { seq: this.iss, ack: this.rcvNxt, flags, window: this.window(), mss: TCP_OUR_MSS, windowScale });
     this.armTimer();
   }
 
@@ -169,6 +177,7 @@ export class TcpConnection {
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.sndUna = seg.ack;
     this.sndWnd = seg.window;
+    this.guestWindowShift = seg.windowScale ?? 0;
     this.mss = Math.min(seg.mss ?? TCP_DEFAULT_MSS, TCP_OUR_MSS);
     this.clearTimer();
     this.needAck = true;
@@ -191,7 +200,7 @@ export class TcpConnection {
         this.socket.resume();
       }
     }
-    this.sndWnd = seg.window;
+    this.sndWnd = seg.window * 2 ** this.guestWindowShift;
   }
 
   private dataReceived(seg: TcpSegment): void {

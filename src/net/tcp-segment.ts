@@ -16,6 +16,9 @@ export const TCP_HEADER_BYTES = 20;
 const TCP_OPTION_END = 0;
 const TCP_OPTION_NOP = 1;
 const TCP_OPTION_MSS = 2;
+const TCP_OPTION_WINDOW_SCALE = 3;
+/** RFC 7323 §2.3: a shift above 14 is taken as 14. */
+export const TCP_MAX_WINDOW_SHIFT = 14;
 /** RFC 9293: the MSS to assume when the peer sends none. */
 export const TCP_DEFAULT_MSS = 536;
 
@@ -28,6 +31,8 @@ export interface TcpSegment {
   window: number;
   /** The MSS option, if the segment has one. */
   mss?: number;
+  /** The window-scale option's shift (RFC 7323), if the segment has one. */
+  windowScale?: number;
   data: Uint8Array;
 }
 
@@ -62,6 +67,7 @@ export function parseTcp(ip: Ipv4Packet, checksumTrusted = false): TcpSegment | 
     const len = frame[i + 1];
     if (len === undefined || len < 2 || i + len > o + headerBytes) break;
     if (kind === TCP_OPTION_MSS && len === 4) seg.mss = u16(frame, i + 2);
+    if (kind === TCP_OPTION_WINDOW_SCALE && len === 3) seg.windowScale = Math.min(frame[i + 2]!, TCP_MAX_WINDOW_SHIFT);
     i += len;
   }
   return seg;
@@ -74,14 +80,14 @@ export interface TcpEnds {
   dstPort: number;
 }
 
-/** A whole frame holding one segment; `mss` adds the MSS option (for a SYN). */
+/** A whole frame holding one segment; `mss` and `windowScale` add those options (for a SYN). */
 export function tcpFrame(
   link: LinkEnds,
   ends: TcpEnds,
-  seg: { seq: number; ack: number; flags: number; window: number; mss?: number },
+  seg: { seq: number; ack: number; flags: number; window: number; mss?: number; windowScale?: number },
   data: Uint8Array = EMPTY,
 ): Uint8Array {
-  const headerBytes = TCP_HEADER_BYTES + (seg.mss === undefined ? 0 : 4);
+  const headerBytes = TCP_HEADER_BYTES + (seg.mss === undefined ? 0 : 4) + (seg.windowScale === undefined ? 0 : 4);
   const lengthBytes = headerBytes + data.length;
   const frame = ipv4Frame(link, ends.src, ends.dst, IPPROTO_TCP, lengthBytes);
   const o = IPV4_PAYLOAD_OFFSET;
@@ -93,10 +99,15 @@ export function tcpFrame(
   frame[o + 12] = (headerBytes / 4) << 4;
   frame[o + 13] = seg.flags;
   dv.setUint16(o + 14, seg.window);
+  let opt = o + TCP_HEADER_BYTES;
   if (seg.mss !== undefined) {
-    frame[o + 20] = TCP_OPTION_MSS;
-    frame[o + 21] = 4;
-    dv.setUint16(o + 22, seg.mss);
+    frame[opt] = TCP_OPTION_MSS;
+    frame[opt + 1] = 4;
+    dv.setUint16(opt + 2, seg.mss);
+    opt += 4;
+  }
+  if (seg.windowScale !== undefined) {
+    frame.set([TCP_OPTION_NOP, TCP_OPTION_WINDOW_SCALE, 3, seg.windowScale], opt);
   }
   frame.set(data, o + headerBytes);
   dv.setUint16(o + 16, finishChecksum(sum16(frame, o, o + lengthBytes, pseudoHeaderSum(ends.src, ends.dst, IPPROTO_TCP, lengthBytes))));

@@ -11,8 +11,8 @@ export const GUEST_IP = parseIpv4("192.168.33.15")!;
 export const HOST_IP = parseIpv4("192.168.33.1")!;
 const fromGuest = { src: GUEST_MAC, dst: HOST_MAC };
 
-export function guestTcp(dstPort: number, seg: { srcPort?: number; seq: number; ack?: number; flags: number; window?: number; mss?: number }, data?: Uint8Array, dst = HOST_IP): Uint8Array {
-  return tcpFrame(fromGuest, { src: GUEST_IP, srcPort: seg.srcPort ?? 40000, dst, dstPort }, { seq: seg.seq, ack: seg.ack ?? 0, flags: seg.flags, window: seg.window ?? 65535, mss: seg.mss }, data);
+export function guestTcp(dstPort: number, seg: { srcPort?: number; seq: number; ack?: number; flags: number; window?: number; mss?: number; windowScale?: number }, data?: Uint8Array, dst = HOST_IP): Uint8Array {
+  return tcpFrame(fromGuest, { src: GUEST_IP, srcPort: seg.srcPort ?? 40000, dst, dstPort }, { seq: seg.seq, ack: seg.ack ?? 0, flags: seg.flags, window: seg.window ?? 65535, mss: seg.mss, windowScale: seg.windowScale }, data);
 }
 
 export function guestUdp(dst: number, srcPort: number, dstPort: number, data: Uint8Array, broadcast = false): Uint8Array {

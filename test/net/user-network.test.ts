@@ -260,6 +260,20 @@ describe("user-mode network: TCP", () => {
     await until(() => w.net.connectionCount === 0);
   });
 
+  it("scales the guest's window when its SYN offers window scaling (RFC 7323), offering shift 0 back", async () => {
+    const { port } = await server((s) => s.write(Buffer.alloc(200_000, 3)));
+    const w = wire();
+    w.net.receive(guestTcp(port, { seq: 1000, flags: TCP_SYN, mss: 1460, window: 65535, windowScale: 7 }));
+    await until(() => w.frames.length > 0);
+    const [synAck] = w.tcp();
+    expect(synAck!.windowScale).toBe(0);
+    // 1000 << 7 = 128000 bytes of window.
+    w.net.receive(guestTcp(port, { seq: 1001, ack: seqAdd(synAck!.seq, 1), flags: TCP_ACK, window: 1000 }));
+    await new Promise((r) => setTimeout(r, 100));
+    const sent = w.tcp().reduce((n, s) => n + s.data.length, 0);
+    expect(sent).toBe(128_000);
+  });
+
   it("sends again what the guest did not acknowledge, from the first unacknowledged byte", async () => {
     const { port } = await server((s) => s.write(Buffer.alloc(1000, 1)));
     const w = wire();
