@@ -2,6 +2,7 @@
 // the TCP state machine against real host sockets on 127.0.0.1 (connect, data and windows both
 // ways, retransmission, half-close, RST, hostfwd).
 
+import { createSocket } from "node:dgram";
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatIpv4, parseIpv4 } from "../../src/net/addresses.ts";
@@ -335,6 +336,29 @@ describe("user-mode network: TCP", () => {
     w.setRoom(true);
     w.net.retry();
     expect(Buffer.from(w.tcp()[0]!.data).toString()).toBe("queued");
+  });
+
+  it("hostfwd=udp: a host client's datagram reaches the guest's port from the gateway, and the guest's answer gets back", async () => {
+    const probe = createSocket("udp4");
+    await new Promise<void>((r) => probe.bind(0, "127.0.0.1", r));
+    const hostPort = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const w = wire({ hostForwards: [{ protocol: "udp", hostAddress: "127.0.0.1", hostPort, guestPort: 5300 }] });
+    await new Promise((r) => setTimeout(r, 50));
+    const client = createSocket("udp4");
+    cleanups.push(() => client.close());
+    const answers: string[] = [];
+    client.on("message", (m) => answers.push(m.toString()));
+    client.send("question", hostPort, "127.0.0.1");
+    await until(() => w.frames.length > 0);
+    const ip = parseIpv4Packet(w.frames.shift()!);
+    if (typeof ip === "string") throw new Error(ip);
+    const u = parseUdp(ip);
+    if (typeof u === "string") throw new Error(u);
+    expect([ip.src, ip.dst, u.dstPort, Buffer.from(u.data).toString()]).toEqual([HOST_IP, GUEST_IP, 5300, "question"]);
+    w.net.receive(guestUdp(HOST_IP, 5300, u.srcPort, Buffer.from("answer")));
+    await until(() => answers.length > 0);
+    expect(answers).toEqual(["answer"]);
   });
 
   it("hostfwd: a host client's connection is opened to the guest's port, and data flows both ways", async () => {
