@@ -12,6 +12,7 @@ import { MMIO_SYNDROME_MODES, type MmioSyndromeMode } from "../kvm/mmio-syndrome
 import { CpuFeatureError, parseCpuFeatures } from "../../arm/host/cpu-features.ts";
 import { ROOT_9P_TAG } from "../kvm/loader.ts";
 import { checkIrqchipVcpuCount, resolveIrqchip, type IrqchipKind } from "../../arm/machine/irqchip.ts";
+import { parseNetworkOptions, type NicConfig } from "./network-option.ts";
 
 const MiB = 1024 * 1024;
 export const MAX_VCPUS = 64;
@@ -45,6 +46,8 @@ export interface RunConfig {
   shares: ShareConfig[];
   /** -d DIR: the guest's root is that directory over 9p (kernelCommandLine says so). */
   rootShare: boolean;
+  /** -n: virtio-net NICs (kvmtool's implicit user-mode one unless -n mode=none). */
+  nics: NicConfig[];
   /** --rng: a virtio-rng device. */
   rng: boolean;
   /** --balloon: a virtio-balloon device (lkvm balloon, lkvm stat). */
@@ -275,8 +278,6 @@ function refuseSharedWritableDisks(disks: DiskConfig[]): void {
 export function validateConfig(argv: Record<string, unknown>): RunConfig {
   for (const opt of runOptions) {
     if (!opt.unsupported || argv[opt.name] === undefined || argv[opt.name] === false) continue;
-    // -n mode=none (no NIC) is what lkvm does anyway.
-    if (opt.name === "network" && ([] as unknown[]).concat(argv.network).every((n) => /^mode=none$/.test(String(n)))) continue;
     throw new ConfigError(opt.unsupported);
   }
   const kernel = argv.kernel as string | undefined;
@@ -302,6 +303,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
   // -d DIR is kvmtool's 9p root: the first share, tag /dev/root.
   const shares = [...rootDirs.map((dir) => ({ dir, tag: ROOT_9P_TAG, readOnly: false })), ...shareArgs.map(parseShare)];
   refuseDuplicateTags(shares);
+  const nics = parseNetworkOptions(argv.network === undefined ? [] : ([] as unknown[]).concat(argv.network).map(String));
   const transport = parseVirtioTransport(argv);
 
   const cpus = argv.cpus === undefined ? Math.min(MAX_VCPUS, os.availableParallelism()) : parseCount(argv.cpus, "number of vCPUs", 1, MAX_VCPUS);
@@ -402,6 +404,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     disks,
     shares,
     rootShare: rootDirs.length > 0,
+    nics,
     rng: Boolean(argv.rng),
     balloon: Boolean(argv.balloon),
     virtioTransport: transport,

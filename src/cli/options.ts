@@ -54,7 +54,7 @@ export const runOptions: RunOption[] = [
   { name: "flash", alias: "F", type: "string", group: "Kernel options:", arg: "file", describe: "CFI flash image, at 0x2000000; guest writes persist" },
 
   // Networking options
-  { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device", repeatable: true, unsupported: `--network ${notYet} (mode=none is accepted)` },
+  { name: "network", alias: "n", type: "string", group: "Networking options:", arg: "params", describe: "Create a virtio-net device: mode=user|none (tap needs native code), guest_ip (default 192.168.33.15), host_ip (gateway, default 192.168.33.1), guest_mac (default 02:15:15:15:15:15), trans=mmio|pci, hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (repeatable; hostaddr defaults to 127.0.0.1). Without -n: one user-mode NIC; the gateway address reaches the host's 127.0.0.1", repeatable: true },
   { name: "no-dhcp", type: "boolean", group: "Networking options:", describe: "Disable kernel DHCP in rootfs mode (lkvm never adds ip=dhcp)" },
 
   // Debug options

@@ -22,6 +22,8 @@ import { VirtioBalloon } from "../../virtio/balloon.ts";
 import { VirtioConsole } from "../../virtio/console.ts";
 import { VirtioP9 } from "../../virtio/9p/device.ts";
 import { VirtioBlk } from "../../virtio/blk.ts";
+import { VirtioNet } from "../../virtio/net/device.ts";
+import { UserNetwork } from "../net/user-network.ts";
 import { PciHost } from "../../hw/pci/host.ts";
 import { VirtioPciTransport } from "../../virtio/pci.ts";
 
@@ -140,6 +142,19 @@ export const MACHINE_DEVICES: readonly DeviceDefinition<MachineContext>[] = [
     level: "virtioDev",
     count: (ctx) => (ctx.cfg.rng ? 1 : 0),
     create: (ctx) => onVirtioTransport(ctx, () => new VirtioRng({ log: ctx.log })),
+  },
+  {
+    name: "virtio-net",
+    level: "virtioDev",
+    count: (ctx) => ctx.cfg.nics.length,
+    create: (ctx, n) => {
+      const nic = ctx.cfg.nics[n]!;
+      const makeModel = () => {
+        const backend = new UserNetwork({ ...nic, log: ctx.log });
+        return new VirtioNet({ mac: nic.guestMac, backend, log: ctx.log });
+      };
+      return onVirtioTransport(ctx, makeModel, nic.transport);
+    },
   },
   {
     // --console virtio: hvc0 (the UARTs stay, as in kvmtool).

@@ -16,6 +16,7 @@ import { virtioBlkTarget, virtioP9Target, virtioRngTarget } from "./virtio-mmio.
 import { virtioQueueTarget } from "./virtio-queue.fuzz.ts";
 import { virtioMmioLegacyTarget, virtioPciLegacyTarget } from "./virtio-legacy.fuzz.ts";
 import { virtio9pTarget } from "./virtio-9p.fuzz.ts";
+import { virtioNetTarget } from "./virtio-net.fuzz.ts";
 
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioQueueTarget,
@@ -26,6 +27,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   virtioMmioLegacyTarget,
   virtioP9Target,
   virtio9pTarget,
+  virtioNetTarget,
   serial8250Target,
   rtcTarget,
   cfiFlashTarget,

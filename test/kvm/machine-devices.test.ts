@@ -31,7 +31,7 @@ function machine(options: Record<string, unknown>, irqchip?: IrqchipResources) {
 }
 
 describe("the machine's device table", () => {
-  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio-mmio device the next SPI and 0x200 window (rng before blk)", () => {
+  it("creates the PCI host first (devBase), gives the UARTs SPIs 32-35, then each virtio-mmio device the next SPI and 0x200 window (rng, the implicit NIC, blk)", () => {
     const { devices } = machine({ rng: true, disk: [image("a.img", 1 << 20), image("b.img", 1 << 20)], "virtio-transport": "mmio" });
     try {
       const uarts = devices.filter((d) => d instanceof Serial8250);
@@ -39,10 +39,11 @@ describe("the machine's device table", () => {
       const virtio = devices.filter((d) => d instanceof VirtioMmioTransport);
       expect(virtio.map((t) => [t.device.name, t.base, t.intid])).toEqual([
         ["virtio-rng", 0x300_0000, 36],
-        ["virtio-blk", 0x300_0200, 37],
+        ["virtio-net", 0x300_0200, 37],
         ["virtio-blk", 0x300_0400, 38],
+        ["virtio-blk", 0x300_0600, 39],
       ]);
-      expect(devices.map((d) => d.name.split("@")[0])).toEqual(["pci-host", "serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-blk", "virtio-blk"]);
+      expect(devices.map((d) => d.name.split("@")[0])).toEqual(["pci-host", "serial8250", "serial8250", "serial8250", "serial8250", "rtc", "virtio-rng", "virtio-net", "virtio-blk", "virtio-blk"]);
     } finally {
       closeDevices(devices);
     }
@@ -54,8 +55,8 @@ describe("the machine's device table", () => {
       try {
         expect(devices.some((d) => d instanceof VirtioMmioTransport)).toBe(false);
         const virtio = devices.filter((d) => d instanceof VirtioPciTransport);
-        expect(virtio.map((t) => [t.device.name, t.intxIntid])).toEqual([["virtio-rng", 36], ["virtio-blk", 37]]);
-        expect([pci.device(0), pci.device(1), pci.device(2)]).toEqual([virtio[0], virtio[1], undefined]);
+        expect(virtio.map((t) => [t.device.name, t.intxIntid])).toEqual([["virtio-rng", 36], ["virtio-net", 37], ["virtio-blk", 38]]);
+        expect([pci.device(0), pci.device(1), pci.device(2), pci.device(3)]).toEqual([virtio[0], virtio[1], virtio[2], undefined]);
       } finally {
         closeDevices(devices);
       }
@@ -91,6 +92,23 @@ describe("the machine's device table", () => {
     const global = onVirtioTransport(ctx, () => new VirtioRng());
     expect([own instanceof VirtioMmioTransport, global instanceof VirtioPciTransport]).toEqual([true, true]);
     closeDevices([...devices, own, global]);
+  });
+
+  it("-n mode=none leaves the NIC out; -n trans=mmio puts the NIC on virtio-mmio while the rest stay on PCI", () => {
+    const none = machine({ rng: true, network: ["mode=none"] });
+    try {
+      expect(none.devices.some((d) => d.name.startsWith("virtio-net"))).toBe(false);
+    } finally {
+      closeDevices(none.devices);
+    }
+    const { devices } = machine({ rng: true, network: ["mode=user,trans=mmio"] });
+    try {
+      const mmio = devices.filter((d) => d instanceof VirtioMmioTransport);
+      expect(mmio.map((t) => [t.device.name, t.base, t.intid])).toEqual([["virtio-net", 0x300_0000, 37]]);
+      expect(devices.filter((d) => d instanceof VirtioPciTransport).map((t) => t.device.name)).toEqual(["virtio-rng"]);
+    } finally {
+      closeDevices(devices);
+    }
   });
 
   it("a VM whose second disk vanished before it opened leaves the flash and the first disk closed", () => {

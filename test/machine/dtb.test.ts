@@ -22,11 +22,12 @@ const INITRD_START = ((DTB - (initrd.length + 4) + 3) & ~3) >>> 0;
 const INITRD_END = INITRD_START + initrd.length;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+// -n mode=none: no NIC, so no PCI device (kvmtool's default NIC would be one).
 describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb", () => {
   let dts = "";
   beforeAll(async () => {
     const file = join(dir, "lkvm.dtb");
-    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "2", "-m", "256", "-i", initrdPath, "--nodefaults", "-p", BOOTARGS, "--dump-dtb", file]);
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "2", "-m", "256", "-i", initrdPath, "--nodefaults", "-n", "mode=none", "-p", BOOTARGS, "--dump-dtb", file]);
     const exit = await s.exited(20_000);
     expect(exit.code, exit.output).toBe(0);
     dts = execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
@@ -162,13 +163,13 @@ describe("the device tree for -c 2 -m 256 with an initrd, dumped with --dump-dtb
 });
 
 describe("virtio devices in the device tree, by transport", () => {
-  /** The DT for an rng and a disk on `transport` (undefined: lkvm's default). */
+  /** The DT for an rng and a disk on `transport` (undefined: lkvm's default); no NIC. */
   const dump = async (transport?: string): Promise<string> => {
     const disk = join(dir, "disk.img");
     writeFileSync(disk, Buffer.alloc(1 << 20));
     const file = join(dir, `${transport ?? "default"}.dtb`);
     const choice = transport === undefined ? [] : ["--virtio-transport", transport];
-    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "--rng", "-d", disk, ...choice, "--dump-dtb", file]);
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", "1", "-m", "64", "--nodefaults", "-n", "mode=none", "--rng", "-d", disk, ...choice, "--dump-dtb", file]);
     const exit = await s.exited(20_000);
     expect(exit.code, exit.output).toBe(0);
     return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });

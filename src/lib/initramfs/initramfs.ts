@@ -62,6 +62,9 @@ export const DEFAULT_MODULES: readonly string[] = [
   "9pnet", "9pnet_virtio", "9p",
 ];
 
+/** What udhcpc runs on each lease event: configure the interface, route and resolver. */
+export const UDHCPC_SCRIPT = "usr/share/udhcpc/default.script";
+
 /** Where /init finds the modules to insmod, one path per line, dependencies first. */
 export const MODULE_LIST = "etc/lkvm/modules";
 
@@ -107,6 +110,12 @@ if [ "$rootfstype" = 9p ]; then
   echo "init: cannot mount the 9p root $root; staying in the initramfs"
 fi
 hostname lkvm
+$bb ip link set lo up 2>/dev/null
+# A NIC (lkvm gives one unless -n mode=none): DHCP from lkvm's user-mode network, which
+# answers at once; with no NIC this costs nothing, and a silent network costs ~3 s.
+if [ -e /sys/class/net/eth0 ]; then
+  udhcpc -i eth0 -f -q -n -t 3 -T 1 -A 1 -s /${UDHCPC_SCRIPT} >/dev/null 2>&1 || echo "init: no DHCP answer on eth0"
+fi
 echo "lkvm: Linux $kver is up; exit the shell to power off"
 cd /root
 # busybox's poweroff, reboot and halt signal PID 1 (USR2, TERM, USR1) and leave the rest to
@@ -123,6 +132,20 @@ shell=$!
 exec 3<&-
 while kill -0 $shell 2>/dev/null; do wait $shell; done
 poweroff -f
+`;
+
+const UDHCPC_SCRIPT_TEXT = `#!/bin/sh
+# udhcpc's hook (busybox): $interface, $ip, $subnet, $router, $dns come from the lease.
+case "$1" in
+  deconfig) ifconfig "$interface" 0.0.0.0 up ;;
+  bound|renew)
+    ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
+    for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
 `;
 
 const PROFILE = `export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root
@@ -332,6 +355,7 @@ export function buildInitramfs(opts: InitramfsOptions): Initramfs {
 
   put({ path: "init", type: "file", mode: 0o755, data: utf8.encode(opts.init ?? DEFAULT_INIT) });
   put({ path: "etc/profile", type: "file", data: utf8.encode(PROFILE) });
+  put({ path: UDHCPC_SCRIPT, type: "file", mode: 0o755, data: utf8.encode(UDHCPC_SCRIPT_TEXT) });
   put({ path: "etc/passwd", type: "file", data: utf8.encode("root:x:0:0:root:/root:/bin/sh\n") });
   put({ path: "etc/group", type: "file", data: utf8.encode("root:x:0:\n") });
 
