@@ -41,7 +41,7 @@ describe.each(IRQCHIPS)("Debian's kernel with --irqchip $irqchip and two vCPUs",
     if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
     const disk = join(mkdtempSync(join(tmpdir(), "lkvm-gicv2-")), "disk.img");
     writeFileSync(disk, Buffer.alloc(4 << 20, 0x5a));
-    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "2", "-p", "quiet", "--rng", "-d", disk, "--irqchip", irqchip]);
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "2", "-p", "quiet", "--rng", "-d", disk, "--irqchip", irqchip, "-n", "mode=none"]);
     try {
       await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
       await s.waitFor(PROMPT, 60_000);

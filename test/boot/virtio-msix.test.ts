@@ -31,7 +31,7 @@ describe.each(["gicv2m", "gicv3-its"])("virtio-pci interrupts as MSI-X with --ir
     image.write(MARKER, 0, "latin1");
     writeFileSync(disk, image);
 
-    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--irqchip", irqchip, "--rng", "-d", disk]);
+    const s = GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "256", "-c", "1", "-p", "quiet", "--irqchip", irqchip, "--rng", "-d", disk, "-n", "mode=none"]);
     try {
       await s.waitFor(/lkvm: Linux \S+ is up/, BOOT_MS);
       await s.waitFor(PROMPT, 60_000);

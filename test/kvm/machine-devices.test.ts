@@ -65,12 +65,12 @@ describe("the machine's device table", () => {
 
   it("takes the legacy transports: pci-legacy (also kvmtool's deprecated --virtio-legacy) and mmio-legacy", () => {
     for (const options of [{ "virtio-transport": "pci-legacy" }, { "virtio-legacy": true }]) {
-      const { devices } = machine({ rng: true, ...options });
+      const { devices } = machine({ rng: true, network: ["mode=none"], ...options });
       const virtio = devices.filter((d) => d instanceof VirtioPciTransport);
       expect(virtio.map((t) => [t.device.name, t.legacy, t.intxIntid])).toEqual([["virtio-rng", true, 36]]);
       closeDevices(devices);
     }
-    const { devices } = machine({ rng: true, "virtio-transport": "mmio-legacy" });
+    const { devices } = machine({ rng: true, network: ["mode=none"], "virtio-transport": "mmio-legacy" });
     const virtio = devices.filter((d) => d instanceof VirtioMmioTransport);
     expect(virtio.map((t) => [t.device.name, t.version, t.base])).toEqual([["virtio-rng", 1, 0x300_0000]]);
     closeDevices(devices);
@@ -78,10 +78,10 @@ describe("the machine's device table", () => {
 
   it("gives virtio-pci functions MSI-X when the irqchip has an MSI controller, and none without", () => {
     const msi = { phandle: 2, signalMsi() {} };
-    const withMsi = machine({ rng: true }, { reservedSpiCount: 0, msi });
+    const withMsi = machine({ rng: true, network: ["mode=none"] }, { reservedSpiCount: 0, msi });
     expect(withMsi.devices.filter((d) => d instanceof VirtioPciTransport).map((t) => t.msix?.vectorCount)).toEqual([33]);
     closeDevices(withMsi.devices);
-    const without = machine({ rng: true });
+    const without = machine({ rng: true, network: ["mode=none"] });
     expect(without.devices.filter((d) => d instanceof VirtioPciTransport).map((t) => t.msix)).toEqual([undefined]);
     closeDevices(without.devices);
   });

@@ -205,7 +205,7 @@ describe("the device tree with a GICv2 (--irqchip gicv2, gicv2m), as kvmtool's a
     const disk = join(dir, "disk.img");
     writeFileSync(disk, Buffer.alloc(1 << 20));
     const file = join(dir, `${irqchip}-${cpus}.dtb`);
-    const s = GuestSession.start(["-k", guestPath("hello"), "-c", String(cpus), "-m", "64", "--nodefaults", "-d", disk, "--irqchip", irqchip, "--dump-dtb", file]);
+    const s = GuestSession.start(["-k", guestPath("hello"), "-c", String(cpus), "-m", "64", "--nodefaults", "-n", "mode=none", "-d", disk, "--irqchip", irqchip, "--dump-dtb", file]);
     const exit = await s.exited(20_000);
     expect(exit.code, exit.output).toBe(0);
     return execFileSync("dtc", ["-q", "-I", "dtb", "-O", "dts", file], { encoding: "utf8" });
