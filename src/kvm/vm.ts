@@ -163,7 +163,10 @@ export class Vm extends EventEmitter<VmEvents> {
     });
     this.gic.register(this.bus);
 
-    const resources = machineResources(log, this.gic);
+    // The PCI host reports BARs the guest stacked on another region: during Linux's BAR
+    // reassignment that happens for a moment on every boot, so only with --debug-mmio or debug.
+    const pciLog = cfg.debugMmio || cfg.loglevel === "debug" ? log : () => {};
+    const resources = machineResources(pciLog, this.gic);
     this.pci = resources.pci;
     this.devices = createDevices(MACHINE_DEVICES, { cfg, bus: this.bus, irq: this.gic, memory: this.memory, log, ...resources });
     try {

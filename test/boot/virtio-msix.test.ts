@@ -61,6 +61,8 @@ describe.each(["gicv2m", "gicv3-its"])("virtio-pci interrupts as MSI-X with --ir
       const exit = await s.exited(60_000);
       expect(exit.code).toBe(0);
       expect(exit.output).not.toMatch(/not initialized by the guest/);
+      // Linux's BAR reassignment stacks BAR2s for a moment; that is no news at the default log level.
+      expect(exit.output).not.toMatch(/over another region/);
     } finally {
       s.kill();
     }
