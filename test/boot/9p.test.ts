@@ -8,18 +8,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
+import { BOOT_MS, IMAGE, INITRD, PROMPT, run } from "../support/debian-guest.ts";
 
-const IMAGE = "cache/guest/Image";
-const INITRD = "cache/guest/initramfs.cpio.gz";
-const BOOT_MS = 240_000;
-const PROMPT = /[~/] ?# /;
-
-async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  s.send(`${command}\n`);
-  const m = await s.waitFor(expected, timeoutMs);
-  await s.waitFor(PROMPT, timeoutMs);
-  return m;
-}
 
 const md5 = (b: Uint8Array) => createHash("md5").update(b).digest("hex");
 

@@ -4,24 +4,11 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
-
-const IMAGE = "cache/guest/Image";
-const INITRD = "cache/guest/initramfs.cpio.gz";
-const BOOT_MS = 240_000;
-/** The busybox shell's prompt (busybox may send a cursor-position query right before it). */
-const PROMPT = /[~/] ?# /;
+import { BOOT_MS, IMAGE, INITRD, PROMPT, run } from "../support/debian-guest.ts";
 
 function boot(cpus: number, extra: string[] = []): GuestSession {
   if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");
   return GuestSession.start(["-k", IMAGE, "-i", INITRD, "-m", "512", "-c", String(cpus), "-p", "quiet", ...extra]);
-}
-
-/** Types a command and waits for what it prints (and the next prompt). */
-async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  s.send(`${command}\n`);
-  const m = await s.waitFor(expected, timeoutMs);
-  await s.waitFor(PROMPT, timeoutMs);
-  return m;
 }
 
 describe("Debian's kernel boots to a busybox shell", () => {

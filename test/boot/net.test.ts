@@ -12,20 +12,10 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
+import { BOOT_MS, IMAGE, INITRD, PROMPT, run } from "../support/debian-guest.ts";
 
-const IMAGE = "cache/guest/Image";
-const INITRD = "cache/guest/initramfs.cpio.gz";
-const BOOT_MS = 240_000;
-const PROMPT = /[~/] ?# /;
 const DOWNLOADS = 20;
 const MiB = 1024 * 1024;
-
-async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  s.send(`${command}\n`);
-  const m = await s.waitFor(expected, timeoutMs);
-  await s.waitFor(PROMPT, timeoutMs);
-  return m;
-}
 
 async function boot(args: string[]): Promise<GuestSession> {
   if (!existsSync(IMAGE) || !existsSync(INITRD)) throw new Error("no default guest: run `make guest`");

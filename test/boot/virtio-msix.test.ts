@@ -8,19 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
+import { BOOT_MS, IMAGE, INITRD, PROMPT, run } from "../support/debian-guest.ts";
 
-const IMAGE = "cache/guest/Image";
-const INITRD = "cache/guest/initramfs.cpio.gz";
-const BOOT_MS = 240_000;
-const PROMPT = /[~/] ?# /;
 const MARKER = "LKVM-MSIX-DISK!!";
-
-async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  s.send(`${command}\n`);
-  const m = await s.waitFor(expected, timeoutMs);
-  await s.waitFor(PROMPT, timeoutMs);
-  return m;
-}
 
 describe.each(["gicv2m", "gicv3-its"])("virtio-pci interrupts as MSI-X with --irqchip %s", (irqchip) => {
   it("the guest enables MSI-X, virtio's interrupts are MSI, and blk and rng work", async () => {

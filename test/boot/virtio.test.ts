@@ -10,11 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GuestSession } from "../../src/testing/guest-session.ts";
+import { BOOT_MS, IMAGE, INITRD, PROMPT, run } from "../support/debian-guest.ts";
 
-const IMAGE = "cache/guest/Image";
-const INITRD = "cache/guest/initramfs.cpio.gz";
-const BOOT_MS = 240_000;
-const PROMPT = /[~/] ?# /;
 const SECTOR = 512;
 const DISK_BYTES = 8 * 1024 * 1024;
 const MARKER = "LKVM-DISK-SECT0!";
@@ -29,13 +26,6 @@ function patternImage(bytes: number): Buffer {
 
 /** `od -A n -t x1` of the first 16 bytes, as the guest's busybox prints them. */
 const odLine = (bytes: Buffer): string => [...bytes.subarray(0, 16)].map((x) => x.toString(16).padStart(2, "0")).join(" ");
-
-async function run(s: GuestSession, command: string, expected: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  s.send(`${command}\n`);
-  const m = await s.waitFor(expected, timeoutMs);
-  await s.waitFor(PROMPT, timeoutMs);
-  return m;
-}
 
 /**
  * How each transport shows in the guest: its interrupts' trigger, whether the driver runs the
