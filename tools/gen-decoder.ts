@@ -12,12 +12,21 @@
 //
 // Usage: node build/tools/gen-decoder.mjs OUT_DIR [JIT_DIR]
 
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { groups } from "../arm/decode/index.ts";
 import { resolveTable } from "./decodegen/table-model.ts";
 import { checkEmitters } from "./decodegen/emitters.ts";
 import { renderDecoder, renderEmit } from "./decodegen/render.ts";
+
+/**
+ * Leaves an unchanged file's mtime alone, so make does not rebuild the core (minutes) when the
+ * generator re-ran only because some unrelated TypeScript it bundles changed.
+ */
+function writeIfChanged(path: string, text: string): void {
+  if (existsSync(path) && readFileSync(path, "utf8") === text) return;
+  writeFileSync(path, text);
+}
 
 function generate(outDir: string, jitDir: string): void {
   const model = resolveTable(groups);
@@ -27,8 +36,8 @@ function generate(outDir: string, jitDir: string): void {
     .map((f) => ({ module: f.slice(0, -3), text: readFileSync(join(jitDir, f), "utf8") }));
   checkEmitters(model, sources);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "decoder.ts"), renderDecoder(model));
-  writeFileSync(join(outDir, "emit.ts"), renderEmit(model));
+  writeIfChanged(join(outDir, "decoder.ts"), renderDecoder(model));
+  writeIfChanged(join(outDir, "emit.ts"), renderEmit(model));
   const emitters = [...model.handlers.values()].filter((h) => h.emitter).length;
   console.log(
     `gen-decoder: ${model.rows.length} rows, ${model.handlers.size} handlers (${emitters} with emitters) -> ${outDir}`,
