@@ -8,12 +8,13 @@
 //   same instruction stream, QEMU's instructions per second follow from its time.
 // - boot: the default Debian kernel + initramfs, wall time from process start to the shell
 //   prompt (needs `make guest`; skipped with a note otherwise).
+// - workloads: commands typed into the booted guest, 1 and 2 vCPUs (tools/bench-workloads.ts).
 //
 // lkvm runs both ways, interpreted (--no-jit) and with the JIT (--jit), each run in a fresh
 // process (V8 keeps compiled modules of identical bytes alive within a process). The machine is
 // shared, so every figure is the best of N runs (--best-of N, default 3).
 //
-// Usage: node build/tools/bench.mjs [int|boot] [--best-of N]
+// Usage: node build/tools/bench.mjs [int|boot|workloads] [--best-of N]
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -21,6 +22,8 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Vm } from "../src/kvm/vm.ts";
 import { validateConfig } from "../src/cli/config.ts";
+import { workloadBench } from "./bench-workloads.ts";
+import { QEMU, QEMU_MACHINE } from "./qemu-session.ts";
 
 interface KernelTiming {
   name: string;
@@ -97,8 +100,6 @@ function runCommand(cmd: string, args: string[], until: RegExp, timeoutMs: numbe
   });
 }
 
-const QEMU = "qemu-system-aarch64";
-const QEMU_BASE = ["-M", "virt", "-cpu", "cortex-a57", "-nographic", "-no-reboot"];
 
 function fmtRate(insns: number, seconds: number): string {
   return `${(insns / seconds / 1e6).toFixed(1)} M/s`;
@@ -128,7 +129,7 @@ function bestOf(n: number, run: () => KernelTiming[]): KernelTiming[] {
 
 async function intBench(runs: number): Promise<string[]> {
   const lkvmArgs = "lkvm run -k build/bench/int.bin --nodefaults -m 256 -c 1";
-  const qemuArgs = [...QEMU_BASE, "-m", "256", "-kernel", "build/bench/int-virt.elf"];
+  const qemuArgs = [...QEMU_MACHINE, "-m", "256", "-kernel", "build/bench/int-virt.elf"];
   const interp = bestOf(runs, () => runLkvmChild(false));
   const jit = bestOf(runs, () => runLkvmChild(true));
   const qemuRuns: KernelTiming[][] = [];
@@ -164,7 +165,7 @@ async function bootBench(runs: number): Promise<string[]> {
   if (!existsSync(image) || !existsSync(initrd)) return ["### Linux boot", "", "skipped: run `make guest` first"];
   const prompt = /[~/] ?# /;
   const lkvmArgs = ["run", "-k", image, "-i", initrd, "-m", "512", "-c", "1", "-p", "quiet"];
-  const qemuArgs = [...QEMU_BASE, "-m", "512", "-kernel", image, "-initrd", initrd, "-append", "console=ttyAMA0 quiet"];
+  const qemuArgs = [...QEMU_MACHINE, "-m", "512", "-kernel", image, "-initrd", initrd, "-append", "console=ttyAMA0 quiet"];
   const rows = [`### Linux boot to the shell prompt (wall time from process start; best of ${runs})`, ""];
   const best = async (cmd: string, args: string[], timeoutMs: number): Promise<number | undefined> => {
     let s: number | undefined;
@@ -200,5 +201,6 @@ const runs = bestArg > 0 ? Number(process.argv[bestArg + 1]) : 3;
 const sections: string[][] = [];
 if (!which || which === "int") sections.push(await intBench(runs));
 if (!which || which === "boot") sections.push(await bootBench(runs));
+if (!which || which === "workloads") sections.push(await workloadBench(runs));
 console.log(`## make bench — ${new Date().toISOString().slice(0, 10)}, node ${process.version}\n`);
 console.log(sections.map((s) => s.join("\n")).join("\n\n"));

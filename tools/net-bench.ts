@@ -5,12 +5,10 @@
 // time from typing the command to its marker. (busybox nc writes 1 KiB at a time, so `dd | nc`
 // measures the guest's system calls rather than the network: 0.2-0.4 MiB/s under lkvm.)
 
-import { writeFileSync, mkdtempSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { GuestSession } from "../src/testing/guest-session.ts";
+import { QEMU, QEMU_MACHINE, startQemuSession } from "./qemu-session.ts";
 
 const MiB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 64);
@@ -65,12 +63,9 @@ async function measure(who: string, s: GuestSession, gateway: string): Promise<s
 const rows = [`| ${sizeMiB} MiB | host → guest (wget) | guest → host (wget --post-file) |`, "|---|---|---|"];
 const lkvmArgs = ["-k", IMAGE, "-i", INITRD, "-m", "512", "-c", "1", "-p", "quiet"];
 rows.push(await measure("lkvm (JIT)", GuestSession.start(lkvmArgs), "192.168.33.1"));
-// QEMU through the same session API: a wrapper drops the "run" GuestSession puts first.
-const wrapper = join(mkdtempSync(join(tmpdir(), "lkvm-netbench-")), "qemu");
-writeFileSync(wrapper, '#!/bin/sh\nshift\nexec qemu-system-aarch64 "$@"\n', { mode: 0o755 });
-const qemuArgs = ["-M", "virt", "-cpu", "cortex-a57", "-smp", "1", "-m", "512", "-nographic", "-no-reboot", "-kernel", IMAGE, "-initrd", INITRD, "-append", "console=ttyAMA0 quiet", "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
-rows.push(await measure("QEMU TCG, user networking", GuestSession.start(qemuArgs, { lkvm: wrapper }), "10.0.2.2"));
-console.log(`lkvm: bin/lkvm run ${lkvmArgs.join(" ")}\nQEMU: qemu-system-aarch64 ${qemuArgs.join(" ")}\n`);
+const qemuArgs = [...QEMU_MACHINE, "-smp", "1", "-m", "512", "-kernel", IMAGE, "-initrd", INITRD, "-append", "console=ttyAMA0 quiet", "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
+rows.push(await measure("QEMU TCG, user networking", startQemuSession(qemuArgs), "10.0.2.2"));
+console.log(`lkvm: bin/lkvm run ${lkvmArgs.join(" ")}\nQEMU: ${QEMU} ${qemuArgs.join(" ")}\n`);
 console.log(rows.join("\n"));
 http.close();
 process.exit(0);
