@@ -5,7 +5,7 @@
 // to Node's event loop every few milliseconds so console input and timers are served. When
 // every vCPU waits for an interrupt it sleeps until the next timer deadline or host input.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
@@ -30,6 +30,8 @@ import { MACHINE_DEVICES, machineResources } from "./machine-devices.ts";
 import type { PciHost } from "../../hw/pci/host.ts";
 import { ConfigError, FileError } from "../errors.ts";
 import type { RunConfig } from "../cli/config.ts";
+import { ImageFile } from "./image-file.ts";
+import { PerfCounters, describePerf, perfReport } from "./perf-report.ts";
 import { FDT_MAX_SIZE, checkKernelImage, kernelCommandLine, layoutFirmware, layoutKernel, type BootLayout } from "./loader.ts";
 
 /** Instructions a vCPU runs before the loop looks at the others and the clock. */
@@ -108,6 +110,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly traceUndefs: boolean;
   /** --mmio-syndrome other than emulate: what KVM would have made of each MMIO access. */
   private readonly syndromeCheck?: MmioSyndromeCheck;
+  /** What --debug-perf reports (perf-report.ts). */
+  readonly perf = new PerfCounters();
 
   constructor(readonly cfg: RunConfig) {
     super();
@@ -193,16 +197,28 @@ export class Vm extends EventEmitter<VmEvents> {
     const ram = { ramBase: cfg.ramBase, ramSizeBytes: cfg.ramSizeBytes };
     let layout: BootLayout;
     if (cfg.firmware !== undefined) {
-      const fw = readImage(cfg.firmware, "firmware");
-      layout = layoutFirmware(ram, fw.length, cfg.firmwareAddress);
-      this.core.writePhys(layout.imageAddress, fw);
+      const fw = ImageFile.open(cfg.firmware, "firmware");
+      try {
+        layout = layoutFirmware(ram, fw.sizeBytes, cfg.firmwareAddress);
+      } catch (e) {
+        fw.close();
+        throw e;
+      }
+      this.loadImage(fw, layout.imageAddress);
     } else {
-      const kernel = readImage(cfg.kernel!, "kernel");
-      checkKernelImage(kernel, cfg.kernel!);
-      const initrd = cfg.initrd !== undefined ? readImage(cfg.initrd, "initrd") : undefined;
-      layout = layoutKernel(ram, kernel, initrd?.length);
-      this.core.writePhys(layout.imageAddress, kernel);
-      if (initrd) this.core.writePhys(layout.initrd!.start, initrd);
+      const kernel = ImageFile.open(cfg.kernel!, "kernel");
+      let initrd: ImageFile | undefined;
+      try {
+        checkKernelImage(kernel.head, cfg.kernel!, kernel.sizeBytes);
+        initrd = cfg.initrd !== undefined ? ImageFile.open(cfg.initrd, "initrd") : undefined;
+        layout = layoutKernel(ram, kernel.head, initrd?.sizeBytes, kernel.sizeBytes);
+      } catch (e) {
+        kernel.close();
+        initrd?.close();
+        throw e;
+      }
+      this.loadImage(kernel, layout.imageAddress);
+      if (initrd) this.loadImage(initrd, layout.initrd!.start);
     }
     const dtb = deviceTreeBlob({
       cpus: cfg.cpus,
@@ -229,6 +245,11 @@ export class Vm extends EventEmitter<VmEvents> {
       }
     }
     return { layout, dtb };
+  }
+
+  /** Reads an image file straight into guest RAM at `gpa` (the layout has checked it fits). */
+  private loadImage(file: ImageFile, gpa: number): void {
+    this.memory.fill(gpa, file.sizeBytes, (view) => file.readInto(view));
   }
 
   /**
@@ -344,6 +365,7 @@ export class Vm extends EventEmitter<VmEvents> {
       }
       if (this.exit) break;
       if (!ranAny) {
+        this.perf.sleeps++;
         await this.sleepUntilEvent();
         lastYield = performance.now();
       } else if (performance.now() - lastYield >= EVENT_LOOP_PERIOD_MS) {
@@ -359,6 +381,10 @@ export class Vm extends EventEmitter<VmEvents> {
       }
     }
     if (this.cfg.debugJit) for (const line of describeJitStats(this.core)) this.emit("log", line);
+    if (this.cfg.debugPerf) {
+      const report = perfReport(this.perf, this.cfg.ramSizeBytes, this.core.memory.buffer.byteLength);
+      for (const line of describePerf(report)) this.emit("log", line);
+    }
     if (this.cfg.checkCacheMaintenance) this.emit("log", summarizeCacheFindings(this.cacheFindings));
     return this.exit!;
   }
@@ -434,6 +460,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.core.save(this.active);
     this.core.load(v.id);
     this.active = v.id;
+    this.perf.vcpuSwitches++;
   }
 
   private runVcpu(v: Vcpu): void {
@@ -447,7 +474,10 @@ export class Vm extends EventEmitter<VmEvents> {
     }
     this.core.setIrqLines(v.irqLines);
     const undefsBefore = this.traceUndefs ? this.core.stateU32(abi.UNDEF_COUNT) : 0;
+    this.perf.firstRun();
     const exit = this.core.run(SLICE_INSNS);
+    this.perf.slices++;
+    this.perf.instructions += this.core.exitInsns;
     if (this.traceUndefs && this.core.stateU32(abi.UNDEF_COUNT) !== undefsBefore) {
       const insn = this.core.stateU32(abi.UNDEF_INSN);
       const pc = this.core.stateU64(abi.UNDEF_PC);
@@ -574,12 +604,4 @@ export function describeJitStats(core: Core): string[] {
       `${s.chains} block exits call the next block directly`,
     `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
   ];
-}
-
-function readImage(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new FileError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code}`);
-  }
 }
