@@ -67,11 +67,13 @@ build/core.wasm: $(CORE_SRC) arm/core/gen/decoder.ts asconfig.json node_modules/
 	$(ASC) arm/core/index.ts --config asconfig.json --target release -o $@
 
 # ---- the CLI bundle ----
+# string-width is yargs' measure of help text; its own module costs ~85 ms at every start
+# (src/cli/text-width.ts says why), so the bundle takes lkvm's.
 TS_SRC := $(shell find src hw virtio arm -name '*.ts' -not -path 'arm/core/*' 2>/dev/null)
 
 bin/lkvm: $(TS_SRC) build/core.wasm node_modules/.stamp
 	$(ESBUILD) src/cli/main.ts --bundle --platform=node --format=esm --target=node20 \
-	  --loader:.wasm=binary --log-level=warning \
+	  --loader:.wasm=binary --log-level=warning --alias:string-width=./src/cli/text-width.ts \
 	  --banner:js=$$'#!/usr/bin/env node\nimport{createRequire as __cr}from"module";const require=__cr(import.meta.url);' \
 	  --outfile=$@
 	@chmod +x $@

@@ -60,6 +60,8 @@ export interface RunConfig {
   jitThreshold?: number;
   /** Print the JIT's statistics at exit. */
   debugJit: boolean;
+  /** Print performance counters at exit (src/kvm/perf-report.ts). */
+  debugPerf: boolean;
   /** --check-cache-maintenance: report what missing cache maintenance would break (arm/core/cache-check.ts). */
   checkCacheMaintenance: boolean;
   /** What to do with MMIO accesses KVM could not emulate (src/kvm/mmio-syndrome.ts). */
@@ -412,6 +414,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     jit: checkCaches || argv["no-jit"] === true || argv.jit === false ? false : argv.jit === true || JIT_BY_DEFAULT,
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
+    debugPerf: Boolean(argv["debug-perf"]),
     checkCacheMaintenance: checkCaches,
     mmioSyndrome,
     cpuFeatures,

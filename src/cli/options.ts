@@ -68,6 +68,7 @@ export const runOptions: RunOption[] = [
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (the default)" },
   { name: "no-jit", type: "boolean", group: "Debug options:", describe: "Interpret every instruction: translate nothing" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
+  { name: "debug-perf", type: "boolean", group: "Debug options:", describe: "Print performance counters at exit: guest instructions per main-thread CPU-ms, wall and CPU time, time to the first guest instruction, peak RSS, resident guest memory, vCPU switches (lkvm only)" },
   { name: "check-cache-maintenance", type: "boolean", group: "Debug options:", describe: "Model the data and instruction caches and report accesses that would see stale data for want of a clean, invalidate or ISB (interpreter only; lkvm only)" },
   { name: "jit-threshold", type: "string", group: "Debug options:", arg: "n", describe: "Times a block start is interpreted before it is translated (0: at once)" },
 

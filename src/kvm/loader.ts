@@ -66,10 +66,11 @@ const ELF_MACHINES: Record<number, string> = { 3: "x86 (i386)", 40: "32-bit Arm"
  * (vmlinux, or a linked bare-metal program). A file shorter than its header's image_size is
  * fine: image_size counts the BSS, which is not in the file. Big-endian kernels (flags bit 0)
  * need nothing from the loader: the header is little-endian whatever the kernel's data
- * endianness, instructions always are, and the kernel sets SCTLR_EL1.EE itself.
+ * endianness, instructions always are, and the kernel sets SCTLR_EL1.EE itself. `image` may be
+ * the file's first 64 bytes only (ImageFile.head), with its size in `sizeBytes`.
  */
-export function checkKernelImage(image: Uint8Array, path: string): void {
-  if (image.length === 0) throw new FileError(`kernel '${path}' is empty`);
+export function checkKernelImage(image: Uint8Array, path: string, sizeBytes = image.length): void {
+  if (sizeBytes === 0) throw new FileError(`kernel '${path}' is empty`);
   if (image[0] === 0x1f && image[1] === 0x8b) {
     throw new FileError(`kernel '${path}' is gzip-compressed: give the uncompressed Image (gunzip it first)`);
   }
@@ -88,19 +89,22 @@ export function checkKernelImage(image: Uint8Array, path: string): void {
   }
 }
 
-/** Places a kernel image and optional initrd as kvmtool does; throws ConfigError if they do not fit. */
-export function layoutKernel(ram: RamLayout, kernel: Uint8Array, initrdSizeBytes?: number): BootLayout {
+/**
+ * Places a kernel image and optional initrd as kvmtool does; throws ConfigError if they do not
+ * fit. `kernel` may be the file's first 64 bytes only, with its size in `kernelSizeBytes`.
+ */
+export function layoutKernel(ram: RamLayout, kernel: Uint8Array, initrdSizeBytes?: number, kernelSizeBytes = kernel.length): BootLayout {
   const header = imageHeader(kernel);
   const imageAddress = ram.ramBase + (header?.textOffset ?? DEFAULT_TEXT_OFFSET);
   const ramEnd = ram.ramBase + ram.ramSizeBytes;
   // The kernel owns image_size bytes from its load address (its BSS too): nothing may go there.
-  const kernelEnd = imageAddress + Math.max(kernel.length, header?.imageSizeBytes ?? 0);
+  const kernelEnd = imageAddress + Math.max(kernelSizeBytes, header?.imageSizeBytes ?? 0);
   if (header && kernelEnd > ramEnd) {
     throw new ConfigError(`kernel image too big: its header's image_size (${header.imageSizeBytes} bytes, BSS included) does not fit in ${Math.round(ram.ramSizeBytes / MiB)} MiB of RAM`);
   }
   const limit = ram.ramBase + Math.min(ram.ramSizeBytes, LOWMEM_LIMIT_BYTES) - 1;
-  if (imageAddress + kernel.length > limit) {
-    throw new ConfigError(`kernel image too big: ${kernel.length} bytes do not fit in the first ${Math.round((limit + 1 - ram.ramBase) / MiB)} MiB of RAM`);
+  if (imageAddress + kernelSizeBytes > limit) {
+    throw new ConfigError(`kernel image too big: ${kernelSizeBytes} bytes do not fit in the first ${Math.round((limit + 1 - ram.ramBase) / MiB)} MiB of RAM`);
   }
   const dtbAddress = alignUp(limit - (FDT_MAX_SIZE + 2 * MiB), 2 * MiB);
   if (dtbAddress < kernelEnd) throw new ConfigError("not enough RAM: the device tree would overlap the kernel image (use a larger -m)");

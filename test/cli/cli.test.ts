@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -16,8 +16,9 @@ writeFileSync(image, new Uint8Array(4096));
 /** A user error is exactly one line on stderr, no stack trace, and a non-zero exit. */
 function expectOneLineError(r: ReturnType<typeof lkvm>, pattern: RegExp) {
   expect(r.status).not.toBe(0);
-  const lines = r.stderr.trim().split("\n").filter((l) => !l.startsWith("  Info: # lkvm run"));
-  expect(lines).toHaveLength(1);
+  // (The run banner comes first when the error is found after the options were accepted.)
+  const lines = r.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("  Info: # lkvm run"));
+  expect(lines, r.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^lkvm: error: /);
   expect(lines[0]).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -97,6 +98,19 @@ describe("lkvm CLI", () => {
 
   it("refuses a run with no kernel at all", () => {
     expectOneLineError(lkvm("run"), /no kernel given/);
+  });
+
+  it("refuses images that do not fit, before reading them into guest RAM: one line each", () => {
+    // Sparse files: their size is what counts, and nothing of them is read.
+    const bigKernel = join(dir, "big-kernel");
+    const bigInitrd = join(dir, "big-initrd");
+    writeFileSync(bigKernel, "");
+    truncateSync(bigKernel, 300 * 1024 * 1024);
+    writeFileSync(bigInitrd, "");
+    truncateSync(bigInitrd, 600 * 1024 * 1024);
+    expectOneLineError(lkvm("run", "-k", bigKernel, "-m", "512"), /kernel image too big: 314572800 bytes do not fit in the first 256 MiB/);
+    expectOneLineError(lkvm("run", "-k", image, "-i", bigInitrd, "-m", "512"), /not enough RAM: the initrd would overlap the kernel image/);
+    expectOneLineError(lkvm("run", "-f", bigInitrd, "-m", "512"), /firmware image too big/);
   });
 
   it("refuses --kernel together with --firmware, as kvmtool does", () => {
