@@ -11,6 +11,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { EventEmitter } from "eventemitter3";
 import * as abi from "../../arm/abi.ts";
 import { Core, type CacheFinding, type JitStats, type MmioOutcome } from "../../arm/host/core.ts";
+import { describeTail } from "./jit-tail-report.ts";
 import { createIrqchip, irqchipHasSystemRegisters, type InterruptController } from "../../arm/machine/irqchip.ts";
 import { deviceTreeBlob } from "../../arm/machine/device-tree.ts";
 import { GuestClock } from "./guest-clock.ts";
@@ -572,7 +573,8 @@ export function describeJitStats(core: Core): string[] {
       `${pct(s.insnsInline, s.insnsInline + s.insnsFallback)} of translated instructions inline (${s.insnsInline} inline, ${s.insnsFallback} through jitExec)`,
     `  # JIT: ${s.lookups} block lookups by the run loop, ${pct(s.hits, s.lookups)} ran a block; ${s.dispatches} blocks entered from another through the dispatcher; ` +
       `${s.chains} block exits call the next block directly`,
-    `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
+    `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes; ${s.icInvalidateAll} IC IALLU`,
+    ...(s.tail ? describeTail(s.tail, s.insnsInterpreted) : []),
   ];
 }
 
