@@ -129,6 +129,7 @@ export const JI_IC_IALLU = 0x6c; // u32: IC IALLU(IS) executed (each drops only 
 // (TAIL_* order), then u32 run-time jitExec calls per op number.
 export const JI_TAIL = 0x100;
 export const JI_TAIL_REASONS = 5;
+export const JI_EXEC_MISSES = 0x140; // u64: slow paths of inline loads and stores (jitExecMiss)
 export const JI_EXEC_BY_OP = 0x1000;
 export const JI_EXEC_BY_OP_ENTRIES = 0x400;
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation

@@ -17,7 +17,7 @@ import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
-import { tailProfile, tailOpen, tailClose, tailReasonForMiss, tailExec, TAIL_NO_KEY, TAIL_BUDGET } from "./jit/tail-profile";
+import { tailProfile, tailOpen, tailClose, tailReasonForMiss, tailExec, tailMiss, TAIL_NO_KEY, TAIL_BUDGET } from "./jit/tail-profile";
 import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import { debugArmed, debugRegistersChanged, debugAfterInstruction, debugBeforeInstruction } from "./debug";
@@ -226,6 +226,10 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
  */
 export function jitExec(op: u32, insn: u32, at: u64): i32 {
   if (tailProfile) tailExec(op);
+  return execFromBlock(op, insn, at);
+}
+
+function execFromBlock(op: u32, insn: u32, at: u64): i32 {
   setPc(at);
   clearFault();
   branchTo(at + 4);
@@ -243,7 +247,8 @@ export function jitExec(op: u32, insn: u32, at: u64): i32 {
  */
 export function jitExecMiss(op: u32, insn: u32, at: u64, va: u64): i32 {
   tlbFillFlat(va);
-  return jitExec(op, insn, at);
+  if (tailProfile) tailMiss();
+  return execFromBlock(op, insn, at);
 }
 
 /** Fetches the instruction at pc the slow way; returns it, or -1 after taking an abort. */

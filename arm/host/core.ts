@@ -140,6 +140,8 @@ export interface JitTailProfile {
   budget: bigint;
   /** Run-time jitExec calls from translated blocks, by op number (decodeOp's numbering). */
   execByOp: Map<number, number>;
+  /** Slow paths taken by inline loads and stores (TLB miss, MMIO, page crossing…). */
+  accessMisses: bigint;
 }
 
 export const JIT_DEFAULT_THRESHOLD = 50;
@@ -518,7 +520,7 @@ export class Core {
       const calls = this.jitU32(abi.JI_EXEC_BY_OP + op * 4);
       if (calls !== 0) execByOp.set(op, calls);
     }
-    return { noKey: reason(0), cold: reason(1), queued: reason(2), compiling: reason(3), budget: reason(4), execByOp };
+    return { noKey: reason(0), cold: reason(1), queued: reason(2), compiling: reason(3), budget: reason(4), execByOp, accessMisses: this.u64(abi.JIT_INFO + abi.JI_EXEC_MISSES) };
   }
 
   private jitU32(off: number): number {

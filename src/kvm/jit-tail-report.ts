@@ -10,6 +10,7 @@ export function describeTail(t: JitTailProfile, interpreted: bigint): string[] {
   return [
     `  # JIT tail: interpreted while cold ${share(t.cold)}, queued ${share(t.queued)}, compiling ${share(t.compiling)}, ` +
       `too long for the budget ${share(t.budget)}, no block possible ${share(t.noKey)}`,
-    `  # JIT tail: jitExec calls from blocks: ${hot.map(([op, n]) => `${rowName(op)} ${n}`).join(", ") || "none"}`,
+    `  # JIT tail: jitExec calls from blocks: ${hot.map(([op, n]) => `${rowName(op)} ${n}`).join(", ") || "none"}; ` +
+      `${t.accessMisses} slow paths of inline loads and stores`,
   ];
 }

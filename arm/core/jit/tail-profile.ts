@@ -8,7 +8,7 @@
 // that reason. (While debug or the PMU is armed no block runs, and those instructions go to
 // the reason of the last boundary before.)
 
-import { JIT_INFO, JI_TAIL, JI_EXEC_BY_OP, JI_EXEC_BY_OP_ENTRIES } from "../../abi";
+import { JIT_INFO, JI_TAIL, JI_EXEC_MISSES, JI_EXEC_BY_OP, JI_EXEC_BY_OP_ENTRIES } from "../../abi";
 import { findBlock, heatQueued, B_PENDING } from "./cache";
 
 /** pc cannot start a block (not executable RAM, misaligned, PAN set). */
@@ -51,7 +51,12 @@ export function tailClose(n: u32): void {
   openReason = -1;
 }
 
-/** jitExec ran op from a translated block. */
+/** A load or store in a translated block took its slow path (jitExecMiss). */
+export function tailMiss(): void {
+  store<u64>(JIT_INFO + JI_EXEC_MISSES, load<u64>(JIT_INFO + JI_EXEC_MISSES) + 1);
+}
+
+/** jitExec ran op from a translated block (a row without an emitter, or one it declined). */
 export function tailExec(op: u32): void {
   if (op >= <u32>JI_EXEC_BY_OP_ENTRIES) return;
   const at = JIT_INFO + JI_EXEC_BY_OP + (<usize>op << 2);
