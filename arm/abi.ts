@@ -105,6 +105,9 @@ export const JIT_PAGES = 0x1400000; // per guest RAM page: its first block (map 
 export const JIT_PAGES_SIZE = 0x400000;
 export const JIT_MODULE = 0x2000000; // the module jitBuild() writes (wasm bytes)
 export const JIT_MODULE_SIZE = 0x1000000;
+// Copies of the words each translated block was made from (u32 each), compared at IC IALLU.
+export const JIT_SHADOW = 0x3000000;
+export const JIT_SHADOW_WORDS = 0x200000;
 // The function table: slots below JIT_SLOT_BASE are the core's own; block functions take
 // JIT_SLOTS slots after them. Generated modules export their functions and the VMM puts
 // export i in slot JIT_NEW_SLOTS[i]: a module that imported the table would be kept alive by
@@ -121,6 +124,14 @@ export const JI_MODULE_IMPORTS = 0x54; // u32: blocks the module jitBuild() wrot
 export const JI_CHAINS = 0x58; // u32: block exits translated as direct calls of the next block
 export const JI_DISPATCHES = 0x60; // u64: blocks entered from another block through the dispatcher (jit/dispatch.ts)
 export const JI_MODULE_LOOPS = 0x68; // u32: loop blocks in the module jitBuild() wrote
+export const JI_IC_IALLU = 0x6c; // u32: IC IALLU(IS) executed (each drops only the blocks whose words changed)
+// With the tail profile on (jit/tail-profile.ts): u64 instructions interpreted per reason
+// (TAIL_* order), then u32 run-time jitExec calls per op number.
+export const JI_TAIL = 0x100;
+export const JI_TAIL_REASONS = 5;
+export const JI_EXEC_MISSES = 0x140; // u64: slow paths of inline loads and stores (jitExecMiss)
+export const JI_EXEC_BY_OP = 0x1000;
+export const JI_EXEC_BY_OP_ENTRIES = 0x400;
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -17,6 +17,7 @@ import { exitReason, setExitReason } from "./exit-request";
 import { timerPoll } from "./timer";
 import { jitEnabled, blockKey, lookupBlock, countHeat } from "./jit/cache";
 import { jitStop, clearJitStop } from "./jit/marks";
+import { tailProfile, tailOpen, tailClose, tailReasonForMiss, tailExec, tailMiss, TAIL_NO_KEY, TAIL_BUDGET } from "./jit/tail-profile";
 import { cacheCheckOn, checkFetch, attrCacheable } from "./cache-check";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import { debugArmed, debugRegistersChanged, debugAfterInstruction, debugBeforeInstruction } from "./debug";
@@ -97,6 +98,7 @@ export function run(budget: u32): u32 {
     }
     if (boundary && jitEnabled) {
       boundary = false;
+      if (tailProfile) tailClose(n);
       const key = jitKey();
       if (key != 0) {
         jitLookups++;
@@ -112,10 +114,16 @@ export function run(budget: u32): u32 {
             if (exitReason) break;
             continue;
           }
-        } else if (countHeat(key)) {
-          setExitReason(EXIT_JIT);
-          break;
+          if (tailProfile) tailOpen(n, TAIL_BUDGET);
+        } else {
+          if (tailProfile) tailOpen(n, tailReasonForMiss(key));
+          if (countHeat(key)) {
+            setExitReason(EXIT_JIT);
+            break;
+          }
         }
+      } else if (tailProfile) {
+        tailOpen(n, TAIL_NO_KEY);
       }
     }
     n++;
@@ -148,6 +156,7 @@ export function run(budget: u32): u32 {
 }
 
 function finish(reason: u32, n: u32): u32 {
+  if (tailProfile) tailClose(n);
   store<u64>(JIT_INFO + JI_INSNS_JIT, load<u64>(JIT_INFO + JI_INSNS_JIT) + jitInsns);
   store<u64>(JIT_INFO + JI_INSNS_INTERP, load<u64>(JIT_INFO + JI_INSNS_INTERP) + (n - jitInsns));
   store<u64>(JIT_INFO + JI_LOOKUPS, load<u64>(JIT_INFO + JI_LOOKUPS) + jitLookups);
@@ -216,6 +225,11 @@ function runBlocks(slot: u32, budget: u32, n: u32, nextPoll: u32): u32 {
  * stored in the state area; 0 to go on with the next instruction.
  */
 export function jitExec(op: u32, insn: u32, at: u64): i32 {
+  if (tailProfile) tailExec(op);
+  return execFromBlock(op, insn, at);
+}
+
+function execFromBlock(op: u32, insn: u32, at: u64): i32 {
   setPc(at);
   clearFault();
   branchTo(at + 4);
@@ -233,7 +247,8 @@ export function jitExec(op: u32, insn: u32, at: u64): i32 {
  */
 export function jitExecMiss(op: u32, insn: u32, at: u64, va: u64): i32 {
   tlbFillFlat(va);
-  return jitExec(op, insn, at);
+  if (tailProfile) tailMiss();
+  return execFromBlock(op, insn, at);
 }
 
 /** Fetches the instruction at pc the slow way; returns it, or -1 after taking an abort. */

@@ -9,7 +9,8 @@ import { tlbFlushAll, regimeChanged, fetchTag, fetchHost, translate, neededPerms
 import { pc } from "./state";
 import { decode } from "./gen/decoder";
 import { requestAttention } from "./attention";
-import { configure, invalidatePhysRange } from "./jit/cache";
+import { configure, invalidatePhysRange, flushAll } from "./jit/cache";
+import { setTailProfile } from "./jit/tail-profile";
 import { setFeatures, setGicSystemRegisters } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
@@ -104,6 +105,16 @@ export function kick(): void {
  */
 export function jitConfigure(enabled: bool, threshold: u32, eager: bool): void {
   configure(enabled, threshold, eager);
+}
+
+/** Drops every translation, as a full code cache does (tests). */
+export function jitFlush(): void {
+  flushAll();
+}
+
+/** Turns the tail profile on (jit/tail-profile.ts). */
+export function jitTailProfile(on: bool): void {
+  setTailProfile(on);
 }
 
 /** Drops translated code in guest physical [gpa, gpa + lengthBytes): the VMM wrote there. */

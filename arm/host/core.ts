@@ -116,10 +116,32 @@ export interface JitStats {
   hits: bigint;
   invalidatedPages: number;
   flushes: number;
+  /** IC IALLU(IS) executed (each drops only the blocks whose instruction words changed). */
+  icInvalidateAll: number;
   /** Block exits translated as direct calls of the next block. */
   chains: number;
   /** Blocks entered from another block through the dispatcher. */
   dispatches: bigint;
+  /** With LKVM_JIT_TAIL=1 (arm/core/jit/tail-profile.ts): why instructions ran interpreted. */
+  tail?: JitTailProfile;
+}
+
+/** Instructions interpreted with the JIT on, by reason; jitExec calls from blocks by op number. */
+export interface JitTailProfile {
+  /** pc could not start a block (not executable RAM, misaligned, PAN). */
+  noKey: bigint;
+  /** Below the threshold. */
+  cold: bigint;
+  /** Queued, waiting for a compile slot. */
+  queued: bigint;
+  /** In a module still compiling. */
+  compiling: bigint;
+  /** Translated but longer than the rest of the budget. */
+  budget: bigint;
+  /** Run-time jitExec calls from translated blocks, by op number (decodeOp's numbering). */
+  execByOp: Map<number, number>;
+  /** Slow paths taken by inline loads and stores (TLB miss, MMIO, page crossing…). */
+  accessMisses: bigint;
 }
 
 export const JIT_DEFAULT_THRESHOLD = 50;
@@ -161,6 +183,8 @@ interface CoreExports {
   mmioInsnPc(): bigint;
   mmioInsnWord(): number;
   jitConfigure(enabled: number, threshold: number, eager: number): void;
+  jitTailProfile(on: number): void;
+  jitFlush(): void;
   jitInvalidate(gpa: number, lengthBytes: number): void;
   jitBuild(): number;
   jitCommit(count: number, flushes: number): void;
@@ -179,6 +203,8 @@ export const MAX_RAM_BYTES_CHECKED = Math.floor((MAX_RAM_BYTES * 64) / 67 / 4096
 let compiled: WebAssembly.Module | undefined;
 /** LKVM_JIT_DUMP=dir: every module the JIT compiles is also written to dir/NNNNN.wasm (docs/jit.md). */
 const JIT_DUMP_DIR = process.env.LKVM_JIT_DUMP;
+/** LKVM_JIT_TAIL=1: profile the interpreted tail (JitStats.tail; docs/jit.md, Measuring). */
+const JIT_TAIL_PROFILE = process.env.LKVM_JIT_TAIL === "1";
 
 export class Core {
   readonly memory: WebAssembly.Memory;
@@ -269,6 +295,7 @@ export class Core {
     // (Measured on the Linux boot: main-thread time down by about 0.2 s.)
     if (this.jitBackground) setFlagsFromString("--no-wasm-lazy-compilation");
     this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
+    if (JIT_TAIL_PROFILE && jit.enabled) this.exports.jitTailProfile(1);
   }
 
   /** Guest RAM as bytes; index 0 is guest physical address ramBase. */
@@ -411,6 +438,12 @@ export class Core {
     };
   }
 
+  /** Drops every translation, as a full code cache does (tests: modules in flight are refused). */
+  jitFlush(): void {
+    this.exports.jitFlush();
+    this.releaseDroppedSlots();
+  }
+
   /** Whether V8 is still compiling modules in the background (the next run() installs those it has done). */
   jitPending(): boolean {
     return this.jitCompiling !== 0;
@@ -473,9 +506,21 @@ export class Core {
       hits: u64(abi.JI_HITS),
       invalidatedPages: this.jitU32(abi.JI_INVALIDATIONS),
       flushes: this.jitU32(abi.JI_FLUSHES),
+      icInvalidateAll: this.jitU32(abi.JI_IC_IALLU),
       chains: this.jitU32(abi.JI_CHAINS),
       dispatches: u64(abi.JI_DISPATCHES),
+      tail: JIT_TAIL_PROFILE ? this.jitTailProfile() : undefined,
     };
+  }
+
+  private jitTailProfile(): JitTailProfile {
+    const reason = (i: number) => this.u64(abi.JIT_INFO + abi.JI_TAIL + i * 8);
+    const execByOp = new Map<number, number>();
+    for (let op = 0; op < abi.JI_EXEC_BY_OP_ENTRIES; op++) {
+      const calls = this.jitU32(abi.JI_EXEC_BY_OP + op * 4);
+      if (calls !== 0) execByOp.set(op, calls);
+    }
+    return { noKey: reason(0), cold: reason(1), queued: reason(2), compiling: reason(3), budget: reason(4), execByOp, accessMisses: this.u64(abi.JIT_INFO + abi.JI_EXEC_MISSES) };
   }
 
   private jitU32(off: number): number {

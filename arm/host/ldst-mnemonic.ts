@@ -17,6 +17,11 @@ function rowOf(op: number): ResolvedRow | undefined {
   return op > 0 ? table[op - 1] : undefined;
 }
 
+/** The decode table's name of row `op` (decodeOp's numbering). */
+export function rowName(op: number): string {
+  return rowOf(op)?.row.name ?? "UNALLOCATED";
+}
+
 const x = (n: bigint, sp = false): string => (n === 31n ? (sp ? "sp" : "xzr") : `x${n}`);
 const w = (n: bigint): string => (n === 31n ? "wzr" : `w${n}`);
 const reg = (n: bigint, wide: boolean): string => (wide ? x(n) : w(n));

@@ -4,6 +4,7 @@
 
 import type { CacheFinding, Core, JitStats } from "../../arm/host/core.ts";
 import type { TrapEvent } from "../iotrap/bus.ts";
+import { describeTail } from "./jit-tail-report.ts";
 
 /** --trace-mmio: one access as a line, "mmio vcpu0 W4 0x3fff0000 = 0x1 serial8250@0x1000000". */
 export function describeAccess(e: TrapEvent): string {
@@ -46,6 +47,7 @@ export function describeJitStats(core: Core): string[] {
       `${pct(s.insnsInline, s.insnsInline + s.insnsFallback)} of translated instructions inline (${s.insnsInline} inline, ${s.insnsFallback} through jitExec)`,
     `  # JIT: ${s.lookups} block lookups by the run loop, ${pct(s.hits, s.lookups)} ran a block; ${s.dispatches} blocks entered from another through the dispatcher; ` +
       `${s.chains} block exits call the next block directly`,
-    `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes`,
+    `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes; ${s.icInvalidateAll} IC IALLU`,
+    ...(s.tail ? describeTail(s.tail, s.insnsInterpreted) : []),
   ];
 }

@@ -95,6 +95,37 @@ describe("self-modifying code", () => {
     });
   }
 
+  it("IC IALLU drops only the pages whose translated words changed; the other translations stay", () => {
+    const FUNC2 = RAM_BASE + 0x5000;
+    const ms = both((m) => {
+      m.vectors();
+      m.code(FUNC, [A.movz(0, 1), A.ret()]);
+      m.code(FUNC2, [A.movz(1, 5), A.ret()]);
+      m.code(MAIN, [
+        ...A.mov64(20, FUNC), ...A.mov64(22, FUNC2),
+        A.blr(20), A.blr(22),
+        A.hvc(1), // the test rewrites FUNC's first word, and FUNC2's with the same word
+        A.dsb(), A.icIallu(), A.dsb(), A.isb(),
+        A.blr(20), A.blr(22),
+        A.hvc(2),
+      ]);
+    });
+    for (const m of ms) {
+      expect(m.runToHvc(MAIN)).toBe(1);
+      const dv = new DataView(m.core.ram().buffer);
+      dv.setUint32(m.core.ram().byteOffset + FUNC - RAM_BASE, A.movz(0, 3), true);
+      dv.setUint32(m.core.ram().byteOffset + FUNC2 - RAM_BASE, A.movz(1, 5), true);
+      expect(m.runToHvc(Number(m.core.pc))).toBe(2);
+      expect(m.core.x(0)).toBe(3n);
+      expect(m.core.x(1)).toBe(5n);
+    }
+    expect(ms[1].state()).toEqual(ms[0].state());
+    const stats = ms[1].core.jitStats();
+    expect(stats.icInvalidateAll).toBe(1);
+    expect(stats.flushes).toBe(0);
+    expect(stats.invalidatedPages).toBe(1); // FUNC's page; FUNC2's and MAIN's blocks stay
+  });
+
   it("without IC the stale translation survives such a write (which is why the IC hooks matter)", () => {
     const [, jit] = both((m) => {
       m.vectors();

@@ -8,11 +8,12 @@
 import {
   JIT_MAP, JIT_MAP_ENTRIES, JIT_HEAT, JIT_HEAT_ENTRIES, JIT_QUEUE, JIT_QUEUE_ENTRIES, JIT_PAGES,
   JIT_PAGES_SIZE, JIT_SLOT_BASE, JIT_SLOTS, JIT_INFO, JI_QUEUED, JI_FLUSHES, JI_INVALIDATIONS,
-  JI_DEAD, JIT_FREE_SLOTS, JIT_DEAD_SLOTS, JIT_DEAD_ENTRIES, RAM_HOST_BASE, JIT_LOOKUP, JIT_LOOKUP_ENTRIES,
+  JI_DEAD, JI_IC_IALLU, JIT_FREE_SLOTS, JIT_DEAD_SLOTS, JIT_DEAD_ENTRIES, RAM_HOST_BASE, JIT_LOOKUP, JIT_LOOKUP_ENTRIES,
 } from "../../abi";
 import { pageSlot, requestJitStop } from "./marks";
 import { tlbMarkCode, tlbClearCodeMarks, translate, walkFlags, walkPa, ramHost, ACC_READ, P_VALID, P_RAM } from "../mmu";
 import { ramBase, ramSize } from "../ram";
+import { shadowHasRoom, shadowCopy, shadowMatches, shadowReset } from "./code-shadow";
 
 // ---- configuration (set by the VMM through jitConfigure) ----
 export let jitEnabled: bool = false;
@@ -39,6 +40,10 @@ export const B_VERSION: usize = 16;
 // u32: the version of a translation of this key being compiled (0: none). A pending block is
 // in its page's chain, so a write to the page cancels it (zeroes this) before it is committed.
 export const B_PENDING: usize = 20;
+// u32: where the copy of the block's words is (code-shadow.ts), and how many: set when it is
+// built, compared at IC IALLU while the block is live or pending.
+export const B_SHADOW: usize = 24;
+export const B_WORDS: usize = 28;
 const ENTRY_BYTES: usize = 32;
 const MAP_ENTRIES: u32 = JIT_MAP_ENTRIES;
 const SLOT_END: u32 = JIT_SLOT_BASE + JIT_SLOTS;
@@ -133,8 +138,8 @@ function clearLookup(key: u32): void {
 }
 
 /** Whether `count` more blocks fit without dropping the cache. */
-export function cacheHasRoom(count: u32): bool {
-  return freeSlots + (SLOT_END - nextSlot) >= count && (mapUsed + count) * 2 <= MAP_ENTRIES;
+export function cacheHasRoom(count: u32, wordsEach: u32): bool {
+  return freeSlots + (SLOT_END - nextSlot) >= count && (mapUsed + count) * 2 <= MAP_ENTRIES && shadowHasRoom(count * wordsEach);
 }
 
 /** The next translation's version (see B_VERSION). */
@@ -197,6 +202,12 @@ export function commitBlock(key: u32, slot: u32, len: u32, version: u32): bool {
   return true;
 }
 
+/** Records the words pending block `entry` was translated from (its first `words` at its key). */
+export function keepWords(entry: usize, words: u32): void {
+  store<u32>(entry + B_SHADOW, shadowCopy(<usize>(load<u32>(entry + B_KEY) & ~3), words));
+  store<u32>(entry + B_WORDS, words);
+}
+
 /** Gives back the table slot of a translation that was never committed. */
 export function discardSlot(slot: u32): void {
   releaseSlot(slot);
@@ -208,6 +219,27 @@ export function discardSlot(slot: u32): void {
 
 // ---- heat and the queue ----
 const HEAT_SHIFT: u32 = 32 - ctz<u32>(JIT_HEAT_ENTRIES);
+/**
+ * A heat count meaning "in the queue": the key is not queued again while it waits (modules in
+ * flight at their limit), until jitBuild takes it (unqueueHeat) or the entry goes to another key.
+ */
+const HEAT_QUEUED: u32 = 0xffffffff;
+
+@inline function heatEntry(key: u32): usize {
+  return JIT_HEAT + (<usize>((key * 0x85ebca6b) >>> HEAT_SHIFT) << 3);
+}
+
+/** Whether key waits in the queue (as far as the heat table knows). */
+export function heatQueued(key: u32): bool {
+  const h = heatEntry(key);
+  return load<u32>(h) == key && load<u32>(h + 4) == HEAT_QUEUED;
+}
+
+/** jitBuild took key from the queue: its heat starts again from 0. */
+export function unqueueHeat(key: u32): void {
+  const h = heatEntry(key);
+  if (load<u32>(h) == key) store<u32>(h + 4, 0);
+}
 let queued: u32 = 0;
 /** Queue length at which run() stops early so the VMM can translate before the slice ends. */
 const QUEUE_DRAIN_AT: u32 = QUEUE_ENTRIES / 2;
@@ -217,14 +249,21 @@ const QUEUE_DRAIN_AT: u32 = QUEUE_ENTRIES / 2;
  * EXIT_JIT so that the queue is translated now.
  */
 export function countHeat(key: u32): bool {
-  const h = JIT_HEAT + (<usize>((key * 0x85ebca6b) >>> HEAT_SHIFT) << 3);
+  const h = heatEntry(key);
   let count: u32 = 1;
-  if (load<u32>(h) == key) count = load<u32>(h + 4) + 1;
-  else store<u32>(h, key);
+  if (load<u32>(h) == key) {
+    count = load<u32>(h + 4);
+    if (count == HEAT_QUEUED) return false; // in the queue already
+    count++;
+  } else {
+    store<u32>(h, key);
+  }
   if (count > jitThreshold) {
-    count = 0;
-    store<u32>(h + 4, count);
-    if (queued >= QUEUE_ENTRIES) return false; // full: the key gets hot again later
+    if (queued >= QUEUE_ENTRIES) { // full: the key gets hot again later
+      store<u32>(h + 4, 0);
+      return false;
+    }
+    store<u32>(h + 4, HEAT_QUEUED);
     store<u32>(JIT_QUEUE + (<usize>queued << 2), key);
     queued++;
     store<u32>(JIT_INFO + JI_QUEUED, queued);
@@ -257,13 +296,14 @@ export function dequeue(n: u32): void {
 
 // ---- dropping code ----
 
-/** Drops every block (the cache is full, or IC IALLU). The VMM clears the table slots. */
+/** Drops every block (the cache is full). The VMM clears the table slots. */
 export function flushAll(): void {
   memory.fill(JIT_MAP, 0, <usize>JIT_MAP_ENTRIES * ENTRY_BYTES);
   memory.fill(JIT_HEAT, 0, <usize>JIT_HEAT_ENTRIES * 8);
   memory.fill(JIT_LOOKUP, 0, <usize>JIT_LOOKUP_ENTRIES * 8);
   memory.fill(JIT_PAGES, 0, min<usize>(JIT_PAGES_SIZE, <usize>(ramSize >> 12) << 2));
   mapUsed = 0;
+  shadowReset();
   nextSlot = JIT_SLOT_BASE;
   freeSlots = 0;
   store<u32>(JIT_INFO + JI_DEAD, 0); // the VMM clears every slot after a flush
@@ -296,9 +336,20 @@ export function jitInvalidateHostPage(host: usize): void {
   store<u32>(JIT_INFO + JI_INVALIDATIONS, load<u32>(JIT_INFO + JI_INVALIDATIONS) + 1);
 }
 
-/** IC IALLU(IS): drops every block. */
+/**
+ * IC IALLU(IS): drops the blocks (live or being compiled) whose instruction words changed since
+ * they were translated, with the rest of their pages; the others are still exact
+ * (code-shadow.ts).
+ */
 export function jitInvalidateAll(): void {
-  if (jitEnabled) flushAll();
+  if (!jitEnabled) return;
+  store<u32>(JIT_INFO + JI_IC_IALLU, load<u32>(JIT_INFO + JI_IC_IALLU) + 1);
+  for (let i: u32 = 0; i < MAP_ENTRIES; i++) {
+    const e = entryAt(i);
+    if ((load<u32>(e + B_SLOT) | load<u32>(e + B_PENDING)) == 0) continue;
+    const host = <usize>(load<u32>(e + B_KEY) & ~3);
+    if (!shadowMatches(load<u32>(e + B_SHADOW), host, load<u32>(e + B_WORDS))) jitInvalidateHostPage(host);
+  }
 }
 
 /**

@@ -20,10 +20,10 @@ import {
 } from "./wasm-encoder";
 import {
   cacheHasRoom, allocSlot, isTranslated, pendBlock, commitBlock, discardSlot, flushAll, queueLength, queuedKey,
-  dequeue, nextVersion,
+  dequeue, nextVersion, unqueueHeat, keepWords,
 } from "./cache";
 import {
-  beginModule, addPending, pendingKeys, pendingVersions, pendingCount, importCount, patchCount, patchSite,
+  beginModule, addPending, pendingKeys, pendingEntries, pendingVersions, pendingCount, importCount, patchCount, patchSite,
   patchTarget, dropPatches,
 } from "./chain";
 import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS } from "./frame";
@@ -58,13 +58,14 @@ export function jitBuild(): u32 {
   loopBlocks = 0;
   store<u32>(JIT_INFO + JI_MODULE_LEN, 0);
   if (queueLength() == 0) return 0;
-  if (!cacheHasRoom(MAX_MODULE_BLOCKS)) flushAll();
+  if (!cacheHasRoom(MAX_MODULE_BLOCKS, MAX_BLOCK_INSNS)) flushAll();
 
   // Which blocks: every queued key not translated yet, once. Their map entries, slots and
   // versions are fixed now, so that blocks of this module can call one another.
   let taken: u32 = 0;
   while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
     const key = queuedKey(taken++);
+    unqueueHeat(key);
     if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
     const version = nextVersion;
     addPending(key, pendBlock(key, version), version);
@@ -85,6 +86,7 @@ export function jitBuild(): u32 {
     emitted += counts >> 16;
     fallback += counts & 0xffff;
     pendingLens[i] = (counts >> 16) + (counts & 0xffff);
+    keepWords(pendingEntries[i], pendingLens[i]);
   }
   const codeBytes = pos - CODE_AREA;
   const imports = importCount;
