@@ -73,6 +73,12 @@ export let bigEndianData: bool = false;
 export let alignmentChecked: bool = false;
 /** The current ASID (from TTBR0 or TTBR1 as TCR_EL1.A1 says; 8 or 16 bits by TCR_EL1.AS). */
 export let curAsid: u32 = 0;
+/**
+ * The comparator table for data accesses at the current EL (tlb-compare.ts), or 0 when they
+ * must not use one: MMU off, or PSTATE.PAN set (never today: not implemented, and exception
+ * entry from EL1 does not call regimeChanged).
+ */
+let dataComparators: usize = 0;
 
 /**
  * Called when anything that affects translation, permissions or data endianness changes:
@@ -88,6 +94,7 @@ export function regimeChanged(): void {
   // entries, see tlbFillFlat), so entries never survive a change of SCTLR_EL1.M.
   if (on != mmuOn) tlbFlushAll();
   mmuOn = on;
+  dataComparators = !on ? 0 : getEL() == 0 ? <usize>CMP_EL0 : getPAN() != 0 ? 0 : <usize>CMP_EL1;
   alignmentChecked = (sctlr & 2) != 0;
   bigEndianData = (sctlr & (getEL() == 0 ? (<u64>1 << 24) : (<u64>1 << 25))) != 0;
   const tcr = sysregs[TCR_EL1];
@@ -260,10 +267,10 @@ export function tlbClearCodeMarks(): void {
     const h = RAM_HOST_BASE + <usize>off;
     return write && pageHasCode(h) ? 0 : h;
   }
-  const el0 = getEL() == 0 || unpriv;
-  // PAN (never set today: not implemented) is not in the comparators: the slow path checks it.
-  if (!el0 && getPAN() != 0) return 0;
-  const c = (el0 ? <usize>CMP_EL0 : <usize>CMP_EL1) + cmpOffset(va);
+  // LDTR/STTR are checked as EL0's; PAN is not in the comparators (the slow path checks it).
+  const table = unpriv ? <usize>CMP_EL0 : dataComparators;
+  if (table == 0) return 0;
+  const c = table + cmpOffset(va);
   if ((va & (~<u64>0xfff | <u64>alignMask)) != load<u64>(c + (write ? C_WRITE : C_READ))) return 0;
   return <usize>(va + load<u64>(c + C_ADDEND));
 }
