@@ -83,3 +83,6 @@ export function asidSwitched(asid: u32): void {
     }
   }
 }
+
+// Fresh memory is zeros, and a zero comparator would match page 0: start closed.
+clearComparators();
