@@ -205,12 +205,16 @@ describe("the one-compare TLB", () => {
   for (const mmu of [true, false]) {
     it(`does unaligned and page-crossing singles and pairs as interpreted (MMU ${mmu ? "on" : "off"})`, () => {
       // x1 walks from 24 bytes before a page boundary in steps of 4: aligned, unaligned and
-      // page-crossing LDR, LDP and STP. With the MMU off (Device memory) the first unaligned
-      // access faults.
+      // page-crossing LDR, LDP and STP. With the MMU on, the next page maps elsewhere (a fast
+      // path that let a pair cross would reach the physically next page); with the MMU off
+      // (Device memory) the first unaligned access faults.
       const ms = both((m) => {
         m.vectors();
-        if (mmu) m.mmuOn();
-        for (let i = 0; i < 0x2000; i += 8) m.setU64(DATA + i, BigInt(i * 3 + 7));
+        if (mmu) {
+          m.mmuOn();
+          m.mapPage(DATA + 0x1000, DATA + 0x3000);
+        }
+        for (let i = 0; i < 0x4000; i += 8) m.setU64(DATA + i, BigInt(i * 3 + 7));
         m.code(MAIN, [
           ...A.mov64(1, DATA + 0x1000 - 24),
           A.movz(2, 10),

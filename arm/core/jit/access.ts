@@ -55,12 +55,14 @@ function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void 
   i32Const(<i32>((TLB_ENTRIES - 1) << CMP_ENTRY_SHIFT)); op(OP_I32_AND); localTee(L_E);
   memOp(OP_I64_LOAD, 3, comparatorTable() + (isWrite ? C_WRITE : C_READ));
   // The page matches, and the address is aligned (the mask keeps the low bits alignment needs).
-  localGet(L_VA); i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); op(OP_I64_EQ);
-  // The accesses stay in the page.
+  // With count > 1 the address compared is the last access's: the comparator loaded is for
+  // L_VA's index, and the next page has the next index, so it can only match when both are in
+  // L_VA's page.
+  localGet(L_VA);
   if (count > 1) {
-    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
-    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+    i64Const(<i64>(size * (count - 1))); op(OP_I64_ADD);
   }
+  i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); op(OP_I64_EQ);
   if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
 }
 
