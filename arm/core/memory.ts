@@ -12,7 +12,7 @@ import {
 import { pc } from "./state";
 import { sysregs, SCTLR_EL1 } from "./sysreg-file";
 import {
-  translate, neededPerms, tlbLookupHost, tlbLookupHostW, ramHost, walkFault, walkFlags, walkPa,
+  translate, neededPerms, tlbHost, ramHost, walkFault, walkFlags, walkPa,
   ACC_READ, ACC_WRITE, P_RAM, P_DEVICE, FSC_ALIGNMENT, bigEndianData, alignmentChecked, attrOf,
 } from "./mmu";
 import { dataAbort, faulted, externalDataAbort, abandonInstruction, instructionAbort, FSC_SYNC_EXTERNAL } from "./exceptions";
@@ -80,63 +80,59 @@ export function mmioCompleted(outcome: i32, va: u64): bool {
 
 // ---- the fast paths ----
 
+@inline function readHost(va: u64, alignMask: u32, flags: u32): usize {
+  return tlbHost(va, alignMask, false, (flags & AF_UNPRIV) != 0);
+}
+
+@inline function writeHost(va: u64, alignMask: u32, flags: u32): usize {
+  return tlbHost(va, alignMask, true, (flags & AF_UNPRIV) != 0);
+}
+
 @inline export function read8(va: u64, flags: u32): u64 {
-  const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
+  const h = readHost(va, 0, flags);
   if (h) return <u64>load<u8>(h);
   return slowRead(va, 1, flags);
 }
 
 @inline export function read16(va: u64, flags: u32): u64 {
-  if ((va & 1) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian() && !strictAlign()) return <u64>load<u16>(h);
-  }
+  const h = readHost(va, 1, flags);
+  if (h && !dataBigEndian()) return <u64>load<u16>(h);
   return slowRead(va, 2, flags);
 }
 
 @inline export function read32(va: u64, flags: u32): u64 {
-  if ((va & 3) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian()) return <u64>load<u32>(h);
-  }
+  const h = readHost(va, 3, flags);
+  if (h && !dataBigEndian()) return <u64>load<u32>(h);
   return slowRead(va, 4, flags);
 }
 
 @inline export function read64(va: u64, flags: u32): u64 {
-  if ((va & 7) == 0) {
-    const h = tlbLookupHost(va, neededPerms(ACC_READ, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian()) return load<u64>(h);
-  }
+  const h = readHost(va, 7, flags);
+  if (h && !dataBigEndian()) return load<u64>(h);
   return slowRead(va, 8, flags);
 }
 
 @inline export function write8(va: u64, v: u64, flags: u32): void {
-  const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
+  const h = writeHost(va, 0, flags);
   if (h) { store<u8>(h, <u8>v); return; }
   slowWrite(va, 1, v, flags);
 }
 
 @inline export function write16(va: u64, v: u64, flags: u32): void {
-  if ((va & 1) == 0) {
-    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian()) { store<u16>(h, <u16>v); return; }
-  }
+  const h = writeHost(va, 1, flags);
+  if (h && !dataBigEndian()) { store<u16>(h, <u16>v); return; }
   slowWrite(va, 2, v, flags);
 }
 
 @inline export function write32(va: u64, v: u64, flags: u32): void {
-  if ((va & 3) == 0) {
-    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian()) { store<u32>(h, <u32>v); return; }
-  }
+  const h = writeHost(va, 3, flags);
+  if (h && !dataBigEndian()) { store<u32>(h, <u32>v); return; }
   slowWrite(va, 4, v, flags);
 }
 
 @inline export function write64(va: u64, v: u64, flags: u32): void {
-  if ((va & 7) == 0) {
-    const h = tlbLookupHostW(va, neededPerms(ACC_WRITE, (flags & AF_UNPRIV) != 0));
-    if (h && !dataBigEndian()) { store<u64>(h, v); return; }
-  }
+  const h = writeHost(va, 7, flags);
+  if (h && !dataBigEndian()) { store<u64>(h, v); return; }
   slowWrite(va, 8, v, flags);
 }
 

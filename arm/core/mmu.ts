@@ -4,8 +4,8 @@
 //
 // A TLB entry caches everything about one 4 KiB virtual page that a later access needs: the
 // physical page, whether it is RAM (then `addend` turns a VA into a wasm address with one
-// add), and permission bits for each EL and access kind, so that the fast path is a tag
-// compare and a mask test.
+// add), and permission bits for each EL and access kind. Data accesses do not read the entry
+// on their fast path: they compare with the comparators derived from it (tlb-compare.ts).
 
 import { TLB_BASE, RAM_HOST_BASE, JIT_INFO, JI_ASID } from "../abi";
 import { getEL, getPAN } from "./state";
@@ -14,37 +14,17 @@ import { ramBase, ramEnd, directRamSize } from "./ram";
 import { cacheCheckOn, checkRead } from "./cache-check";
 import { watchpointsArmed } from "./debug-state";
 import { pageHasCode, requestJitStop } from "./jit/marks";
+import {
+  TLB_ENTRIES, TLB_ENTRY_BYTES, E_TAG, E_ADDEND, E_PA, E_FLAGS, E_ASID, P_VALID, P_R1, P_W1, P_X1, P_R0, P_W0, P_X0,
+  P_NOT_EL0, P_RAM, P_DEVICE, P_GLOBAL, P_BLOCK, P_CODE, P_SLOW,
+} from "./tlb-entry";
+import { clearComparators, refreshComparators, asidSwitched, cmpOffset, CMP_EL0, CMP_EL1, C_READ, C_WRITE, C_ADDEND } from "./tlb-compare";
 
-export const TLB_ENTRIES: u32 = 4096;
-export const TLB_ENTRY_BYTES: u32 = 32;
+export {
+  TLB_ENTRIES, TLB_ENTRY_BYTES, E_TAG, E_ADDEND, E_PA, E_FLAGS, E_ASID, P_VALID, P_R1, P_W1, P_X1, P_R0, P_W0, P_X0,
+  P_NOT_EL0, P_RAM, P_DEVICE, P_GLOBAL, P_BLOCK, P_CODE, P_SLOW,
+} from "./tlb-entry";
 const ENTRY_BYTES: u32 = TLB_ENTRY_BYTES;
-// Entry layout (JIT-generated code probes it too: arm/core/jit/access.ts).
-export const E_TAG = 0; // u64: VA >> 12
-export const E_ADDEND = 8; // u64: wasm address - VA, for RAM pages
-export const E_PA = 16; // u64: physical page address
-export const E_FLAGS = 24; // u32: P_* bits
-export const E_ASID = 28; // u32: ASID for non-global entries
-
-// Permission and attribute bits in E_FLAGS.
-export const P_VALID: u32 = 1 << 0;
-export const P_R1: u32 = 1 << 1; // EL1 read
-export const P_W1: u32 = 1 << 2; // EL1 write
-export const P_X1: u32 = 1 << 3; // EL1 execute
-export const P_R0: u32 = 1 << 4; // EL0 read
-export const P_W0: u32 = 1 << 5; // EL0 write
-export const P_X0: u32 = 1 << 6; // EL0 execute
-export const P_NOT_EL0: u32 = 1 << 7; // no EL0 data access: required by PAN for EL1 accesses
-export const P_RAM: u32 = 1 << 8; // backed by guest RAM (else the trap bus)
-export const P_DEVICE: u32 = 1 << 9; // Device memory type: unaligned accesses fault
-export const P_GLOBAL: u32 = 1 << 10;
-export const P_BLOCK: u32 = 1 << 11; // from a block or a larger-than-4K page
-// The physical page holds translated code: stores must take the slow path, which drops the
-// code (docs/jit.md, Invalidation). Set on fill from the JIT's page marks, and on every entry
-// for the page when it gets its first block.
-export const P_CODE: u32 = 1 << 12;
-// Accesses must take the slow path, where the cache-maintenance checker or the watchpoints see them.
-export const P_SLOW: u32 = 1 << 13;
-// Bits 23:16 hold the MAIR attribute byte; bits 29:28 the level of the leaf descriptor.
 
 @inline export function attrOf(flags: u32): u32 { return (flags >> 16) & 0xff; }
 // The kind of access a lookup is for.
@@ -93,6 +73,12 @@ export let bigEndianData: bool = false;
 export let alignmentChecked: bool = false;
 /** The current ASID (from TTBR0 or TTBR1 as TCR_EL1.A1 says; 8 or 16 bits by TCR_EL1.AS). */
 export let curAsid: u32 = 0;
+/**
+ * The comparator table for data accesses at the current EL (tlb-compare.ts), or 0 when they
+ * must not use one: MMU off, or PSTATE.PAN set (never today: not implemented, and exception
+ * entry from EL1 does not call regimeChanged).
+ */
+let dataComparators: usize = 0;
 
 /**
  * Called when anything that affects translation, permissions or data endianness changes:
@@ -108,25 +94,40 @@ export function regimeChanged(): void {
   // entries, see tlbFillFlat), so entries never survive a change of SCTLR_EL1.M.
   if (on != mmuOn) tlbFlushAll();
   mmuOn = on;
+  dataComparators = !on ? 0 : getEL() == 0 ? <usize>CMP_EL0 : getPAN() != 0 ? 0 : <usize>CMP_EL1;
   alignmentChecked = (sctlr & 2) != 0;
   bigEndianData = (sctlr & (getEL() == 0 ? (<u64>1 << 24) : (<u64>1 << 25))) != 0;
   const tcr = sysregs[TCR_EL1];
   const ttbr = (tcr & (<u64>1 << 22)) ? sysregs[TTBR1_EL1] : sysregs[TTBR0_EL1];
   const asid = <u32>(ttbr >> 48);
-  curAsid = (tcr & (<u64>1 << 36)) ? asid : asid & 0xff;
+  const newAsid = (tcr & (<u64>1 << 36)) ? asid : asid & 0xff;
+  if (newAsid != curAsid) {
+    curAsid = newAsid;
+    asidSwitched(curAsid);
+  }
   store<u32>(JIT_INFO + JI_ASID, curAsid);
 }
 
 export function tlbFlushAll(): void {
   memory.fill(TLB_BASE, 0, TLB_ENTRIES * ENTRY_BYTES);
+  clearComparators();
   blocksCached = false;
   maxBlockShift = 12;
   fetchTag = 1;
   requestJitStop();
 }
 
+@inline function entryIndex(va: u64): u32 {
+  return <u32>(va >> 12) & (TLB_ENTRIES - 1);
+}
+
 @inline function entryAddr(va: u64): usize {
-  return TLB_BASE + <usize>((<u32>(va >> 12) & (TLB_ENTRIES - 1)) * ENTRY_BYTES);
+  return TLB_BASE + <usize>(entryIndex(va) * ENTRY_BYTES);
+}
+
+/** The index of the TLB entry at wasm address e. */
+@inline function indexOf(e: usize): u32 {
+  return <u32>(e - TLB_BASE) / ENTRY_BYTES;
 }
 
 @inline export function mmuEnabled(): bool {
@@ -201,6 +202,7 @@ function fillEntry(e: usize, tag: u64): void {
   }
   store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, currentAsid());
+  refreshComparators(indexOf(e), curAsid);
   if (walkFlags & P_BLOCK) {
     blocksCached = true;
     if (walkShift > maxBlockShift) maxBlockShift = walkShift;
@@ -225,6 +227,7 @@ export function tlbFillFlat(va: u64): void {
   if (cacheCheckOn || watchpointsArmed) flags |= P_SLOW;
   store<u32>(e + E_FLAGS, flags);
   store<u32>(e + E_ASID, 0);
+  refreshComparators(indexOf(e), curAsid);
 }
 
 /** Sets or clears P_CODE on every valid entry mapping the physical page `pa`. */
@@ -234,6 +237,7 @@ export function tlbMarkCode(pa: u64, code: bool): void {
     const flags = load<u32>(p + E_FLAGS);
     if ((flags & (P_VALID | P_RAM)) == (P_VALID | P_RAM) && load<u64>(p + E_PA) == pa) {
       store<u32>(p + E_FLAGS, code ? flags | P_CODE : flags & ~P_CODE);
+      refreshComparators(i, curAsid);
     }
   }
 }
@@ -242,44 +246,33 @@ export function tlbMarkCode(pa: u64, code: bool): void {
 export function tlbClearCodeMarks(): void {
   for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
     const p = TLB_BASE + <usize>(i * ENTRY_BYTES);
-    store<u32>(p + E_FLAGS, load<u32>(p + E_FLAGS) & ~P_CODE);
+    const flags = load<u32>(p + E_FLAGS);
+    if (flags & P_CODE) {
+      store<u32>(p + E_FLAGS, flags & ~P_CODE);
+      refreshComparators(i, curAsid);
+    }
   }
 }
 
 /**
- * The fast path for RAM: wasm address of va if the TLB holds it with `need`, else 0. Callers
- * only use it for naturally aligned accesses, so with the MMU off (Device memory, where only
- * unaligned accesses are special) RAM needs no TLB at all.
+ * The fast path for RAM (read, or write when `write`): the wasm address of va if the TLB's
+ * comparators let an access aligned by `alignMask` (size - 1) go straight to RAM, else 0.
+ * With the MMU off (data is Device memory, where only unaligned accesses are special), RAM
+ * needs no TLB: it is checked directly, pages holding translated code excepted for writes.
  */
-@inline export function tlbLookupHost(va: u64, need: u32): usize {
+@inline export function tlbHost(va: u64, alignMask: u32, write: bool, unpriv: bool): usize {
   if (!mmuOn) {
     const off = va - ramBase;
-    return off < directRamSize ? RAM_HOST_BASE + <usize>off : 0;
-  }
-  const e = entryAddr(va);
-  const flags = load<u32>(e + E_FLAGS);
-  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_SLOW)) == (need | P_RAM) &&
-      ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
-    return <usize>(va + load<u64>(e + E_ADDEND));
-  }
-  return 0;
-}
-
-/** tlbLookupHost for stores: pages holding translated code take the slow path. */
-@inline export function tlbLookupHostW(va: u64, need: u32): usize {
-  if (!mmuOn) {
-    const off = va - ramBase;
-    if (off >= directRamSize) return 0;
+    if ((<u32>va & alignMask) != 0 || off >= directRamSize) return 0;
     const h = RAM_HOST_BASE + <usize>off;
-    return pageHasCode(h) ? 0 : h;
+    return write && pageHasCode(h) ? 0 : h;
   }
-  const e = entryAddr(va);
-  const flags = load<u32>(e + E_FLAGS);
-  if (load<u64>(e + E_TAG) == (va >> 12) && (flags & (need | P_RAM | P_DEVICE | P_CODE | P_SLOW)) == (need | P_RAM) &&
-      ((flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == currentAsid())) {
-    return <usize>(va + load<u64>(e + E_ADDEND));
-  }
-  return 0;
+  // LDTR/STTR are checked as EL0's; PAN is not in the comparators (the slow path checks it).
+  const table = unpriv ? <usize>CMP_EL0 : dataComparators;
+  if (table == 0) return 0;
+  const c = table + cmpOffset(va);
+  if ((va & (~<u64>0xfff | <u64>alignMask)) != load<u64>(c + (write ? C_WRITE : C_READ))) return 0;
+  return <usize>(va + load<u64>(c + C_ADDEND));
 }
 
 /** Wasm address of a RAM physical address. */
@@ -468,6 +461,7 @@ export function tlbFlushVa(va: u64, asid: i32): void {
   const flags = load<u32>(e + E_FLAGS);
   if (asid < 0 || (flags & P_GLOBAL) != 0 || load<u32>(e + E_ASID) == <u32>asid) {
     store<u32>(e + E_FLAGS, 0);
+    refreshComparators(indexOf(e), curAsid);
   }
 }
 
@@ -476,7 +470,10 @@ export function tlbFlushAsid(asid: u32): void {
   for (let i: u32 = 0; i < TLB_ENTRIES; i++) {
     const p = TLB_BASE + <usize>(i * ENTRY_BYTES);
     const flags = load<u32>(p + E_FLAGS);
-    if ((flags & P_GLOBAL) == 0 && load<u32>(p + E_ASID) == asid) store<u32>(p + E_FLAGS, 0);
+    if ((flags & (P_VALID | P_GLOBAL)) == P_VALID && load<u32>(p + E_ASID) == asid) {
+      store<u32>(p + E_FLAGS, 0);
+      refreshComparators(i, curAsid);
+    }
   }
   fetchTag = 1;
   requestJitStop();

@@ -1,6 +1,7 @@
-// Loop blocks remember, per memory access site, the page its last access went to (docs/jit.md,
-// "What an instruction becomes"). Accesses that move to another page, become misaligned or
-// fault must still behave exactly as interpreted.
+// A loop block's memory access sites run many times with addresses that change (docs/jit.md,
+// "What an instruction becomes"; loop blocks once cached each site's last page in locals).
+// Accesses that move to another page, become misaligned or fault must still behave exactly as
+// interpreted.
 
 import { describe, expect, it } from "vitest";
 import * as abi from "../../arm/abi.ts";
@@ -57,7 +58,7 @@ function runBoth(setup: (m: TestMachine) => void, minTranslated = 100n): [TestMa
   return machines;
 }
 
-describe("the page cache of loop blocks' memory accesses", () => {
+describe("loop blocks' memory accesses", () => {
   it("follows an access across page boundaries", () => {
     const [, jit] = runBoth((m) => {
       m.mmuOn();
@@ -66,12 +67,12 @@ describe("the page cache of loop blocks' memory accesses", () => {
     expect(jit.runToHvc(CODE)).toBe(1);
   });
 
-  it("does not take a misaligned access in the cached page for an aligned one", () => {
+  it("does not take a misaligned access in a page the TLB holds for an aligned one", () => {
     for (const mmu of [true, false]) {
       // MMU on: Normal memory, misaligned accesses are allowed (the handler does them); MMU
       // off: Device memory, the first misaligned access takes an alignment fault.
-      // The first access fills the TLB, the second the site's page cache, the third is
-      // misaligned in the same page.
+      // The first access fills the TLB, the second hits it, the third is misaligned in the
+      // same page.
       const [interp] = runBoth((m) => {
         if (mmu) m.mmuOn();
         m.code(CODE, growing(40));

@@ -1,101 +1,68 @@
-// Guest memory accesses in translated code: the inline TLB probe and its fast path, with the
+// Guest memory accesses in translated code: the inline TLB compare and its fast path, with the
 // interpreter's handler as the slow path (docs/jit.md).
 
-import { TLB_BASE, JIT_INFO, JI_ASID } from "../../abi";
 import {
-  byte, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, ifI32, end, op,
-  OP_I64_LOAD, OP_I32_LOAD, OP_I64_ADD, OP_I32_ADD, OP_I32_AND, OP_I64_AND, OP_I32_OR, OP_I32_SHL, OP_I64_SHR_U,
-  OP_I32_SHR_U, OP_I32_EQZ, OP_I32_EQ, OP_I64_EQ, OP_I32_WRAP_I64, OP_ELSE, OP_I64_LOAD8_U, OP_I64_LOAD16_U,
-  OP_I64_LOAD32_U, OP_I64_STORE, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
+  byte, i32Const, i64Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op,
+  OP_I64_LOAD, OP_I64_ADD, OP_I32_ADD, OP_I32_AND, OP_I64_AND, OP_I32_SHR_U, OP_I64_EQ, OP_I32_WRAP_I64, OP_ELSE,
+  OP_I64_LOAD8_U, OP_I64_LOAD16_U, OP_I64_LOAD32_U, OP_I64_STORE, OP_I64_STORE8, OP_I64_STORE16, OP_I64_STORE32,
 } from "./wasm-encoder";
-import { E_TAG, E_ADDEND, E_FLAGS, E_ASID, TLB_ENTRIES, P_VALID, P_R0, P_R1, P_RAM, P_DEVICE, P_CODE, P_SLOW, P_GLOBAL } from "../mmu";
-import { F_MISS, L_VA, L_T, L_E, L_F, L_SITES } from "./frame";
+import { TLB_ENTRIES } from "../tlb-entry";
+import { CMP_EL0, CMP_EL1, CMP_ENTRY_SHIFT, C_READ, C_WRITE, C_ADDEND } from "../tlb-compare";
+import { F_MISS, L_VA, L_E, L_F } from "./frame";
 import { curEl, curBigEndian, curOp, curInsn, pushPc, returnRetired } from "./context";
-import {
-  cachedSites, insnRegs, insnRegsWritten, regsDirty, regsLoaded, storeRegs, loadRegs, SP_BIT, NZCV_BIT,
-  nextAccessSite,
-} from "./registers";
+import { insnRegs, insnRegsWritten, regsDirty, regsLoaded, storeRegs, loadRegs, SP_BIT, NZCV_BIT } from "./registers";
 import { materializeFlags } from "./flags";
 
 /**
  * Emits a load or store of `size` bytes (1, 2, 4, 8) at the address in local L_VA, with the
- * rest of `count` consecutive accesses (count = 2 for pairs): when the TLB entry of the page
- * allows the access at the block's EL, the page is RAM of Normal memory (and, for stores, holds
- * no translated code), the address is aligned to `size` and the `count` accesses stay in the
- * page, runs `fast` (which finds the page's wasm address minus the VA in local L_T); otherwise
- * re-runs the whole instruction through jitExecMiss (which also fills the TLB, for the next
- * time). Big-endian blocks always take jitExec. Returns false when the caller must fall back
- * entirely (big-endian).
+ * rest of `count` consecutive accesses (count = 2 for pairs): when the TLB's comparator for the
+ * block's EL and the access kind matches the page (tlb-compare.ts: the entry allows the access,
+ * the page is RAM of Normal memory, for stores holds no translated code, and is global or of
+ * the current ASID) with the address aligned to `size`, and the `count` accesses stay in the
+ * page, opens the fast path (where pushHost gives wasm addresses); otherwise re-runs the whole
+ * instruction through jitExecMiss (which also fills the TLB, for the next time). Big-endian
+ * blocks always take jitExec. Returns false when the caller must fall back entirely
+ * (big-endian).
  */
 export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
   if (curBigEndian) return false;
-  const site = nextAccessSite();
-  if (site < cachedSites && !extraCond) return beginCachedAccess(site, size, count, isWrite);
   pushProbe(size, count, isWrite, extraCond);
   ifVoid();
-  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localSet(L_T);
+  // L_F = the wasm address of L_VA: L_VA + the page's addend.
+  localGet(L_VA); localGet(L_E); memOp(OP_I64_LOAD, 3, comparatorTable() + C_ADDEND); op(OP_I64_ADD);
+  op(OP_I32_WRAP_I64); localSet(L_F);
   return true;
 }
+
+/** The comparator table of the block's EL. */
+function comparatorTable(): u32 {
+  return curEl == 0 ? CMP_EL0 : CMP_EL1;
+}
+
+// Loop blocks used to keep, per access site, the last page and its addend in two locals and
+// compare with those first. Against the one-compare probe that costs more than it saves (a
+// loop with two loads and a store per 6 instructions: 0.72 s of CPU with the page cache, 0.56 s
+// without), so every site probes.
 
 /**
- * beginFastAccess for access site `site` of a loop block: the page the site's last access
- * probed, and its addend, stay in two locals, so while the site stays in that page an access
- * costs a compare instead of a TLB probe. The locals live for one call of the block; nothing
- * that could make the cached entry wrong (TLB maintenance, a new translation regime, a page
- * becoming code) happens without the block returning first (jitStop).
+ * Pushes (i32) whether the TLB lets the access at L_VA take the fast path: one compare of the
+ * page address with the alignment bits against the comparator (sets L_E to the comparator
+ * entry's offset in its table).
  */
-function beginCachedAccess(site: u32, size: u32, count: u32, isWrite: bool): bool {
-  const page = L_SITES + 2 * site;
-  const addend = page + 1;
-  // Same page, aligned (the mask keeps the low bits alignment needs), and for pairs in the page.
-  localGet(L_VA); i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); localGet(page); op(OP_I64_EQ);
-  if (count > 1) {
-    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
-    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
-  }
-  ifI32();
-  localGet(addend); localSet(L_T);
-  i32Const(1);
-  byte(OP_ELSE);
-  // Another page: the full probe, remembered when it passes.
-  pushProbe(size, count, isWrite, false);
-  ifI32();
-  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_ADDEND); localTee(L_T); localSet(addend);
-  localGet(L_VA); i64Const(~<i64>0xfff); op(OP_I64_AND); localSet(page);
-  i32Const(1);
-  byte(OP_ELSE);
-  i32Const(0);
-  end();
-  end();
-  ifVoid();
-  return true;
-}
-
-/** Pushes (i32) whether the TLB allows the access at L_VA on the fast path (sets L_E, L_F). */
 function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void {
-  const need: u32 = P_VALID | (curEl == 0 ? (isWrite ? P_R0 << 1 : P_R0) : (isWrite ? P_R1 << 1 : P_R1));
-  const mask: u32 = need | P_RAM | P_DEVICE | P_SLOW | (isWrite ? P_CODE : 0);
-  // e = (va >> 12) & (TLB_ENTRIES - 1), scaled: the entry's offset from TLB_BASE.
-  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64);
-  i32Const(<i32>(TLB_ENTRIES - 1)); op(OP_I32_AND); i32Const(5); op(OP_I32_SHL); localSet(L_E);
-  // The tag matches.
-  localGet(L_E); memOp(OP_I64_LOAD, 3, TLB_BASE + E_TAG);
-  localGet(L_VA); i64Const(12); op(OP_I64_SHR_U); op(OP_I64_EQ);
-  // The permissions and memory type allow it.
-  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_FLAGS); localTee(L_F);
-  i32Const(<i32>mask); op(OP_I32_AND); i32Const(<i32>(need | P_RAM)); op(OP_I32_EQ); op(OP_I32_AND);
-  // The entry is global or of the current ASID.
-  localGet(L_F); i32Const(<i32>ctz<u32>(P_GLOBAL)); op(OP_I32_SHR_U);
-  localGet(L_E); memOp(OP_I32_LOAD, 2, TLB_BASE + E_ASID);
-  i32Const(0); memOp(OP_I32_LOAD, 2, JIT_INFO + JI_ASID); op(OP_I32_EQ); op(OP_I32_OR); op(OP_I32_AND);
-  // Aligned, and the accesses stay in the page.
-  if (size > 1) {
-    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(size - 1)); op(OP_I32_AND); op(OP_I32_EQZ); op(OP_I32_AND);
-  }
+  // L_E = ((va >> 12) & (TLB_ENTRIES - 1)) << CMP_ENTRY_SHIFT, from the low 32 bits.
+  localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(12 - CMP_ENTRY_SHIFT)); op(OP_I32_SHR_U);
+  i32Const(<i32>((TLB_ENTRIES - 1) << CMP_ENTRY_SHIFT)); op(OP_I32_AND); localTee(L_E);
+  memOp(OP_I64_LOAD, 3, comparatorTable() + (isWrite ? C_WRITE : C_READ));
+  // The page matches, and the address is aligned (the mask keeps the low bits alignment needs).
+  // With count > 1 the address compared is the last access's: the comparator loaded is for
+  // L_VA's index, and the next page has the next index, so it can only match when both are in
+  // L_VA's page.
+  localGet(L_VA);
   if (count > 1) {
-    localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(0xfff); op(OP_I32_AND);
-    i32Const(<i32>(0x1000 - size * count)); byte(0x4d); /* i32.le_u */ op(OP_I32_AND);
+    i64Const(<i64>(size * (count - 1))); op(OP_I64_ADD);
   }
+  i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); op(OP_I64_EQ);
   if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
 }
 
@@ -126,10 +93,7 @@ export function endFastAccess(): void {
 
 /** Pushes the i32 wasm address of L_VA + offset inside the fast path. */
 export function pushHost(offset: u32): void {
-  localGet(L_VA);
-  localGet(L_T);
-  op(OP_I64_ADD);
-  op(OP_I32_WRAP_I64);
+  localGet(L_F);
   if (offset != 0) {
     i32Const(<i32>offset);
     op(OP_I32_ADD);
