@@ -13,7 +13,7 @@ import { configure, invalidatePhysRange } from "./jit/cache";
 import { setFeatures, setGicSystemRegisters } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
-export { jitBuild, jitCommit } from "./jit/translate";
+export { jitBuild, jitCommit, jitSetRegions } from "./jit/translate";
 export { jitBuildDispatcher } from "./jit/dispatch";
 export { pendingNZCV as jitFlags } from "./flags";
 export { setTrapResult } from "./sysregs";

@@ -77,6 +77,11 @@ export interface JitOptions {
   background?: boolean;
   /** In background mode, modules up to this size with a loop block compile at once (default SYNC_COMPILE_BYTES). */
   syncCompileBytes?: number;
+  /**
+   * Translate the hot blocks of a page together into one function (docs/jit.md, Regions);
+   * default: the environment variable LKVM_JIT_REGIONS=1.
+   */
+  regions?: boolean;
 }
 
 export interface CoreOptions {
@@ -165,6 +170,7 @@ interface CoreExports {
   jitBuild(): number;
   jitCommit(count: number, flushes: number): void;
   jitBuildDispatcher(): number;
+  jitSetRegions(on: number): void;
   jitFlags: WebAssembly.ExportValue;
   jitExec: WebAssembly.ExportValue;
   jitExecMiss: WebAssembly.ExportValue;
@@ -269,6 +275,7 @@ export class Core {
     // (Measured on the Linux boot: main-thread time down by about 0.2 s.)
     if (this.jitBackground) setFlagsFromString("--no-wasm-lazy-compilation");
     this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
+    this.exports.jitSetRegions((jit.regions ?? process.env.LKVM_JIT_REGIONS === "1") ? 1 : 0);
   }
 
   /** Guest RAM as bytes; index 0 is guest physical address ramBase. */

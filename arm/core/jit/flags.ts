@@ -38,6 +38,21 @@ export function loopHeadFlags(): void {
   pending = DYNAMIC;
 }
 
+/**
+ * The head of a member of a region (region.ts): the pending flags are whatever the transfer
+ * carried, in L_FKIND; none if no member of the region sets flags (L_FKIND stays 0).
+ */
+export function regionHeadFlags(anySetter: bool): void {
+  pending = anySetter ? DYNAMIC : 0;
+}
+
+/** The region's exit: NZCV from what L_FKIND says is pending (every exit carries it there). */
+export function materializeCarriedFlags(): void {
+  pending = DYNAMIC;
+  materializeFlags(false);
+  pending = 0;
+}
+
 /** At a loop block's back-edge: makes L_FKIND say what is pending (the setters keep it). */
 export function carryFlagsAround(): void {
   if (pending == 0) {

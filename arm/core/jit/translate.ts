@@ -27,15 +27,14 @@ import {
   patchTarget, dropPatches,
 } from "./chain";
 import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS } from "./frame";
-import { setBlockContext, setInsnContext, selfLoopSeen, insnEndsBlock } from "./context";
+import { setBlockContext, setInsnContext, selfLoopSeen } from "./context";
 import { beginRegisterEmission, regsRead, regsWritten, accessSites, siteLocals, emitPrologue } from "./registers";
-import { emitFallback, chainsEmitted, emitExit } from "./exits";
-import { emitOp, endsBlock } from "../gen/emit";
+import { chainsEmitted, emitExit } from "./exits";
 import { resetFlags, loopHeadFlags } from "./flags";
-import { decodeCached } from "../decode-cache";
+import { emitInstructions, countOf } from "./block-body";
+import { takeRegions, emitRegion, regionCount, regionStarts, memberInsns } from "./region";
+import { regionLoops } from "./region-layout";
 
-/** Longest block, in instructions. */
-export const MAX_BLOCK_INSNS: u32 = 64;
 /** Most blocks in one module. */
 const MAX_MODULE_BLOCKS: u32 = 256;
 // The code section is built in the second half of the buffer, then moved after the header.
@@ -48,6 +47,19 @@ const BLOCK_BYTES_MAX: usize = CODE_AREA_SIZE / MAX_MODULE_BLOCKS;
 // versions are in chain.ts, which direct calls between blocks need).
 const pendingLens = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 const pendingSlots = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+/** The function (of this module) holding each pending block. */
+const functionOf = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+
+/**
+ * Whether blocks are translated in page regions (region.ts) rather than one function each.
+ * Internal switch while the two are compared (jitSetRegions).
+ */
+let regionsEnabled: bool = false;
+
+/** Turns page regions on or off for the modules built from now on. */
+export function jitSetRegions(on: bool): void {
+  regionsEnabled = on;
+}
 
 /** Loop blocks in the module being built. */
 let loopBlocks: u32 = 0;
@@ -60,16 +72,21 @@ export function jitBuild(): u32 {
   if (queueLength() == 0) return 0;
   if (!cacheHasRoom(MAX_MODULE_BLOCKS)) flushAll();
 
-  // Which blocks: every queued key not translated yet, once. Their map entries, slots and
-  // versions are fixed now, so that blocks of this module can call one another.
-  let taken: u32 = 0;
-  while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
-    const key = queuedKey(taken++);
-    if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
-    const version = nextVersion;
-    addPending(key, pendBlock(key, version), version);
+  // Which blocks: every queued key not translated yet, once (in regions: with the live blocks
+  // of their pages). Their map entries, slots and versions are fixed now, so that blocks of
+  // this module can call one another.
+  if (regionsEnabled) {
+    takeRegions(MAX_MODULE_BLOCKS);
+  } else {
+    let taken: u32 = 0;
+    while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
+      const key = queuedKey(taken++);
+      if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
+      const version = nextVersion;
+      addPending(key, pendBlock(key, version), version);
+    }
+    dequeue(taken);
   }
-  dequeue(taken);
   const count = pendingCount;
   if (count == 0) return 0;
   for (let i: u32 = 0; i < count; i++) pendingSlots[i] = allocSlot();
@@ -78,20 +95,35 @@ export function jitBuild(): u32 {
   encoderStart(CODE_AREA, CODE_AREA_SIZE);
   let emitted: u32 = 0;
   let fallback: u32 = 0;
-  for (let i: u32 = 0; i < count; i++) {
+  const functions = regionsEnabled ? regionCount : count;
+  for (let f: u32 = 0; f < functions; f++) {
     const at = pos;
-    const counts = translateBlock(pendingKeys[i]);
-    if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
-    emitted += counts >> 16;
-    fallback += counts & 0xffff;
-    pendingLens[i] = (counts >> 16) + (counts & 0xffff);
+    if (regionsEnabled) {
+      const counts = emitRegion(f);
+      if (regionLoops) loopBlocks++;
+      emitted += counts >> 16;
+      fallback += counts & 0xffff;
+      const first = regionStarts[f];
+      for (let i = first; i < regionStarts[f + 1]; i++) {
+        pendingLens[i] = memberInsns[i - first];
+        functionOf[i] = f;
+      }
+      if (pos - at > (<usize>BLOCK_BYTES_MAX) * (regionStarts[f + 1] - first)) abort();
+    } else {
+      const counts = translateBlock(pendingKeys[f]);
+      if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
+      emitted += counts >> 16;
+      fallback += counts & 0xffff;
+      pendingLens[f] = countOf(counts);
+      functionOf[f] = f;
+    }
   }
   const codeBytes = pos - CODE_AREA;
   const imports = importCount;
   // Calls between blocks of the module: their function indices come after the imports.
   for (let i: u32 = 0; i < patchCount; i++) {
     const at = patchSite(i);
-    const index = IMPORTED_FUNCS + imports + patchTarget(i);
+    const index = IMPORTED_FUNCS + imports + functionOf[patchTarget(i)];
     for (let b: usize = 0; b < 4; b++) store<u8>(at + b, <u8>(((index >> (<u32>b * 7)) & 0x7f) | 0x80));
     store<u8>(at + 4, <u8>((index >> 28) & 0x7f));
   }
@@ -131,26 +163,26 @@ export function jitBuild(): u32 {
   }
   name("env"); name("memory"); byte(IMPORT_MEMORY); byte(0); u32leb(0);
   patchSize(size);
-  // Functions: every block has type 0.
+  // Functions: every block or region has type 0.
   byte(SEC_FUNCTION);
   size = reserveSize();
-  u32leb(count);
-  for (let i: u32 = 0; i < count; i++) u32leb(0);
+  u32leb(functions);
+  for (let i: u32 = 0; i < functions; i++) u32leb(0);
   patchSize(size);
-  // Exports: block i as "i".
+  // Exports: block i's function (its own, or its region's) as "i".
   byte(SEC_EXPORT);
   size = reserveSize();
   u32leb(count);
   for (let i: u32 = 0; i < count; i++) {
     numberName(i);
     byte(EXPORT_FUNC);
-    u32leb(IMPORTED_FUNCS + imports + i);
+    u32leb(IMPORTED_FUNCS + imports + functionOf[i]);
   }
   patchSize(size);
   // Code: the bodies built above.
   byte(SEC_CODE);
   size = reserveSize();
-  u32leb(count);
+  u32leb(functions);
   memory.copy(pos, CODE_AREA, codeBytes);
   encoderStart(pos + codeBytes, 0);
   patchSize(size);
@@ -254,31 +286,17 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
     u32leb(siteLocals()); byte(T_I64);
   }
   emitPrologue();
-  const room = <u32>((0x1000 - (host & 0xfff)) >> 2);
-  const maxLen = room < MAX_BLOCK_INSNS ? room : MAX_BLOCK_INSNS;
-  let n: u32 = 0;
-  let inline: u32 = 0;
   if (loop) {
     byte(OP_LOOP);
     byte(T_VOID);
     loopHeadFlags();
   }
-  while (n < maxLen) {
-    const insn = load<u32>(host + (<usize>n << 2));
-    const opNumber = decodeCached(insn);
-    setInsnContext(n, opNumber, insn);
-    const emitted = emitOp(opNumber, insn);
-    if (emitted) inline++;
-    else emitFallback();
-    n++;
-    // A branch row ends the block, unless its emitter lets the not-taken path go on.
-    if (endsBlock(opNumber) && (!emitted || insnEndsBlock)) break;
-  }
+  const counts = emitInstructions(host);
   if (loop) end();
   // Fell through the last instruction: continue after it.
-  setInsnContext(n - 1, 0, 0);
-  emitExit(4);
+  setInsnContext(countOf(counts) - 1, 0, 0);
+  emitExit(4, 0);
   end();
   patchSize(size);
-  return (inline << 16) | (n - inline);
+  return counts;
 }
