@@ -121,6 +121,7 @@ export const JI_MODULE_IMPORTS = 0x54; // u32: blocks the module jitBuild() wrot
 export const JI_CHAINS = 0x58; // u32: block exits translated as direct calls of the next block
 export const JI_DISPATCHES = 0x60; // u64: blocks entered from another block through the dispatcher (jit/dispatch.ts)
 export const JI_MODULE_LOOPS = 0x68; // u32: loop blocks in the module jitBuild() wrote
+export const JI_REGIONS = 0x5c; // u32: page regions translated (jit/region.ts), rebuilds included
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -123,6 +123,8 @@ export interface JitStats {
   flushes: number;
   /** Block exits translated as direct calls of the next block. */
   chains: number;
+  /** Page regions translated (docs/jit.md, Regions), rebuilds included. */
+  regions: number;
   /** Blocks entered from another block through the dispatcher. */
   dispatches: bigint;
 }
@@ -170,7 +172,7 @@ interface CoreExports {
   jitBuild(): number;
   jitCommit(count: number, flushes: number): void;
   jitBuildDispatcher(): number;
-  jitSetRegions(on: number): void;
+  jitSetRegions(on: number, rebuilds: number, blocks: number): void;
   jitFlags: WebAssembly.ExportValue;
   jitExec: WebAssembly.ExportValue;
   jitExecMiss: WebAssembly.ExportValue;
@@ -275,7 +277,9 @@ export class Core {
     // (Measured on the Linux boot: main-thread time down by about 0.2 s.)
     if (this.jitBackground) setFlagsFromString("--no-wasm-lazy-compilation");
     this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
-    this.exports.jitSetRegions((jit.regions ?? process.env.LKVM_JIT_REGIONS === "1") ? 1 : 0);
+    // LKVM_JIT_REGIONS=1[:rebuilds[:blocks]] (an internal switch while regions are compared)
+    const [on, rebuilds, blocks] = (process.env.LKVM_JIT_REGIONS ?? "0").split(":").map(Number);
+    this.exports.jitSetRegions((jit.regions ?? on === 1) ? 1 : 0, rebuilds ?? 4, blocks ?? 64);
   }
 
   /** Guest RAM as bytes; index 0 is guest physical address ramBase. */
@@ -481,6 +485,7 @@ export class Core {
       invalidatedPages: this.jitU32(abi.JI_INVALIDATIONS),
       flushes: this.jitU32(abi.JI_FLUSHES),
       chains: this.jitU32(abi.JI_CHAINS),
+      regions: this.jitU32(abi.JI_REGIONS),
       dispatches: u64(abi.JI_DISPATCHES),
     };
   }

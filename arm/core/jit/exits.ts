@@ -16,6 +16,7 @@ import {
 } from "./context";
 import {
   memberAt, memberLen, memberOffset, curMember, firstWord, topDepth, leaveDepth, forwardDepth, noteRegionLoops,
+  memberLoops, noteMemberLoops,
 } from "./region-layout";
 import { L_IDX } from "./frame";
 import { storeRegs, emitReload, regsDirty } from "./registers";
@@ -115,11 +116,16 @@ function emitTransfer(j: u32, offset: i64, depth: u32): void {
   memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
   byte(0x4d); // i32.le_u
   ifVoid();
-  if (j > curMember) {
+  if (j == curMember && memberLoops(j)) {
+    noteRegionLoops(false);
+    byte(OP_BR);
+    u32leb(depth + 1); // the member's own loop
+  } else if (j > curMember) {
     byte(OP_BR);
     u32leb(depth + 1 + forwardDepth(j));
   } else {
-    noteRegionLoops();
+    if (j == curMember) noteMemberLoops();
+    noteRegionLoops(j != curMember);
     i32Const(<i32>((memberOffset(j) >> 2) - firstWord));
     localSet(L_IDX);
     byte(OP_BR);

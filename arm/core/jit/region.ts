@@ -4,6 +4,8 @@
 // through the dispatcher, and the guest registers and pending flags stay in locals across the
 // members. Registers are written back only where the region is left: through its exit (to
 // another page, an indirect branch, the end of the budget), or before a call into the core.
+// Only blocks whose control flow loops through more than one of them form a region; others
+// are translated one function each, as without regions (takeRegions says why).
 //
 // Every member's key gets the region's function in its table slot; the function finds the
 // member to start with from the page offset of the PC it is called with. When another block of
@@ -12,7 +14,7 @@
 // when the new one is committed.
 
 import {
-  pos, rewind, byte, u32leb, reserveSize, patchSize, i32Const, i64Const, localGet, localSet, op, end, OP_LOOP,
+  pos, rewind, encoderStart, byte, u32leb, reserveSize, patchSize, i32Const, i64Const, localGet, localSet, op, end, OP_LOOP,
   OP_BLOCK, OP_UNREACHABLE, T_VOID, T_I32, T_I64, OP_I64_SHR_U, OP_I32_WRAP_I64, OP_I32_AND, OP_I32_SUB, OP_I64_AND,
 } from "./wasm-encoder";
 import {
@@ -25,11 +27,20 @@ import { setBlockContext, setInsnContext, setRegionMode } from "./context";
 import { beginRegisterEmission, regsRead, regsWritten, regsDirty, accessSites, siteLocals, emitPrologue, storeRegs, NZCV_BIT } from "./registers";
 import { emitExit, emitDispatch } from "./exits";
 import { regionHeadFlags, materializeCarriedFlags } from "./flags";
-import { beginLayout, addMember, setMemberLen, setCurMember, memberCount, memberOffset, firstWord, REGION_MAX_BLOCKS } from "./region-layout";
+import {
+  beginLayout, addMember, setMemberLen, setCurMember, memberOffset, memberLoops, firstWord, crossLoops, REGION_MAX_BLOCKS,
+} from "./region-layout";
 import { emitInstructions, countOf } from "./block-body";
 
 /** Times a page's region is translated again to take in newly hot blocks. */
-const REBUILDS_MAX: u32 = 4;
+let rebuildsMax: u32 = 4;
+/** Most blocks in one region (at most REGION_MAX_BLOCKS). */
+let regionBlocksMax: u32 = REGION_MAX_BLOCKS;
+
+export function configureRegions(rebuilds: u32, blocks: u32): void {
+  rebuildsMax = rebuilds;
+  regionBlocksMax = min<u32>(max<u32>(blocks, 1), REGION_MAX_BLOCKS);
+}
 
 // ---- choosing the regions of the module being built ----
 const MAX_KEYS: u32 = 256;
@@ -38,12 +49,21 @@ const newKeys = new StaticArray<u32>(MAX_KEYS);
 export const regionStarts = new StaticArray<u32>(MAX_KEYS + 1);
 export let regionCount: u32 = 0;
 
+/** Region r is a single block, translated on its own (translate.ts), not as a region. */
+export const regionSingle = new StaticArray<bool>(MAX_KEYS + 1);
+const candidates = new StaticArray<u32>(REGION_MAX_BLOCKS);
+const candidateEntries = new StaticArray<usize>(REGION_MAX_BLOCKS);
+
 /**
- * Takes queued keys not translated yet into regions: those of one page and mode together, with
- * the page's live blocks while the page may still be rebuilt. Fills chain.ts's pending list
- * (region by region, at most `maxKeys` keys) and regionStarts.
+ * Takes queued keys not translated yet into regions: the new hot blocks of one page and mode
+ * together with the page's live ones (while the page may still be rebuilt), when control flow
+ * among them loops through more than one block; otherwise each new block alone (a region of
+ * one, `regionSingle`), as without regions: a region costs its registers' loads and stores at
+ * every entry and exit, which only pays when control stays inside it. Fills chain.ts's pending
+ * list (region by region, at most `maxKeys` keys) and regionStarts. `scratch` is room for the
+ * first emission that finds the loops.
  */
-export function takeRegions(maxKeys: u32): void {
+export function takeRegions(maxKeys: u32, scratch: usize, scratchBytes: usize): void {
   let taken: u32 = 0;
   let count: u32 = 0;
   while (taken < queueLength() && count < maxKeys) {
@@ -53,35 +73,64 @@ export function takeRegions(maxKeys: u32): void {
   }
   dequeue(taken);
   regionCount = 0;
-  for (let i: u32 = 0; i < count; i++) {
+  for (let i: u32 = 0; i < count && pendingCount < maxKeys; i++) {
     const key = newKeys[i];
-    if (key == 0) continue; // taken into an earlier region
-    regionStarts[regionCount] = pendingCount;
+    if (key == 0) continue; // taken with an earlier one of its page
     const page = key & ~0xffc;
-    let members: u32 = 0;
-    for (let j = i; j < count && members < REGION_MAX_BLOCKS && pendingCount < maxKeys; j++) {
+    let fresh: u32 = 0;
+    for (let j = i; j < count && fresh < regionBlocksMax && pendingCount + fresh < maxKeys; j++) {
       const k = newKeys[j];
       if ((k & ~0xffc) != page) continue;
-      const version = nextVersion;
-      addPending(k, pendBlock(k, version), version);
+      candidates[fresh] = k;
+      candidateEntries[fresh++] = 0;
       newKeys[j] = 0;
-      members++;
     }
+    let members = fresh;
     const host = <usize>(key & ~0xfff);
-    if (regionBuilds(host) < REBUILDS_MAX) {
-      countRegionBuild(host);
-      for (let e = firstInPage(host); e != 0 && members < REGION_MAX_BLOCKS && pendingCount < maxKeys; e = nextInPage(e)) {
+    if (regionBuilds(host) < rebuildsMax) {
+      for (let e = firstInPage(host); e != 0 && members < regionBlocksMax && pendingCount + members < maxKeys; e = nextInPage(e)) {
         const k = load<u32>(e + B_KEY);
         if ((k & ~0xffc) != page || load<u32>(e + B_SLOT) == 0 || load<u32>(e + B_PENDING) != 0) continue;
-        const version = nextVersion;
-        pendAgain(e, version);
-        addPending(k, e, version);
-        members++;
+        candidates[members] = k;
+        candidateEntries[members++] = e;
       }
     }
-    regionCount++;
+    if (members > 1 && loopsAcross(members, scratch, scratchBytes)) {
+      countRegionBuild(host);
+      regionStarts[regionCount] = pendingCount;
+      regionSingle[regionCount++] = false;
+      for (let j: u32 = 0; j < members; j++) {
+        const k = candidates[j];
+        const version = nextVersion;
+        const e = candidateEntries[j];
+        if (e != 0) pendAgain(e, version);
+        addPending(k, e != 0 ? e : pendBlock(k, version), version);
+      }
+    } else {
+      for (let j: u32 = 0; j < fresh; j++) {
+        const k = candidates[j];
+        const version = nextVersion;
+        regionStarts[regionCount] = pendingCount;
+        regionSingle[regionCount++] = true;
+        addPending(k, pendBlock(k, version), version);
+      }
+    }
   }
   regionStarts[regionCount] = pendingCount;
+}
+
+/** Whether control flow among the candidate blocks loops through more than one of them. */
+function loopsAcross(count: u32, scratch: usize, scratchBytes: usize): bool {
+  beginLayout();
+  for (let j: u32 = 0; j < count; j++) addMember(candidates[j] & 0xffc, 0);
+  encoderStart(scratch, scratchBytes);
+  const patches = patchCount;
+  setRegionMode(true);
+  beginRegisterEmission(false, 0, 0, 0);
+  for (let j: u32 = 0; j < count; j++) emitMember(j, candidates[j], false);
+  setRegionMode(false);
+  dropPatches(patches);
+  return crossLoops;
 }
 
 function isNew(key: u32, count: u32): bool {
@@ -141,7 +190,9 @@ export function emitRegion(r: u32): u32 {
   let counts: u32 = 0;
   for (let j: u32 = 0; j < count; j++) {
     end(); // member j starts here
+    if (memberLoops(j)) { byte(OP_LOOP); byte(T_VOID); }
     counts += emitMember(j, pendingKeys[first + j], anySetter);
+    if (memberLoops(j)) end();
   }
   end(); // the head
   byte(OP_UNREACHABLE); // every member ends in a branch or a return

@@ -11,7 +11,7 @@
 
 import {
   JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULE_IMPORTS, JI_MODULES,
-  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JIT_COMMIT, JIT_COMMIT_BYTES,
+  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JI_REGIONS, JIT_COMMIT, JIT_COMMIT_BYTES,
 } from "../../abi";
 import {
   pos, encoderStart, rewind, byte, u32leb, reserveSize, patchSize, OP_LOOP, T_VOID, name, numberName, header, end,
@@ -32,7 +32,7 @@ import { beginRegisterEmission, regsRead, regsWritten, accessSites, siteLocals, 
 import { chainsEmitted, emitExit } from "./exits";
 import { resetFlags, loopHeadFlags } from "./flags";
 import { emitInstructions, countOf } from "./block-body";
-import { takeRegions, emitRegion, regionCount, regionStarts, memberInsns } from "./region";
+import { takeRegions, emitRegion, regionCount, regionStarts, regionSingle, memberInsns, configureRegions } from "./region";
 import { regionLoops } from "./region-layout";
 
 /** Most blocks in one module. */
@@ -57,8 +57,9 @@ const functionOf = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 let regionsEnabled: bool = false;
 
 /** Turns page regions on or off for the modules built from now on. */
-export function jitSetRegions(on: bool): void {
+export function jitSetRegions(on: bool, rebuilds: u32, blocks: u32): void {
   regionsEnabled = on;
+  configureRegions(rebuilds, blocks);
 }
 
 /** Loop blocks in the module being built. */
@@ -76,7 +77,7 @@ export function jitBuild(): u32 {
   // of their pages). Their map entries, slots and versions are fixed now, so that blocks of
   // this module can call one another.
   if (regionsEnabled) {
-    takeRegions(MAX_MODULE_BLOCKS);
+    takeRegions(MAX_MODULE_BLOCKS, CODE_AREA, CODE_AREA_SIZE);
   } else {
     let taken: u32 = 0;
     while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
@@ -95,11 +96,13 @@ export function jitBuild(): u32 {
   encoderStart(CODE_AREA, CODE_AREA_SIZE);
   let emitted: u32 = 0;
   let fallback: u32 = 0;
+  let regionsBuilt: u32 = 0;
   const functions = regionsEnabled ? regionCount : count;
   for (let f: u32 = 0; f < functions; f++) {
     const at = pos;
-    if (regionsEnabled) {
+    if (regionsEnabled && !regionSingle[f]) {
       const counts = emitRegion(f);
+      regionsBuilt++;
       if (regionLoops) loopBlocks++;
       emitted += counts >> 16;
       fallback += counts & 0xffff;
@@ -108,14 +111,14 @@ export function jitBuild(): u32 {
         pendingLens[i] = memberInsns[i - first];
         functionOf[i] = f;
       }
-      if (pos - at > (<usize>BLOCK_BYTES_MAX) * (regionStarts[f + 1] - first)) abort();
     } else {
-      const counts = translateBlock(pendingKeys[f]);
+      const i = regionsEnabled ? regionStarts[f] : f;
+      const counts = translateBlock(pendingKeys[i]);
       if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
       emitted += counts >> 16;
       fallback += counts & 0xffff;
-      pendingLens[f] = countOf(counts);
-      functionOf[f] = f;
+      pendingLens[i] = countOf(counts);
+      functionOf[i] = f;
     }
   }
   const codeBytes = pos - CODE_AREA;
@@ -196,6 +199,7 @@ export function jitBuild(): u32 {
   store<u32>(JIT_INFO + JI_EMITTED, load<u32>(JIT_INFO + JI_EMITTED) + emitted);
   store<u32>(JIT_INFO + JI_FALLBACK, load<u32>(JIT_INFO + JI_FALLBACK) + fallback);
   store<u32>(JIT_INFO + JI_CHAINS, chainsEmitted);
+  store<u32>(JIT_INFO + JI_REGIONS, load<u32>(JIT_INFO + JI_REGIONS) + regionsBuilt);
   for (let i: u32 = 0; i < count; i++) {
     const r = JIT_COMMIT + <usize>i * JIT_COMMIT_BYTES;
     store<u32>(r, pendingKeys[i]);
