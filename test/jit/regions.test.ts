@@ -77,6 +77,26 @@ describe("a region keeps registers and flags in locals across its blocks", () =>
     expect(s.dispatches).toBeLessThan(100n);
   });
 
+  it("flags written whole in one block (MSR NZCV) reach the next, not the setter before them", () => {
+    // A: subs x1, x1, #1; b B;  B: lsl x6, x1, #28; msr nzcv, x6; b C
+    // C: mrs x7, nzcv; add x8, x8, x7; cset x3, eq; add x5, x5, x3; cbnz x1, A; hvc #1
+    const lsl28 = (rd: number, rn: number) => u(0xd3400000 | (36 << 16) | (35 << 10) | (rn << 5) | rd);
+    const ms = both((m) => {
+      m.vectors();
+      m.code(MAIN, [
+        A.movz(1, 2000),
+        A.subsi(1, 1, 1), A.b(8),
+        A.hvc(9),
+        lsl28(6, 1), A.msr(3, 4, 2, 0, 6), A.b(8),
+        A.hvc(9),
+        mrsNzcv(7), A.addr(8, 8, 7), cset(3, COND.EQ), A.addr(5, 5, 3), A.cbnz(1, -44), A.hvc(1),
+      ]);
+    });
+    expect(runBoth(ms, MAIN)).toBe(1);
+    expect(ms[1].core.x(5)).toBe(1000n); // Z is x1 bit 2 (bit 30 after the shift): set for 1000 of 1999..0
+    expectRegion(ms[1]);
+  });
+
   it("retires exactly its budget", () => {
     const ms = both((m) => {
       m.vectors();
