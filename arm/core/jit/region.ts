@@ -9,7 +9,7 @@
 //
 // Every member's key gets the region's function in its table slot; the function finds the
 // member to start with from the page offset of the PC it is called with. When another block of
-// the page gets hot, the page's region is translated again with it (at most REBUILDS_MAX times;
+// the page gets hot, the page's region is translated again with it (at most rebuildsMax times;
 // after that, new blocks form regions of their own), and the old translation's slots go back
 // when the new one is committed.
 

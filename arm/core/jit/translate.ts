@@ -47,6 +47,14 @@ const BLOCK_BYTES_MAX: usize = CODE_AREA_SIZE / MAX_MODULE_BLOCKS;
 // versions are in chain.ts, which direct calls between blocks need).
 const pendingLens = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 const pendingSlots = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+/**
+ * Most keys in a module of regions. A member's code can be bigger than a block's (every call of
+ * the handler writes back and reloads the region's registers: up to about 600 bytes for an
+ * instruction, 40 KiB for a block of 64), so fewer keys than MAX_MODULE_BLOCKS keep the worst
+ * case inside the code area.
+ */
+const REGION_MODULE_KEYS: u32 = 160;
+
 /** The function (of this module) holding each pending block. */
 const functionOf = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 
@@ -77,7 +85,7 @@ export function jitBuild(): u32 {
   // of their pages). Their map entries, slots and versions are fixed now, so that blocks of
   // this module can call one another.
   if (regionsEnabled) {
-    takeRegions(MAX_MODULE_BLOCKS, CODE_AREA, CODE_AREA_SIZE);
+    takeRegions(REGION_MODULE_KEYS, CODE_AREA, CODE_AREA_SIZE);
   } else {
     let taken: u32 = 0;
     while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
@@ -104,6 +112,7 @@ export function jitBuild(): u32 {
       const counts = emitRegion(f);
       regionsBuilt++;
       if (regionLoops) loopBlocks++;
+      if (pos - CODE_AREA > CODE_AREA_SIZE) abort(); // cannot happen: see REGION_MODULE_KEYS
       emitted += counts >> 16;
       fallback += counts & 0xffff;
       const first = regionStarts[f];
