@@ -64,3 +64,5 @@ export const L_NZCV: u32 = L_REG + L_REG_COUNT;
 export const L_SITES: u32 = L_NZCV + 1;
 /** Most access sites with a page cache in one block (further ones probe the TLB every time). */
 export const MAX_SITES: u32 = 16;
+/** The same in a region (region.ts), whose members together have more sites. */
+export const MAX_REGION_SITES: u32 = 64;

@@ -22,7 +22,7 @@ import {
   regionBuilds, countRegionBuild, B_KEY, B_SLOT, B_PENDING,
 } from "./cache";
 import { addPending, pendingKeys, pendingCount, patchCount, dropPatches } from "./chain";
-import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, L_PC, L_IDX, L_N } from "./frame";
+import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, L_PC, L_IDX, L_N, MAX_REGION_SITES } from "./frame";
 import { setBlockContext, setInsnContext, setRegionMode } from "./context";
 import { beginRegisterEmission, regsRead, regsWritten, regsDirty, accessSites, siteLocals, emitPrologue, storeRegs, NZCV_BIT } from "./registers";
 import { emitExit, emitDispatch } from "./exits";
@@ -169,7 +169,7 @@ export function emitRegion(r: u32): u32 {
   rewind(start);
   dropPatches(patches);
 
-  beginRegisterEmission(true, used, written, sites);
+  beginRegisterEmission(true, used, written, sites, MAX_REGION_SITES);
   const anySetter = (written & (<u64>1 << NZCV_BIT)) != 0;
   const size = reserveSize();
   u32leb(5);
