@@ -132,6 +132,7 @@ export const JI_TAIL_REASONS = 5;
 export const JI_EXEC_MISSES = 0x140; // u64: slow paths of inline loads and stores (jitExecMiss)
 export const JI_EXEC_BY_OP = 0x1000;
 export const JI_EXEC_BY_OP_ENTRIES = 0x400;
+export const JI_REGIONS = 0x5c; // u32: page regions translated (jit/region.ts), rebuilds included
 export const JI_QUEUED = 0x04; // u32: blocks queued for translation
 export const JI_FLUSHES = 0x08; // u32: times the whole code cache was dropped
 export const JI_ASID = 0x0c; // u32: the current ASID, for the TLB probe in generated code

@@ -14,7 +14,7 @@ import { setTailProfile } from "./jit/tail-profile";
 import { setFeatures, setGicSystemRegisters } from "./cpu-features";
 
 export { run, jitExec, jitExecMiss } from "./cpu";
-export { jitBuild, jitCommit } from "./jit/translate";
+export { jitBuild, jitCommit, jitSetRegions } from "./jit/translate";
 export { jitBuildDispatcher } from "./jit/dispatch";
 export { pendingNZCV as jitFlags } from "./flags";
 export { setTrapResult } from "./sysregs";

@@ -77,6 +77,11 @@ export interface JitOptions {
   background?: boolean;
   /** In background mode, modules up to this size with a loop block compile at once (default SYNC_COMPILE_BYTES). */
   syncCompileBytes?: number;
+  /**
+   * Translate the hot blocks of a page together into one function (docs/jit.md, Regions);
+   * default: the environment variable LKVM_JIT_REGIONS=1.
+   */
+  regions?: boolean;
 }
 
 export interface CoreOptions {
@@ -120,6 +125,8 @@ export interface JitStats {
   icInvalidateAll: number;
   /** Block exits translated as direct calls of the next block. */
   chains: number;
+  /** Page regions translated (docs/jit.md, Regions), rebuilds included. */
+  regions: number;
   /** Blocks entered from another block through the dispatcher. */
   dispatches: bigint;
   /** With LKVM_JIT_TAIL=1 (arm/core/jit/tail-profile.ts): why instructions ran interpreted. */
@@ -189,6 +196,7 @@ interface CoreExports {
   jitBuild(): number;
   jitCommit(count: number, flushes: number): void;
   jitBuildDispatcher(): number;
+  jitSetRegions(on: number, rebuilds: number, blocks: number): void;
   jitFlags: WebAssembly.ExportValue;
   jitExec: WebAssembly.ExportValue;
   jitExecMiss: WebAssembly.ExportValue;
@@ -296,6 +304,9 @@ export class Core {
     if (this.jitBackground) setFlagsFromString("--no-wasm-lazy-compilation");
     this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
     if (JIT_TAIL_PROFILE && jit.enabled) this.exports.jitTailProfile(1);
+    // LKVM_JIT_REGIONS=1[:rebuilds[:blocks]] (an internal switch while regions are compared)
+    const [on, rebuilds, blocks] = (process.env.LKVM_JIT_REGIONS ?? "0").split(":").map(Number);
+    this.exports.jitSetRegions((jit.regions ?? on === 1) ? 1 : 0, rebuilds ?? 4, blocks ?? 64);
   }
 
   /** Guest RAM as bytes; index 0 is guest physical address ramBase. */
@@ -508,6 +519,7 @@ export class Core {
       flushes: this.jitU32(abi.JI_FLUSHES),
       icInvalidateAll: this.jitU32(abi.JI_IC_IALLU),
       chains: this.jitU32(abi.JI_CHAINS),
+      regions: this.jitU32(abi.JI_REGIONS),
       dispatches: u64(abi.JI_DISPATCHES),
       tail: JIT_TAIL_PROFILE ? this.jitTailProfile() : undefined,
     };

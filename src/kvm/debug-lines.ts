@@ -46,7 +46,7 @@ export function describeJitStats(core: Core): string[] {
     `  # JIT: ${total} instructions, ${pct(s.insnsJit, total)} in translated blocks; ` +
       `${pct(s.insnsInline, s.insnsInline + s.insnsFallback)} of translated instructions inline (${s.insnsInline} inline, ${s.insnsFallback} through jitExec)`,
     `  # JIT: ${s.lookups} block lookups by the run loop, ${pct(s.hits, s.lookups)} ran a block; ${s.dispatches} blocks entered from another through the dispatcher; ` +
-      `${s.chains} block exits call the next block directly`,
+      `${s.chains} block exits call the next block directly` + (s.regions ? `; ${s.regions} page regions` : ""),
     `  # JIT: ${s.invalidatedPages} code pages invalidated, ${s.flushes} cache flushes; ${s.icInvalidateAll} IC IALLU`,
     ...(s.tail ? describeTail(s.tail, s.insnsInterpreted) : []),
   ];

@@ -9,7 +9,7 @@ import { L_T, L_VA } from "./frame";
 import { W64, tEqz } from "./width";
 import { pushPc, endBlock, curEl, curBigEndian } from "./context";
 import { pushReg, pushX, beginSet, endSetX } from "./registers";
-import { emitFallback, emitDispatch, emitBranchTo, emitWriteback } from "./exits";
+import { emitFallback, emitLeave, emitBranchTo } from "./exits";
 import { beginFastAccess, endFastAccess, pushHost } from "./access";
 import { pushCondition, settleFlags, pushNZCV } from "./flags";
 import {
@@ -84,8 +84,7 @@ export function emit_BR(rn: u32, link: u32): bool {
     pushPc(4);
     endSetX(30);
   }
-  emitWriteback();
-  emitDispatch();
+  emitLeave(1);
   end();
   emitFallback();
   endBlock();

@@ -195,6 +195,9 @@ export function commitBlock(key: u32, slot: u32, len: u32, version: u32): bool {
   const e = findBlock(key);
   if (e == 0 || load<u32>(e + B_PENDING) != version) return false;
   clearLookup(key);
+  // A live block translated again (into a bigger region) gives its old slot back.
+  const old = load<u32>(e + B_SLOT);
+  if (old != 0) releaseSlot(old);
   store<u32>(e + B_SLOT, slot);
   store<u32>(e + B_LEN, len);
   store<u32>(e + B_VERSION, version);
@@ -206,6 +209,45 @@ export function commitBlock(key: u32, slot: u32, len: u32, version: u32): bool {
 export function keepWords(entry: usize, words: u32): void {
   store<u32>(entry + B_SHADOW, shadowCopy(<usize>(load<u32>(entry + B_KEY) & ~3), words));
   store<u32>(entry + B_WORDS, words);
+}
+
+/**
+ * Marks live key as being translated again as `version` (into a region with other blocks of
+ * its page): it stays live, and in its page's chain, until the new translation is committed.
+ */
+export function pendAgain(e: usize, version: u32): void {
+  store<u32>(e + B_PENDING, version);
+  if (version >= nextVersion) nextVersion = version + 1;
+}
+
+/** The map entry of the first block (live or pending) of the page holding wasm address host, or 0. */
+export function firstInPage(host: usize): usize {
+  const link = load<u32>(pageSlot(host));
+  return link == 0 ? 0 : entryAt(link - 1);
+}
+
+/** The next block of the same page after map entry e, or 0. */
+export function nextInPage(e: usize): usize {
+  const link = load<u32>(e + B_NEXT);
+  return link == 0 ? 0 : entryAt(link - 1);
+}
+
+// ---- how often each page's region was translated (hashed by page; a collision only makes
+// a page count another's builds): region.ts bounds retranslation with it ----
+const REBUILD_ENTRIES: u32 = 0x10000;
+const rebuilds = new StaticArray<u8>(REBUILD_ENTRIES);
+
+@inline function rebuildIndex(host: usize): i32 {
+  return <i32>((<u32>host >> 12) & (REBUILD_ENTRIES - 1));
+}
+
+export function regionBuilds(host: usize): u32 {
+  return rebuilds[rebuildIndex(host)];
+}
+
+export function countRegionBuild(host: usize): void {
+  const i = rebuildIndex(host);
+  if (rebuilds[i] < 255) rebuilds[i]++;
 }
 
 /** Gives back the table slot of a translation that was never committed. */
@@ -304,6 +346,7 @@ export function flushAll(): void {
   memory.fill(JIT_PAGES, 0, min<usize>(JIT_PAGES_SIZE, <usize>(ramSize >> 12) << 2));
   mapUsed = 0;
   shadowReset();
+  memory.fill(changetype<usize>(rebuilds), 0, REBUILD_ENTRIES);
   nextSlot = JIT_SLOT_BASE;
   freeSlots = 0;
   store<u32>(JIT_INFO + JI_DEAD, 0); // the VMM clears every slot after a flush
@@ -331,6 +374,7 @@ export function jitInvalidateHostPage(host: usize): void {
     store<u32>(e + B_NEXT, 0);
   }
   store<u32>(ps, 0);
+  rebuilds[rebuildIndex(host)] = 0; // new code in the page grows its region afresh
   tlbMarkCode(hostToPa(host), false);
   requestJitStop();
   store<u32>(JIT_INFO + JI_INVALIDATIONS, load<u32>(JIT_INFO + JI_INVALIDATIONS) + 1);

@@ -2,7 +2,6 @@
 // helpers that depend only on them: the guest PC of the instruction and the count of
 // instructions retired up to it, which every path that leaves the block returns.
 
-import {  } from "../../abi";
 import { i32Const, i64Const, localGet, op, OP_I64_ADD, OP_I32_ADD, OP_RETURN } from "./wasm-encoder";
 import { L_PC, L_COUNT } from "./frame";
 import { beginInsnRegisters } from "./registers";
@@ -28,8 +27,20 @@ export let loopBlockLen: u32 = 0;
 /** The block's key: the wasm address of its first instruction, with the mode bits. */
 export let curKey: u32 = 0;
 
+/**
+ * Region mode (region.ts): the block is one of several of its page in one function, L_PC holds
+ * the page's virtual address, and the block's page offset is curBlockOffset.
+ */
+export let regionMode: bool = false;
+export let curBlockOffset: u32 = 0;
+
+export function setRegionMode(on: bool): void {
+  regionMode = on;
+}
+
 export function setBlockContext(key: u32, loop: bool, blockLen: u32): void {
   curKey = key;
+  curBlockOffset = regionMode ? key & 0xffc : 0;
   const el = key & 1;
   const bigEndian = (key & 2) != 0;
   curEl = el;
@@ -68,7 +79,7 @@ export function noteSelfLoop(): void {
 /** Pushes (i64) the address of the current instruction plus `delta`. */
 export function pushPc(delta: i64): void {
   localGet(L_PC);
-  const off = <i64>curIndex * 4 + delta;
+  const off = <i64>curBlockOffset + <i64>curIndex * 4 + delta;
   if (off != 0) {
     i64Const(off);
     op(OP_I64_ADD);
@@ -78,7 +89,7 @@ export function pushPc(delta: i64): void {
 /** Pushes the instructions retired up to and including this one. */
 export function pushRetired(): void {
   i32Const(<i32>(curIndex + 1));
-  if (loopMode) {
+  if (loopMode || regionMode) {
     localGet(L_COUNT);
     op(OP_I32_ADD);
   }

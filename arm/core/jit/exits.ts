@@ -4,13 +4,21 @@
 
 import { ACTIVE_STATE, PC, JIT_INFO, JI_LIMIT } from "../../abi";
 import {
-  pos, reserveSize, byte, u32leb, i32Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF,
+  pos, reserveSize, byte, u32leb, i32Const, localGet, localSet, localTee, call, memOp, ifVoid, end, op, OP_BR_IF, OP_BR,
   OP_I32_LOAD, OP_I64_STORE, OP_I32_STORE, OP_RETURN, OP_I32_ADD, OP_I32_SUB, OP_I32_AND, OP_I32_EQ, OP_I32_GE_U,
 } from "./wasm-encoder";
 import { resolveTarget, addPatch, patchCount, targetEntry, targetVersion, TARGET_NONE, TARGET_LOCAL } from "./chain";
 import { B_VERSION, B_LEN } from "./cache";
 import { F_EXEC, F_NEXT, IMPORTED_FUNCS, L_PC, L_T, L_N, L_COUNT } from "./frame";
-import { curIndex, curKey, curOp, curInsn, loopMode, loopBlockLen, pushPc, pushRetired, returnRetired, noteSelfLoop } from "./context";
+import {
+  curIndex, curKey, curOp, curInsn, loopMode, loopBlockLen, pushPc, pushRetired, returnRetired, noteSelfLoop, regionMode,
+  curBlockOffset,
+} from "./context";
+import {
+  memberAt, memberLen, memberOffset, curMember, firstWord, topDepth, leaveDepth, forwardDepth, noteRegionLoops,
+  memberLoops, noteMemberLoops,
+} from "./region-layout";
+import { L_IDX } from "./frame";
 import { storeRegs, emitReload, regsDirty } from "./registers";
 import { materializeFlags, flagsWritten, carryFlagsAround } from "./flags";
 
@@ -22,6 +30,10 @@ import { materializeFlags, flagsWritten, carryFlagsAround } from "./flags";
  * for any other target, it stores the target as the PC and returns.
  */
 export function emitBranchTo(offset: i64, depth: u32): void {
+  if (regionMode) {
+    emitExit(offset, depth);
+    return;
+  }
   if (offset == -(<i64>curIndex << 2)) {
     noteSelfLoop();
     if (loopMode) {
@@ -51,16 +63,29 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       return;
     }
   }
-  emitExit(offset);
+  emitExit(offset, depth);
 }
 
 /**
- * Leaves the block for pc + offset (from the current instruction): writes the registers back,
- * then calls the target block directly when chain.ts can (the target is a fixed address in
- * this page, translated in this module or earlier, still the same translation, and it fits in
- * the budget left), else goes through the dispatcher.
+ * Leaves the block for pc + offset (from the current instruction), at nesting depth `depth`
+ * (see emitBranchTo): writes the registers back, then calls the target block directly when
+ * chain.ts can (the target is a fixed address in this page, translated in this module or
+ * earlier, still the same translation, and it fits in the budget left), else goes through the
+ * dispatcher. In a region, a target that is a member of the region is entered in place
+ * (emitTransfer), and any other leaves through the region's exit.
  */
-export function emitExit(offset: i64): void {
+export function emitExit(offset: i64, depth: u32): void {
+  if (regionMode) {
+    const j = memberAt(<i64>curBlockOffset + (<i64>curIndex << 2) + offset);
+    if (j >= 0) {
+      emitTransfer(<u32>j, offset, depth);
+    } else {
+      pushPc(offset);
+      localSet(L_T);
+      emitLeave(depth);
+    }
+    return;
+  }
   emitWriteback();
   const here = <i64>(curKey & ~3) + (<i64>curIndex << 2);
   const target = here + offset;
@@ -74,15 +99,76 @@ export function emitExit(offset: i64): void {
 }
 
 /**
+ * In a region: goes on with member j (at pc + offset) in place, if it fits whole in what is
+ * left of the budget (JI_LIMIT); otherwise leaves for it. Forward to a later member is a
+ * branch to its start; back to it or an earlier one goes through the br_table at the loop's
+ * head. The pending flags go along in L_FKIND (flags.ts), as around a loop block's back-edge.
+ */
+function emitTransfer(j: u32, offset: i64, depth: u32): void {
+  carryFlagsAround();
+  localGet(L_COUNT);
+  i32Const(<i32>(curIndex + 1));
+  op(OP_I32_ADD);
+  localTee(L_COUNT);
+  i32Const(<i32>memberLen(j));
+  op(OP_I32_ADD);
+  i32Const(0);
+  memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
+  byte(0x4d); // i32.le_u
+  ifVoid();
+  if (j == curMember && memberLoops(j)) {
+    noteRegionLoops(false);
+    byte(OP_BR);
+    u32leb(depth + 1); // the member's own loop
+  } else if (j > curMember) {
+    byte(OP_BR);
+    u32leb(depth + 1 + forwardDepth(j));
+  } else {
+    if (j == curMember) noteMemberLoops();
+    noteRegionLoops(j != curMember);
+    i32Const(<i32>((memberOffset(j) >> 2) - firstWord));
+    localSet(L_IDX);
+    byte(OP_BR);
+    u32leb(depth + 1 + topDepth());
+  }
+  end();
+  // Out of budget: leave for it (the dispatcher stores the PC and returns).
+  pushPc(offset);
+  localSet(L_T);
+  localGet(L_COUNT);
+  localSet(L_N);
+  byte(OP_BR);
+  u32leb(depth + leaveDepth());
+}
+
+/**
+ * Leaves the block for the address in L_T, at nesting depth `depth`: in a region, through its
+ * exit (which writes back and dispatches); otherwise writes back and dispatches here.
+ */
+export function emitLeave(depth: u32): void {
+  if (regionMode) {
+    carryFlagsAround();
+    pushRetired();
+    localSet(L_N);
+    byte(OP_BR);
+    u32leb(depth + leaveDepth());
+    return;
+  }
+  emitWriteback();
+  emitDispatch();
+}
+
+/**
  * Leaves the block for the address in L_T (registers written back): lowers JI_LIMIT by what
- * this block retired and tail-calls the dispatcher, which enters the next block or stores the
+ * this block retired (or the count in local `retiredLocal`) and tail-calls the dispatcher, which enters the next block or stores the
  * PC and returns 0 (dispatch.ts).
  */
-export function emitDispatch(): void {
+export function emitDispatch(retiredLocal: i32 = -1): void {
   i32Const(0);
   i32Const(0);
   memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
-  pushRetired();
+  if (retiredLocal >= 0) localGet(<u32>retiredLocal);
+  else pushRetired();
   op(OP_I32_SUB);
   memOp(OP_I32_STORE, 2, JIT_INFO + JI_LIMIT);
   localGet(L_T);

@@ -22,7 +22,7 @@ import { la, lb, lr, L_FA, L_FB, L_FR, L_FKIND, L_NZCV, L_N, F_FLAGS } from "./f
 import { Width, tConst, tLtS, tXor, tAnd, tAdd, tSub } from "./width";
 import { regsInLocals, noteNZCVWritten, storeNZCV, pushStoredNZCV, beginSet, endSetReg } from "./registers";
 import {
-  i32Const, localGet, localSet, localTee, call, op, OP_I32_SHL, OP_I32_OR, OP_I32_SHR_U, OP_I32_AND,
+  i32Const, localGet, localSet, localTee, call, op, ifVoid, end, OP_I32_SHL, OP_I32_OR, OP_I32_SHR_U, OP_I32_AND,
   OP_I32_XOR, OP_I32_EQZ, OP_I32_EQ, OP_I32_WRAP_I64, OP_I64_EXTEND_I32_U, OP_I64_EQZ, OP_I64_LT_U,
   OP_I64_GE_U, OP_I64_GT_U, OP_I64_GE_S, OP_I64_GT_S, OP_I32_GE_S, OP_I32_GT_S,
 } from "./wasm-encoder";
@@ -36,6 +36,24 @@ const DYNAMIC: u32 = 0xff;
 /** The head of a loop block's body: pending flags are whatever the back-edge carried. */
 export function loopHeadFlags(): void {
   pending = DYNAMIC;
+}
+
+/**
+ * The head of a member of a region (region.ts): the pending flags are whatever the transfer
+ * carried, in L_FKIND; none if no member of the region sets flags (L_FKIND stays 0).
+ */
+export function regionHeadFlags(anySetter: bool): void {
+  pending = anySetter ? DYNAMIC : 0;
+}
+
+/** The region's exit: NZCV from what L_FKIND says is pending (every exit carries it there). */
+export function materializeCarriedFlags(): void {
+  localGet(L_FKIND);
+  ifVoid();
+  pending = DYNAMIC;
+  materializeFlags(false);
+  pending = 0;
+  end();
 }
 
 /** At a loop block's back-edge: makes L_FKIND say what is pending (the setters keep it). */

@@ -20,7 +20,7 @@ export const L_PC: u32 = 0;
 export const L_I64_FIRST: u32 = 1;
 export const L_I64_COUNT: u32 = 9;
 export const L_I32_FIRST: u32 = L_I64_FIRST + L_I64_COUNT;
-export const L_I32_COUNT: u32 = 8;
+export const L_I32_COUNT: u32 = 9;
 // Their uses: i64 operands and result, the address of a memory access, scratch, the operands
 // and result of the pending flags (flags.ts); i32 ones for 32-bit operands (W registers), the
 // TLB entry, and scratch.
@@ -43,6 +43,8 @@ export const L_N: u32 = 15;
 export const L_COUNT: u32 = 16;
 /** In a looping block: the kind of the pending flags carried around the loop (flags.ts). */
 export const L_FKIND: u32 = 17;
+/** In a region: the next member to enter, as its word offset in the page minus the first member's (region-layout.ts). */
+export const L_IDX: u32 = 18;
 
 /** The local holding operand a, b or the result r for a width. */
 @inline export function la(w: Width): u32 { return w ? L_A : L_A32; }
@@ -62,3 +64,5 @@ export const L_NZCV: u32 = L_REG + L_REG_COUNT;
 export const L_SITES: u32 = L_NZCV + 1;
 /** Most access sites with a page cache in one block (further ones probe the TLB every time). */
 export const MAX_SITES: u32 = 16;
+/** The same in a region (region.ts), whose members together have more sites. */
+export const MAX_REGION_SITES: u32 = 64;

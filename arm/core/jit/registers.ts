@@ -46,12 +46,12 @@ export let regsInLocals: bool = false;
 
 /**
  * Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one;
- * `sites`: the access sites that get a page cache (loop mode).
+ * `sites`: the access sites that get a page cache (loop mode), at most `siteCap`.
  */
-export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64, sites: u32): void {
+export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64, sites: u32, siteCap: u32 = MAX_SITES): void {
   regsInLocals = inLocals;
   accessSites = 0;
-  cachedSites = inLocals ? min<u32>(sites, MAX_SITES) : 0;
+  cachedSites = inLocals ? min<u32>(sites, siteCap) : 0;
   regsRead = 0;
   regsWritten = 0;
   regsLoaded = inLocals ? loaded : 0;

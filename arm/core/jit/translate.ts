@@ -11,7 +11,7 @@
 
 import {
   JIT_MODULE, JIT_MODULE_SIZE, JIT_INFO, JI_MODULE_LEN, JI_MODULE_FUNCS, JI_MODULE_IMPORTS, JI_MODULES,
-  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JIT_COMMIT, JIT_COMMIT_BYTES,
+  JI_BLOCKS, JI_BYTES, JI_EMITTED, JI_FALLBACK, JI_CHAINS, JI_FLUSHES, JI_MODULE_LOOPS, JI_REGIONS, JIT_COMMIT, JIT_COMMIT_BYTES,
 } from "../../abi";
 import {
   pos, encoderStart, rewind, byte, u32leb, reserveSize, patchSize, OP_LOOP, T_VOID, name, numberName, header, end,
@@ -27,15 +27,14 @@ import {
   patchTarget, dropPatches,
 } from "./chain";
 import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS } from "./frame";
-import { setBlockContext, setInsnContext, selfLoopSeen, insnEndsBlock } from "./context";
+import { setBlockContext, setInsnContext, selfLoopSeen } from "./context";
 import { beginRegisterEmission, regsRead, regsWritten, accessSites, siteLocals, emitPrologue } from "./registers";
-import { emitFallback, chainsEmitted, emitExit } from "./exits";
-import { emitOp, endsBlock } from "../gen/emit";
+import { chainsEmitted, emitExit } from "./exits";
 import { resetFlags, loopHeadFlags } from "./flags";
-import { decodeCached } from "../decode-cache";
+import { emitInstructions, countOf, MAX_BLOCK_INSNS } from "./block-body";
+import { takeRegions, emitRegion, regionCount, regionStarts, regionSingle, memberInsns, configureRegions } from "./region";
+import { regionLoops } from "./region-layout";
 
-/** Longest block, in instructions. */
-export const MAX_BLOCK_INSNS: u32 = 64;
 /** Most blocks in one module. */
 const MAX_MODULE_BLOCKS: u32 = 256;
 // The code section is built in the second half of the buffer, then moved after the header.
@@ -48,6 +47,28 @@ const BLOCK_BYTES_MAX: usize = CODE_AREA_SIZE / MAX_MODULE_BLOCKS;
 // versions are in chain.ts, which direct calls between blocks need).
 const pendingLens = new StaticArray<u32>(MAX_MODULE_BLOCKS);
 const pendingSlots = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+/**
+ * Most keys in a module of regions. A member's code can be bigger than a block's (every call of
+ * the handler writes back and reloads the region's registers: up to about 600 bytes for an
+ * instruction, 40 KiB for a block of 64), so fewer keys than MAX_MODULE_BLOCKS keep the worst
+ * case inside the code area.
+ */
+const REGION_MODULE_KEYS: u32 = 160;
+
+/** The function (of this module) holding each pending block. */
+const functionOf = new StaticArray<u32>(MAX_MODULE_BLOCKS);
+
+/**
+ * Whether blocks are translated in page regions (region.ts) rather than one function each.
+ * Internal switch while the two are compared (jitSetRegions).
+ */
+let regionsEnabled: bool = false;
+
+/** Turns page regions on or off for the modules built from now on. */
+export function jitSetRegions(on: bool, rebuilds: u32, blocks: u32): void {
+  regionsEnabled = on;
+  configureRegions(rebuilds, blocks);
+}
 
 /** Loop blocks in the module being built. */
 let loopBlocks: u32 = 0;
@@ -60,17 +81,22 @@ export function jitBuild(): u32 {
   if (queueLength() == 0) return 0;
   if (!cacheHasRoom(MAX_MODULE_BLOCKS, MAX_BLOCK_INSNS)) flushAll();
 
-  // Which blocks: every queued key not translated yet, once. Their map entries, slots and
-  // versions are fixed now, so that blocks of this module can call one another.
-  let taken: u32 = 0;
-  while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
-    const key = queuedKey(taken++);
-    unqueueHeat(key);
-    if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
-    const version = nextVersion;
-    addPending(key, pendBlock(key, version), version);
+  // Which blocks: every queued key not translated yet, once (in regions: with the live blocks
+  // of their pages). Their map entries, slots and versions are fixed now, so that blocks of
+  // this module can call one another.
+  if (regionsEnabled) {
+    takeRegions(REGION_MODULE_KEYS, CODE_AREA, CODE_AREA_SIZE);
+  } else {
+    let taken: u32 = 0;
+    while (taken < queueLength() && pendingCount < MAX_MODULE_BLOCKS) {
+      const key = queuedKey(taken++);
+      unqueueHeat(key);
+      if (isTranslated(key)) continue; // live, or in a module still compiling (this one too)
+      const version = nextVersion;
+      addPending(key, pendBlock(key, version), version);
+    }
+    dequeue(taken);
   }
-  dequeue(taken);
   const count = pendingCount;
   if (count == 0) return 0;
   for (let i: u32 = 0; i < count; i++) pendingSlots[i] = allocSlot();
@@ -79,21 +105,40 @@ export function jitBuild(): u32 {
   encoderStart(CODE_AREA, CODE_AREA_SIZE);
   let emitted: u32 = 0;
   let fallback: u32 = 0;
-  for (let i: u32 = 0; i < count; i++) {
+  let regionsBuilt: u32 = 0;
+  const functions = regionsEnabled ? regionCount : count;
+  for (let f: u32 = 0; f < functions; f++) {
     const at = pos;
-    const counts = translateBlock(pendingKeys[i]);
-    if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
-    emitted += counts >> 16;
-    fallback += counts & 0xffff;
-    pendingLens[i] = (counts >> 16) + (counts & 0xffff);
-    keepWords(pendingEntries[i], pendingLens[i]);
+    if (regionsEnabled && !regionSingle[f]) {
+      const counts = emitRegion(f);
+      regionsBuilt++;
+      if (regionLoops) loopBlocks++;
+      if (pos - CODE_AREA > CODE_AREA_SIZE) abort(); // cannot happen: see REGION_MODULE_KEYS
+      emitted += counts >> 16;
+      fallback += counts & 0xffff;
+      const first = regionStarts[f];
+      for (let i = first; i < regionStarts[f + 1]; i++) {
+        pendingLens[i] = memberInsns[i - first];
+        keepWords(pendingEntries[i], pendingLens[i]);
+        functionOf[i] = f;
+      }
+    } else {
+      const i = regionsEnabled ? regionStarts[f] : f;
+      const counts = translateBlock(pendingKeys[i]);
+      if (pos - at > BLOCK_BYTES_MAX) abort(); // cannot happen: 64 instructions never take that much
+      emitted += counts >> 16;
+      fallback += counts & 0xffff;
+      pendingLens[i] = countOf(counts);
+      keepWords(pendingEntries[i], pendingLens[i]);
+      functionOf[i] = f;
+    }
   }
   const codeBytes = pos - CODE_AREA;
   const imports = importCount;
   // Calls between blocks of the module: their function indices come after the imports.
   for (let i: u32 = 0; i < patchCount; i++) {
     const at = patchSite(i);
-    const index = IMPORTED_FUNCS + imports + patchTarget(i);
+    const index = IMPORTED_FUNCS + imports + functionOf[patchTarget(i)];
     for (let b: usize = 0; b < 4; b++) store<u8>(at + b, <u8>(((index >> (<u32>b * 7)) & 0x7f) | 0x80));
     store<u8>(at + 4, <u8>((index >> 28) & 0x7f));
   }
@@ -133,26 +178,26 @@ export function jitBuild(): u32 {
   }
   name("env"); name("memory"); byte(IMPORT_MEMORY); byte(0); u32leb(0);
   patchSize(size);
-  // Functions: every block has type 0.
+  // Functions: every block or region has type 0.
   byte(SEC_FUNCTION);
   size = reserveSize();
-  u32leb(count);
-  for (let i: u32 = 0; i < count; i++) u32leb(0);
+  u32leb(functions);
+  for (let i: u32 = 0; i < functions; i++) u32leb(0);
   patchSize(size);
-  // Exports: block i as "i".
+  // Exports: block i's function (its own, or its region's) as "i".
   byte(SEC_EXPORT);
   size = reserveSize();
   u32leb(count);
   for (let i: u32 = 0; i < count; i++) {
     numberName(i);
     byte(EXPORT_FUNC);
-    u32leb(IMPORTED_FUNCS + imports + i);
+    u32leb(IMPORTED_FUNCS + imports + functionOf[i]);
   }
   patchSize(size);
   // Code: the bodies built above.
   byte(SEC_CODE);
   size = reserveSize();
-  u32leb(count);
+  u32leb(functions);
   memory.copy(pos, CODE_AREA, codeBytes);
   encoderStart(pos + codeBytes, 0);
   patchSize(size);
@@ -166,6 +211,7 @@ export function jitBuild(): u32 {
   store<u32>(JIT_INFO + JI_EMITTED, load<u32>(JIT_INFO + JI_EMITTED) + emitted);
   store<u32>(JIT_INFO + JI_FALLBACK, load<u32>(JIT_INFO + JI_FALLBACK) + fallback);
   store<u32>(JIT_INFO + JI_CHAINS, chainsEmitted);
+  store<u32>(JIT_INFO + JI_REGIONS, load<u32>(JIT_INFO + JI_REGIONS) + regionsBuilt);
   for (let i: u32 = 0; i < count; i++) {
     const r = JIT_COMMIT + <usize>i * JIT_COMMIT_BYTES;
     store<u32>(r, pendingKeys[i]);
@@ -256,31 +302,17 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
     u32leb(siteLocals()); byte(T_I64);
   }
   emitPrologue();
-  const room = <u32>((0x1000 - (host & 0xfff)) >> 2);
-  const maxLen = room < MAX_BLOCK_INSNS ? room : MAX_BLOCK_INSNS;
-  let n: u32 = 0;
-  let inline: u32 = 0;
   if (loop) {
     byte(OP_LOOP);
     byte(T_VOID);
     loopHeadFlags();
   }
-  while (n < maxLen) {
-    const insn = load<u32>(host + (<usize>n << 2));
-    const opNumber = decodeCached(insn);
-    setInsnContext(n, opNumber, insn);
-    const emitted = emitOp(opNumber, insn);
-    if (emitted) inline++;
-    else emitFallback();
-    n++;
-    // A branch row ends the block, unless its emitter lets the not-taken path go on.
-    if (endsBlock(opNumber) && (!emitted || insnEndsBlock)) break;
-  }
+  const counts = emitInstructions(host);
   if (loop) end();
   // Fell through the last instruction: continue after it.
-  setInsnContext(n - 1, 0, 0);
-  emitExit(4);
+  setInsnContext(countOf(counts) - 1, 0, 0);
+  emitExit(4, 0);
   end();
   patchSize(size);
-  return (inline << 16) | (n - inline);
+  return counts;
 }
