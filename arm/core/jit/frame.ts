@@ -57,12 +57,3 @@ export const L_REG: u32 = L_I32_FIRST + L_I32_COUNT;
 export const L_REG_COUNT: u32 = 33;
 /** NZCV (i32, bits 31:28). */
 export const L_NZCV: u32 = L_REG + L_REG_COUNT;
-/**
- * In a loop block: per memory access site, the page its last access hit and that page's
- * addend (two i64 locals from here; see beginFastAccess).
- */
-export const L_SITES: u32 = L_NZCV + 1;
-/** Most access sites with a page cache in one block (further ones probe the TLB every time). */
-export const MAX_SITES: u32 = 16;
-/** The same in a region (region.ts), whose members together have more sites. */
-export const MAX_REGION_SITES: u32 = 64;

@@ -22,9 +22,9 @@ import {
   regionBuilds, countRegionBuild, B_KEY, B_SLOT, B_PENDING,
 } from "./cache";
 import { addPending, pendingKeys, pendingCount, patchCount, dropPatches } from "./chain";
-import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, L_PC, L_IDX, L_N, MAX_REGION_SITES } from "./frame";
+import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, L_PC, L_IDX, L_N } from "./frame";
 import { setBlockContext, setInsnContext, setRegionMode } from "./context";
-import { beginRegisterEmission, regsRead, regsWritten, regsDirty, accessSites, siteLocals, emitPrologue, storeRegs, NZCV_BIT } from "./registers";
+import { beginRegisterEmission, regsRead, regsWritten, regsDirty, emitPrologue, storeRegs, NZCV_BIT } from "./registers";
 import { emitExit, emitDispatch } from "./exits";
 import { regionHeadFlags, materializeCarriedFlags } from "./flags";
 import {
@@ -127,7 +127,7 @@ function loopsAcross(count: u32, scratch: usize, scratchBytes: usize): bool {
   encoderStart(scratch, scratchBytes);
   const patches = patchCount;
   setRegionMode(true);
-  beginRegisterEmission(false, 0, 0, 0);
+  beginRegisterEmission(false, 0, 0);
   for (let j: u32 = 0; j < count; j++) emitMember(j, candidates[j], false);
   setRegionMode(false);
   dropPatches(patches);
@@ -153,12 +153,12 @@ export function emitRegion(r: u32): u32 {
   beginLayout();
   for (let j: u32 = 0; j < count; j++) addMember(pendingKeys[first + j] & 0xffc, 0);
 
-  // A first emission learns the members' lengths and what registers and access sites they use
+  // A first emission learns the members' lengths and what registers they use
   // (registers.ts); its code is dropped.
   const start = pos;
   const patches = patchCount;
   setRegionMode(true);
-  beginRegisterEmission(false, 0, 0, 0);
+  beginRegisterEmission(false, 0, 0);
   for (let j: u32 = 0; j < count; j++) {
     const len = countOf(emitMember(j, pendingKeys[first + j], false));
     setMemberLen(j, len);
@@ -166,19 +166,17 @@ export function emitRegion(r: u32): u32 {
   }
   const used = regsRead | regsWritten;
   const written = regsWritten;
-  const sites = accessSites;
   rewind(start);
   dropPatches(patches);
 
-  beginRegisterEmission(true, used, written, sites, MAX_REGION_SITES);
+  beginRegisterEmission(true, used, written);
   const anySetter = (written & (<u64>1 << NZCV_BIT)) != 0;
   const size = reserveSize();
-  u32leb(5);
+  u32leb(4);
   u32leb(L_I64_COUNT); byte(T_I64);
   u32leb(L_I32_COUNT); byte(T_I32);
   u32leb(L_REG_COUNT); byte(T_I64);
   u32leb(1); byte(T_I32);
-  u32leb(siteLocals()); byte(T_I64);
   // The member to start with, from the entry PC's page offset; then L_PC becomes the page's address.
   localGet(L_PC); i64Const(2); op(OP_I64_SHR_U); op(OP_I32_WRAP_I64);
   i32Const(0x3ff); op(OP_I32_AND); i32Const(<i32>firstWord); op(OP_I32_SUB); localSet(L_IDX);

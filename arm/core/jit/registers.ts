@@ -7,7 +7,7 @@ import {
   i32Const, i64Const, localGet, localSet, memOp, op, OP_I64_LOAD, OP_I32_LOAD, OP_I64_STORE, OP_I32_STORE,
   OP_DROP, OP_I64_EXTEND_I32_U, OP_I32_WRAP_I64,
 } from "./wasm-encoder";
-import { L_REG, L_NZCV, L_SITES, MAX_SITES } from "./frame";
+import { L_REG, L_NZCV } from "./frame";
 import { Width, tConst, tShl, tShrU, tShrS, tRotr } from "./width";
 
 // ---- guest registers: wasm locals within a block (docs/jit.md) ----
@@ -22,10 +22,6 @@ import { Width, tConst, tShl, tShrU, tShrS, tRotr } from "./width";
 
 
 
-/** Memory access sites emitted so far in this emission (the dry one counts them). */
-export let accessSites: u32 = 0;
-/** Sites with a page cache in this emission (loop mode; from the dry emission's count). */
-export let cachedSites: u32 = 0;
 /** Register-set bits: 0..30 Xn, 32 SP, 33 NZCV. */
 export const SP_BIT: u32 = 32;
 export const NZCV_BIT: u32 = 33;
@@ -44,14 +40,9 @@ export let regsDirty: u64 = 0;
  */
 export let regsInLocals: bool = false;
 
-/**
- * Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one;
- * `sites`: the access sites that get a page cache (loop mode), at most `siteCap`.
- */
-export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64, sites: u32, siteCap: u32 = MAX_SITES): void {
+/** Starts an emission: `loaded`/`dirty` from the previous (dry) emission, or 0 for a dry one. */
+export function beginRegisterEmission(inLocals: bool, loaded: u64, dirty: u64): void {
   regsInLocals = inLocals;
-  accessSites = 0;
-  cachedSites = inLocals ? min<u32>(sites, siteCap) : 0;
   regsRead = 0;
   regsWritten = 0;
   regsLoaded = inLocals ? loaded : 0;
@@ -82,18 +73,9 @@ export function loadRegs(set: u64): void {
   }
 }
 
-/** The block's prologue: its registers into locals, and no page cached for any access site. */
+/** The block's prologue: its registers into locals. */
 export function emitPrologue(): void {
   loadRegs(regsLoaded);
-  for (let i: u32 = 0; i < cachedSites; i++) {
-    i64Const(-1); // matches no address: masked addresses have bits 11:1 clear
-    localSet(L_SITES + 2 * i);
-  }
-}
-
-/** Locals a loop block declares for its access sites' page caches (i64). */
-export function siteLocals(): u32 {
-  return 2 * cachedSites;
 }
 
 
@@ -139,11 +121,6 @@ export let insnRegsWritten: u64 = 0;
 export function beginInsnRegisters(): void {
   insnRegs = 0;
   insnRegsWritten = 0;
-}
-
-/** Numbers the next memory access site of this emission (access.ts). */
-export function nextAccessSite(): u32 {
-  return accessSites++;
 }
 
 /** Pushes (i32) NZCV's storage, bits 31:28; flags.ts's pushNZCV materializes pending flags first. */

@@ -28,7 +28,7 @@ import {
 } from "./chain";
 import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, IMPORTED_FUNCS } from "./frame";
 import { setBlockContext, setInsnContext, selfLoopSeen } from "./context";
-import { beginRegisterEmission, regsRead, regsWritten, accessSites, siteLocals, emitPrologue } from "./registers";
+import { beginRegisterEmission, regsRead, regsWritten, emitPrologue } from "./registers";
 import { chainsEmitted, emitExit } from "./exits";
 import { resetFlags, loopHeadFlags } from "./flags";
 import { emitInstructions, countOf, MAX_BLOCK_INSNS } from "./block-body";
@@ -272,16 +272,15 @@ function translateBlock(key: u32): u32 {
   // what the first emission learnt: that it loops and which registers it uses (registers.ts).
   const start = pos;
   const patches = patchCount;
-  beginRegisterEmission(false, 0, 0, 0);
+  beginRegisterEmission(false, 0, 0);
   const counts = emitBlock(key, false, 0);
   if (!selfLoopSeen) return counts;
   loopBlocks++;
   const used = regsRead | regsWritten;
   const written = regsWritten;
-  const sites = accessSites;
   rewind(start);
   dropPatches(patches); // the call sites of the first emission are gone
-  beginRegisterEmission(true, used, written, sites);
+  beginRegisterEmission(true, used, written);
   return emitBlock(key, true, (counts >> 16) + (counts & 0xffff));
 }
 
@@ -291,15 +290,13 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
   resetFlags();
   const size = reserveSize();
   // Locals: L_I64_COUNT i64 temporaries, L_I32_COUNT i32 ones; in a loop block, the register
-  // file, NZCV and the access sites' page caches (Liftoff zeroes every declared local on
-  // entry, so others declare none).
-  u32leb(loop ? 5 : 2);
+  // file and NZCV (Liftoff zeroes every declared local on entry, so others declare none).
+  u32leb(loop ? 4 : 2);
   u32leb(L_I64_COUNT); byte(T_I64);
   u32leb(L_I32_COUNT); byte(T_I32);
   if (loop) {
     u32leb(L_REG_COUNT); byte(T_I64);
     u32leb(1); byte(T_I32);
-    u32leb(siteLocals()); byte(T_I64);
   }
   emitPrologue();
   if (loop) {
