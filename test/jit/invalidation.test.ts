@@ -161,7 +161,7 @@ describe("remapping", () => {
       m.code(VA, [A.movz(0, 1), A.ret()]); // flat: VA's page is PA1 = VA
       m.code(PA2, [A.movz(0, 2), A.ret()]);
       // The L3 entry for VA and the descriptor that maps it to PA2.
-      const l3 = RAM_BASE + 0x70_3000 + ((VA - RAM_BASE) >> 12) * 8;
+      const l3 = m.l3Entry(VA);
       const desc = BigInt(PA2) | 3n | (1n << 10n) | (3n << 8n);
       m.code(MAIN, [
         ...A.mov64(20, VA),
@@ -187,8 +187,7 @@ describe("exceptions inside translated loops are precise", () => {
     const ms = both((m) => {
       m.vectors();
       m.mmuOn();
-      // Unmap HOLE: an invalid L3 entry.
-      m.setU64(RAM_BASE + 0x70_3000 + ((HOLE - RAM_BASE) >> 12) * 8, 0n);
+      m.unmapPage(HOLE);
       for (let i = 0; i < 0x3000; i += 8) m.setU64(DATA + i, BigInt(i));
       m.code(MAIN, [
         ...A.mov64(1, DATA),

@@ -169,11 +169,19 @@ export class TestMachine {
     c.setSysregSlot(SR.SCTLR, c.sysregSlot(SR.SCTLR) | 1n);
   }
 
+  /** The guest address of the L3 descriptor that maps the 4 KiB page at va (in RAM's range). */
+  l3Entry(va: number): number {
+    return TABLES + 0x3000 + ((va - RAM_BASE) >> 12) * 8;
+  }
+
   /** Maps the 4 KiB page at va (in RAM's range) to pa, EL1 read/write/execute plus `attrs` bits. */
   mapPage(va: number, pa: number, attrs = 0n): void {
-    const i = (va - RAM_BASE) >> 21;
-    const j = ((va - RAM_BASE) >> 12) & 511;
-    this.setU64(TABLES + 0x3000 + i * 0x1000 + j * 8, BigInt(pa) | 3n | (1n << 10n) | (3n << 8n) | attrs);
+    this.setU64(this.l3Entry(va), BigInt(pa) | 3n | (1n << 10n) | (3n << 8n) | attrs);
+  }
+
+  /** Unmaps the 4 KiB page at va: an invalid L3 descriptor. */
+  unmapPage(va: number): void {
+    this.setU64(this.l3Entry(va), 0n);
   }
 
   /** Runs from pc until HVC (returns its immediate) or the budget ends (returns -1). */
