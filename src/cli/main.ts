@@ -120,6 +120,18 @@ async function runCommand(argv: Record<string, unknown>): Promise<void> {
   leave(0);
 }
 
+/**
+ * yargs renders the whole help text after starting a command's handler, to have it at hand if
+ * the handler fails later (about 30 ms, before `lkvm run`'s first guest instruction). lkvm's
+ * fail() never prints help, so the rendering is skipped. (An internal of yargs 17: if it is
+ * gone, nothing changes but the time.)
+ */
+function skipHelpCaching(cli: object): void {
+  const internals = (cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
+}
+
 /** The instance commands' options never repeat: the last of each wins. */
 const lastOnly = <T extends Record<string, unknown>>(argv: T): T => lastOptionWins(argv, new Set());
 
@@ -203,6 +215,7 @@ export async function main(args: string[]): Promise<void> {
       if (err instanceof ConfigError) throw err;
       throw new ConfigError(yargsMessage(msg, err));
     });
+  skipHelpCaching(cli);
   try {
     checkFlagValues(args);
     await cli.parseAsync();
