@@ -25,7 +25,7 @@ DEB_TOOLS := aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
              qemu-system-aarch64:qemu-system-arm \
              /usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu
 
-.PHONY: all build deps guest guests run test bench fuzz conformance check clean distclean
+.PHONY: all build deps guest guests run test test-nojit bench fuzz conformance check clean distclean
 
 all: build
 
@@ -133,6 +133,12 @@ test: deps node_modules/.stamp build guests guest
 	@rm -f build/test-results.json
 	@$(NODE_BIN)/vitest run --reporter=default --reporter=json --outputFile.json=build/test-results.json; \
 	  status=$$?; node tools/test-summary.mjs build/test-results.json; exit $$status
+
+# The suites that run bin/lkvm (guests, boot) once more with the interpreter alone: LKVM_JIT=0
+# makes every run that names neither --jit nor --no-jit interpret. (unit and differential run
+# the core both ways already.) The boot suite takes about four times as long this way.
+test-nojit: deps node_modules/.stamp build guests guest
+	LKVM_JIT=0 $(NODE_BIN)/vitest run --project guests --project boot
 
 # The benchmark runs the VMM in-process, so its bundle embeds the core.
 build/tools/bench.mjs: tools/bench.ts $(ALL_TS) build/core.wasm node_modules/.stamp

@@ -111,6 +111,18 @@ export const MAX_DISKS = 4;
 /** Whether `lkvm run` translates hot code when neither --jit nor --no-jit is given. */
 export const JIT_BY_DEFAULT = true;
 
+/**
+ * The JIT's default, unless the environment overrides it: LKVM_JIT=0 makes every run that
+ * gives neither --jit nor --no-jit interpret (`make test-nojit` runs the suites that way).
+ */
+export function jitByDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.LKVM_JIT;
+  if (v === undefined || v === "") return JIT_BY_DEFAULT;
+  if (v === "0" || v === "off") return false;
+  if (v === "1" || v === "on") return true;
+  throw new ConfigError(`LKVM_JIT='${v}' is not understood: expected 0 (interpret) or 1 (translate)`);
+}
+
 const SUFFIX: Record<string, number> = { B: 1, K: 1024, M: MiB, G: 1024 * MiB, T: 1024 ** 4, P: 1024 ** 5 };
 
 /**
@@ -411,7 +423,7 @@ export function validateConfig(argv: Record<string, unknown>): RunConfig {
     balloon: Boolean(argv.balloon),
     virtioTransport: transport,
     // --no-jit, or jit: false from a program that builds the options itself (tools/bench.ts).
-    jit: checkCaches || argv["no-jit"] === true || argv.jit === false ? false : argv.jit === true || JIT_BY_DEFAULT,
+    jit: checkCaches || argv["no-jit"] === true || argv.jit === false ? false : argv.jit === true || jitByDefault(),
     jitThreshold,
     debugJit: Boolean(argv["debug-jit"]),
     debugPerf: Boolean(argv["debug-perf"]),

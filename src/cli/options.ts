@@ -66,7 +66,7 @@ export const runOptions: RunOption[] = [
   { name: "debug-iodelay", type: "string", group: "Debug options:", arg: "ms", describe: "Delay disk I/O", unsupported: `--debug-iodelay ${notYet}` },
   { name: "mmio-syndrome", type: "string", group: "Debug options:", choices: ["emulate", "warn", "kvm", "nisv-exit"], describe: "MMIO by instructions KVM cannot emulate (no valid syndrome: writeback, LDP/STP, SIMD&FP, exclusives): emulate silently, warn once per PC (default), kvm: stop as KVM_RUN would, nisv-exit: give the guest an external abort (lkvm only)" },
   { name: "jit", type: "boolean", group: "Debug options:", describe: "Translate hot guest code to WebAssembly (the default)" },
-  { name: "no-jit", type: "boolean", group: "Debug options:", describe: "Interpret every instruction: translate nothing" },
+  { name: "no-jit", type: "boolean", group: "Debug options:", describe: "Interpret every instruction: translate nothing (LKVM_JIT=0 in the environment makes it the default)" },
   { name: "debug-jit", type: "boolean", group: "Debug options:", describe: "Print the JIT's statistics at exit" },
   { name: "debug-perf", type: "boolean", group: "Debug options:", describe: "Print performance counters at exit: guest instructions per main-thread CPU-ms, wall and CPU time, time to the first guest instruction, peak RSS, resident guest memory, vCPU switches (lkvm only)" },
   { name: "check-cache-maintenance", type: "boolean", group: "Debug options:", describe: "Model the data and instruction caches and report accesses that would see stale data for want of a clean, invalidate or ISB (interpreter only; lkvm only)" },

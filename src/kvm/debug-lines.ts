@@ -36,7 +36,7 @@ export function summarizeCacheFindings(n: Record<CacheFinding["kind"], number>):
 
 /** --debug-jit: what the JIT did, as a few log lines. */
 export function describeJitStats(core: Core): string[] {
-  if (!core.jitEnabled) return ["  # JIT: off (--no-jit)"];
+  if (!core.jitEnabled) return ["  # JIT: off (--no-jit, or LKVM_JIT=0)"];
   const s: JitStats = core.jitStats();
   const total = s.insnsJit + s.insnsInterpreted;
   const pct = (part: bigint | number, whole: bigint | number) =>

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 function lkvm(...args: string[]) {
-  const r = spawnSync("bin/lkvm", args, { encoding: "utf8" });
+  return lkvmWith({}, ...args);
+}
+
+function lkvmWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync("bin/lkvm", args, { encoding: "utf8", env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -171,6 +175,20 @@ describe("lkvm CLI", () => {
     expect(text).toMatch(/^hello from a bare-metal guest/);
     // The guest waits for THRE before each byte: a read of LSR (offset 5) precedes every write.
     expect(r.stderr).toMatch(/^mmio vcpu0 R1 0x1000005 = 0x60 serial8250@0x1000000$/m);
+  });
+
+  it("LKVM_JIT=0 makes runs interpret unless --jit is given; LKVM_JIT=1 translates; other values are one error line", () => {
+    const hello = ["run", "-k", "build/guests/hello.bin", "--nodefaults", "-m", "64", "-c", "1", "--debug-jit"];
+    const off = lkvmWith({ LKVM_JIT: "0" }, ...hello);
+    expect(off.status, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/hello from a bare-metal guest/);
+    expect(off.stderr).toMatch(/# JIT: off \(--no-jit, or LKVM_JIT=0\)/);
+    for (const [env, extra] of [[{ LKVM_JIT: "0" }, ["--jit"]], [{ LKVM_JIT: "1" }, []]] as const) {
+      const on = lkvmWith(env, ...hello, ...extra);
+      expect(on.status, on.stderr).toBe(0);
+      expect(on.stderr).toMatch(/# JIT: \d+ modules/);
+    }
+    expectOneLineError(lkvmWith({ LKVM_JIT: "maybe" }, ...hello), /LKVM_JIT='maybe'.*expected 0 .* or 1/);
   });
 
   it("refuses an unknown option", () => {
