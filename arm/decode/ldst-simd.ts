@@ -44,6 +44,7 @@ const NO_POST = { post: 0, rm: 0 };
 export const simdLoadsStores: Group = {
   module: "ldst-simd",
   section: "C4.1.4 Loads and Stores (SIMD&FP)",
+  emitters: ["LDR_lit_simd", "LDSTP_simd", "LDST_imm_simd", "LDSTR_reg_simd"],
   rows: [
     // Load register (literal): opc 00 S, 01 D, 10 Q; 11 unallocated.
     { name: "LDR_lit_simd", title: "LDR (literal, SIMD&FP)", pattern: "opc:2 011 1 00 imm19:19 rt:5",

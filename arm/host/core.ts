@@ -547,6 +547,18 @@ export class Core {
     if (n < 31) this.setU64(abi.ACTIVE_STATE + abi.X_REGS + n * 8, v);
   }
 
+  /** V[n], the 128-bit SIMD&FP register, as an unsigned bigint. */
+  v(n: number): bigint {
+    const a = abi.ACTIVE_STATE + abi.V_REGS + n * 16;
+    return (this.u64(a + 8) << 64n) | this.u64(a);
+  }
+
+  setV(n: number, v: bigint): void {
+    const a = abi.ACTIVE_STATE + abi.V_REGS + n * 16;
+    this.setU64(a, BigInt.asUintN(64, v));
+    this.setU64(a + 8, BigInt.asUintN(64, v >> 64n));
+  }
+
   get pc(): bigint {
     return this.u64(abi.ACTIVE_STATE + abi.PC);
   }

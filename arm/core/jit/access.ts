@@ -27,11 +27,33 @@ import { materializeFlags } from "./flags";
 export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
   if (curBigEndian) return false;
   pushProbe(size, count, isWrite, extraCond);
+  openFastPath();
+  return true;
+}
+
+/**
+ * As beginFastAccess, for `bytes` bytes from L_VA at any alignment: the fast path needs them
+ * in one page, and the caller's condition (pushed before the call) decides whether the
+ * alignment is acceptable (the SIMD&FP accesses: SCTLR_EL1.A off, or natural alignment).
+ */
+export function beginFastAccessAnyAlignment(bytes: u32, isWrite: bool, extraCond: bool): bool {
+  if (curBigEndian) return false;
+  // The last byte's page against the comparator of L_VA's index: it matches only if both
+  // bytes are in the comparator's page (the next page has the next index).
+  pushProbeIndex(isWrite);
+  localGet(L_VA); i64Const(<i64>(bytes - 1)); op(OP_I64_ADD);
+  i64Const(~<i64>0xfff); op(OP_I64_AND); op(OP_I64_EQ);
+  if (extraCond) op(OP_I32_AND);
+  openFastPath();
+  return true;
+}
+
+/** Opens the fast path on the probe's condition: L_F = the wasm address of L_VA. */
+function openFastPath(): void {
   ifVoid();
   // L_F = the wasm address of L_VA: L_VA + the page's addend.
   localGet(L_VA); localGet(L_E); memOp(OP_I64_LOAD, 3, comparatorTable() + C_ADDEND); op(OP_I64_ADD);
   op(OP_I32_WRAP_I64); localSet(L_F);
-  return true;
 }
 
 /** The comparator table of the block's EL. */
@@ -50,10 +72,7 @@ function comparatorTable(): u32 {
  * entry's offset in its table).
  */
 function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void {
-  // L_E = ((va >> 12) & (TLB_ENTRIES - 1)) << CMP_ENTRY_SHIFT, from the low 32 bits.
-  localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(12 - CMP_ENTRY_SHIFT)); op(OP_I32_SHR_U);
-  i32Const(<i32>((TLB_ENTRIES - 1) << CMP_ENTRY_SHIFT)); op(OP_I32_AND); localTee(L_E);
-  memOp(OP_I64_LOAD, 3, comparatorTable() + (isWrite ? C_WRITE : C_READ));
+  pushProbeIndex(isWrite);
   // The page matches, and the address is aligned (the mask keeps the low bits alignment needs).
   // With count > 1 the address compared is the last access's: the comparator loaded is for
   // L_VA's index, and the next page has the next index, so it can only match when both are in
@@ -64,6 +83,14 @@ function pushProbe(size: u32, count: u32, isWrite: bool, extraCond: bool): void 
   }
   i64Const(~<i64>0xfff | <i64>(size - 1)); op(OP_I64_AND); op(OP_I64_EQ);
   if (extraCond) op(OP_I32_AND); // the caller pushed one more condition before calling
+}
+
+/** Sets L_E to L_VA's comparator entry and pushes its comparator for the access kind. */
+function pushProbeIndex(isWrite: bool): void {
+  // L_E = ((va >> 12) & (TLB_ENTRIES - 1)) << CMP_ENTRY_SHIFT, from the low 32 bits.
+  localGet(L_VA); op(OP_I32_WRAP_I64); i32Const(<i32>(12 - CMP_ENTRY_SHIFT)); op(OP_I32_SHR_U);
+  i32Const(<i32>((TLB_ENTRIES - 1) << CMP_ENTRY_SHIFT)); op(OP_I32_AND); localTee(L_E);
+  memOp(OP_I64_LOAD, 3, comparatorTable() + (isWrite ? C_WRITE : C_READ));
 }
 
 /** Closes beginFastAccess: the slow path re-runs the instruction. */

@@ -22,7 +22,7 @@ const EXT_SX64: u32 = 1; // to Xt
 const EXT_SX32: u32 = 2; // to Wt, zero above
 
 // How the base register is used.
-const ADDR_OFFSET: u32 = 0; // [Xn|SP, #imm]: no writeback
+export const ADDR_OFFSET: u32 = 0; // [Xn|SP, #imm]: no writeback
 const ADDR_PRE: u32 = 1; // [Xn|SP, #imm]!
 const ADDR_POST: u32 = 2; // [Xn|SP], #imm
 
@@ -44,7 +44,7 @@ function spCondition(rn: u32): bool {
  * Computes the address into L_VA (and, with writeback, the new base into L_B); pushes the SP
  * condition and returns whether it did, as spCondition.
  */
-function address(rn: u32, imm: i64, mode: u32): bool {
+export function address(rn: u32, imm: i64, mode: u32): bool {
   pushXSP(rn);
   if (mode == ADDR_POST) {
     localSet(L_VA);
@@ -67,7 +67,7 @@ function address(rn: u32, imm: i64, mode: u32): bool {
 }
 
 /** Writes the new base (L_B) back to Xn|SP. */
-function writeback(rn: u32, mode: u32): void {
+export function writeback(rn: u32, mode: u32): void {
   if (mode == ADDR_OFFSET) return;
   beginSet();
   localGet(L_B);
@@ -116,7 +116,7 @@ function single(size: u32, opc: u32, rn: u32, rt: u32, mode: u32, spCond: bool):
   return true;
 }
 
-function addrMode(wback: u32, post: u32): u32 {
+export function addrMode(wback: u32, post: u32): u32 {
   return wback == 0 ? ADDR_OFFSET : post ? ADDR_POST : ADDR_PRE;
 }
 
@@ -146,7 +146,7 @@ function pushOffsetReg(rm: u32, option: u32, shift: u32): void {
 }
 
 /** Computes Xn|SP + offset register into L_VA; pushes the SP condition as address() does. */
-function addressReg(rn: u32, rm: u32, option: u32, shift: u32): bool {
+export function addressReg(rn: u32, rm: u32, option: u32, shift: u32): bool {
   pushXSP(rn);
   pushOffsetReg(rm, option, shift);
   op(OP_I64_ADD);
