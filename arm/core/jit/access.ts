@@ -12,7 +12,7 @@ import { F_MISS, L_VA, L_E, L_F } from "./frame";
 import { curEl, curBigEndian, curOp, curInsn, pushPc, returnRetired } from "./context";
 import { insnRegs, insnRegsWritten, regsDirty, regsLoaded, storeRegs, loadRegs, SP_BIT, NZCV_BIT } from "./registers";
 import { materializeFlags } from "./flags";
-import { hintLikelyIf } from "./branch-hints";
+import { hintBranch } from "./branch-hints";
 
 /**
  * Emits a load or store of `size` bytes (1, 2, 4, 8) at the address in local L_VA, with the
@@ -28,7 +28,7 @@ import { hintLikelyIf } from "./branch-hints";
 export function beginFastAccess(size: u32, count: u32, isWrite: bool, extraCond: bool): bool {
   if (curBigEndian) return false;
   pushProbe(size, count, isWrite, extraCond);
-  hintLikelyIf(); // the miss path is rare: TurboFan keeps its spills there
+  hintBranch(true); // the miss path is rare: TurboFan keeps its spills there
   ifVoid();
   // L_F = the wasm address of L_VA: L_VA + the page's addend.
   localGet(L_VA); localGet(L_E); memOp(OP_I64_LOAD, 3, comparatorTable() + C_ADDEND); op(OP_I64_ADD);

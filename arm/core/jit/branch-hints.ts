@@ -1,9 +1,9 @@
 // Branch hints for V8 (the WebAssembly branch-hinting proposal: a `metadata.code.branch_hint`
-// custom section listing, per function, the byte offsets of `if`s whose then-arm is the likely
-// one). TurboFan marks the other arm deferred, and its register allocator then spills and
-// reloads around the slow path's calls inside that arm instead of at every definition on the
-// hot path: a loop block's guest registers stay in machine registers across a TLB probe whose
-// miss path calls the core (docs/jit.md, "Branch hints"). V8 reads the section only with
+// custom section listing, per function, the byte offsets of `if`s and `br_if`s with the way they
+// usually go). TurboFan marks the other way deferred, and its register allocator then spills
+// and reloads around the calls on that way instead of at every definition on the hot path: a
+// loop block's guest registers stay in machine registers across a TLB probe whose miss path
+// calls the core, and across exits that write them back (docs/jit.md, "Branch hints"). V8 reads the section only with
 // --experimental-wasm-branch-hinting (arm/host/core.ts sets it) and ignores it otherwise; a
 // malformed section is dropped whole, never the module, so hints can only cost speed.
 
@@ -16,6 +16,7 @@ const MAX_HINTS: u32 = 8192;
 
 const hintFunction = new StaticArray<u32>(MAX_HINTS);
 const hintOffset = new StaticArray<u32>(MAX_HINTS);
+const hintLikely = new StaticArray<bool>(MAX_HINTS);
 let hintCount: u32 = 0;
 /** The first hint of the function being emitted, and where V8 counts its offsets from (0: none). */
 let functionFirstHint: u32 = 0;
@@ -45,11 +46,15 @@ export function hintsBody(base: usize): void {
   functionBase = base;
 }
 
-/** The `if` about to be emitted at `pos` usually takes its then-arm. */
-export function hintLikelyIf(): void {
+/**
+ * The `if` about to be emitted at `pos` usually takes its then-arm (`likely`) or usually not;
+ * for a `br_if`, usually branches or usually not.
+ */
+export function hintBranch(likely: bool): void {
   if (functionBase == 0 || hintCount >= MAX_HINTS) return;
   hintFunction[hintCount] = currentFunction;
   hintOffset[hintCount] = <u32>(pos - functionBase);
+  hintLikely[hintCount] = likely;
   hintCount++;
 }
 
@@ -72,7 +77,7 @@ export function emitBranchHints(firstIndex: u32): void {
     for (let k: u32 = 0; k < n; k++) {
       u32leb(hintOffset[i + k]);
       u32leb(1); // the hint's size in bytes
-      byte(1); // likely
+      byte(hintLikely[i + k] ? 1 : 0);
     }
     i += n;
   }
