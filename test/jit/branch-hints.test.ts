@@ -2,12 +2,12 @@
 // `metadata.code.branch_hint` section marking each TLB probe's fast path likely, and in loop
 // blocks the back-edge likely and branches out of the loop unlikely. The hints
 // must name `if`s of the right functions (else V8 drops the section or mis-hints another
-// branch), and the loop that runs through the hinted probes, missing the TLB on every new
-// page and going on looping, must end as the interpreter does, also after V8's tier-up (the
-// only compiler that reads the hints).
+// branch), and a loop that runs through the hinted probes, missing the TLB on every new page
+// and going on looping, must end as the interpreter does, long enough for V8's tier-up (the
+// only compiler that reads the hints); so must a region's.
 
 import { describe, expect, it } from "vitest";
-import { A, COND, RAM_BASE, both } from "../support/jit-machine.ts";
+import { A, COND, RAM_BASE, TestMachine, both } from "../support/jit-machine.ts";
 
 const MAIN = RAM_BASE + 0x1000;
 const DATA = RAM_BASE + 0x20_0000;
@@ -133,6 +133,32 @@ function pagesLoop(passes: number): number[] {
   ];
 }
 
+/**
+ * Checks every hint of the modules; returns how many mark a probe's `if` likely and how many a
+ * `br_if`.
+ */
+function checkHints(modules: Uint8Array[]): { probes: number; backEdges: number } {
+  let probes = 0;
+  let backEdges = 0;
+  for (const bytes of modules) {
+    const { hints, importedFuncs, bodies } = parseModule(bytes);
+    for (let i = 0; i < hints.length; i++) {
+      const h = hints[i]!;
+      const prev = hints[i - 1];
+      // Functions ascending, offsets ascending within one (else V8 drops the section).
+      if (prev) expect(h.func > prev.func || (h.func === prev.func && h.offset > prev.offset)).toBe(true);
+      // V8 counts the offset from the body's start (its local declarations) to an `if` with
+      // no result or a `br_if`; 1 says it usually takes its then-arm or branches, 0 not.
+      const at = bodies[h.func - importedFuncs]! + h.offset;
+      expect(bytes[at] === 0x0d || (bytes[at] === 0x04 && bytes[at + 1] === 0x40)).toBe(true);
+      expect([0, 1]).toContain(h.value);
+      if (bytes[at] === 0x04 && h.value === 1) probes++;
+      if (bytes[at] === 0x0d) backEdges++;
+    }
+  }
+  return { probes, backEdges };
+}
+
 describe("branch hints in generated modules", () => {
   it("name `if`s and `br_if`s of the functions that hold them: every TLB probe, loop back-edges", () => {
     const ms = both((m) => {
@@ -140,32 +166,15 @@ describe("branch hints in generated modules", () => {
       m.code(MAIN, pagesLoop(2));
     });
     const modules = modulesBuiltBy(() => ms[1].runToHvc(MAIN));
-    let probes = 0;
-    let backEdges = 0;
-    for (const bytes of modules) {
-      const { hints, importedFuncs, bodies } = parseModule(bytes);
-      for (let i = 0; i < hints.length; i++) {
-        const h = hints[i]!;
-        const prev = hints[i - 1];
-        // Functions ascending, offsets ascending within one (else V8 drops the section).
-        if (prev) expect(h.func > prev.func || (h.func === prev.func && h.offset > prev.offset)).toBe(true);
-        // V8 counts the offset from the body's start (its local declarations) to an `if` with
-        // no result or a `br_if`; 1 says it usually takes its then-arm or branches, 0 not.
-        const at = bodies[h.func - importedFuncs]! + h.offset;
-        expect(bytes[at] === 0x0d || (bytes[at] === 0x04 && bytes[at + 1] === 0x40)).toBe(true);
-        expect([0, 1]).toContain(h.value);
-        if (bytes[at] === 0x04 && h.value === 1) probes++;
-        if (bytes[at] === 0x0d) backEdges++;
-      }
-    }
+    const { probes, backEdges } = checkHints(modules);
     expect(probes).toBeGreaterThanOrEqual(2); // the inner loop's load and store at least
     expect(backEdges).toBeGreaterThanOrEqual(1); // its back-edge
   });
 
   it("leave a loop whose probes miss on every new page as the interpreter does, after tier-up", () => {
-    // 40 passes of 32 pages: about 3 M instructions, enough for V8 to tier the loop up to
-    // TurboFan (the block returns to the run loop every few thousand instructions, so later
-    // calls run the optimized code with its slow paths deferred).
+    // 40 passes of 32 pages: about 3 M instructions, long enough for V8's dynamic tiering to
+    // take the loop to TurboFan, the one compiler that reads the hints (the block returns to
+    // the run loop every few thousand instructions, so later calls run what tier-up built).
     const ms = both((m) => {
       m.mmuOn();
       for (let i = 0; i < (PAGES * 4096) / 8; i++) m.setU64(DATA + i * 8, BigInt(i));
@@ -177,5 +186,31 @@ describe("branch hints in generated modules", () => {
     expect(b.state()).toEqual(a.state());
     for (let i = 0; i < (PAGES * 4096) / 8; i++) expect(b.u64(DATA + i * 8)).toBe(a.u64(DATA + i * 8));
     expect(b.core.jitStats().insnsJit).toBeGreaterThan(2_000_000n);
+  });
+
+  it("mark the probes of a region's members too, and the region runs as interpreted", () => {
+    // A loop through two blocks of one page (a region: regions.test.ts), a load in one and a
+    // store in the other:
+    //   A: ldr x3, [x9]; add x0, x0, x3; subs x1, x1, #1; b B
+    //      hvc #9
+    //   B: str x0, [x9, #8]; b.ne A; hvc #1
+    const program = [
+      ...A.mov64(9, DATA), A.movz(1, 1000), A.movz(0, 0),
+      A.ldrx(3, 9), A.addr(0, 0, 3), A.subsi(1, 1, 1), A.b(8),
+      A.hvc(9),
+      A.strx(0, 9, 8), A.bcond(COND.NE, -24), A.hvc(1),
+    ];
+    const interp = new TestMachine(false);
+    const jit = new TestMachine(true, { enabled: true, threshold: 0, eager: true, regions: true });
+    for (const m of [interp, jit]) {
+      m.setU64(DATA, 7n);
+      m.code(MAIN, program);
+    }
+    expect(interp.runToHvc(MAIN)).toBe(1);
+    const modules = modulesBuiltBy(() => expect(jit.runToHvc(MAIN)).toBe(1));
+    expect(jit.state()).toEqual(interp.state());
+    expect(jit.u64(DATA + 8)).toBe(7000n);
+    expect(jit.core.jitStats().regions).toBeGreaterThan(0);
+    expect(checkHints(modules).probes).toBeGreaterThanOrEqual(2);
   });
 });
