@@ -109,16 +109,26 @@ build/guests/%.bin: build/guests/%.elf
 	aarch64-linux-gnu-objcopy -O binary $< $@
 # A variant that #includes another guest's source.
 build/guests/mmio-accessor-plain.elf: test/guests/mmio-accessor.c
-# Benchmark guests: the same C source for lkvm (kvmtool layout) and for qemu-system-aarch64 virt.
+# Benchmark guests: the same C source for lkvm (kvmtool layout) and for qemu-system-aarch64 virt,
+# each short and long (-long: BENCH_SCALE rounds of every kernel, steady-state throughput).
 BENCH_SRC := $(wildcard test/guests/bench/*.c)
-BENCH_BIN := $(patsubst test/guests/bench/%.c,build/bench/%.bin,$(BENCH_SRC)) \
-             $(patsubst test/guests/bench/%.c,build/bench/%-virt.elf,$(BENCH_SRC))
-build/bench/%.elf: test/guests/bench/%.c $(GUEST_LIB) test/guests/include/guest.h test/guests/bench/platform.h test/guests/link.ld
+BENCH_BIN := $(foreach v,% %-long,$(patsubst test/guests/bench/%.c,build/bench/$(v).bin,$(BENCH_SRC)) \
+               $(patsubst test/guests/bench/%.c,build/bench/$(v)-virt.elf,$(BENCH_SRC)))
+BENCH_DEPS := $(GUEST_LIB) test/guests/include/guest.h test/guests/bench/platform.h test/guests/link.ld
+BENCH_VIRT := -DPLATFORM_QEMU_VIRT -Wl,--defsym=LOAD_ADDRESS=0x40080000
+BENCH_LONG := -DBENCH_SCALE=20
+build/bench/%.elf: test/guests/bench/%.c $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests -o $@ $(GUEST_LIB) $<
-build/bench/%-virt.elf: test/guests/bench/%.c $(GUEST_LIB) test/guests/include/guest.h test/guests/bench/platform.h test/guests/link.ld
+build/bench/%-virt.elf: test/guests/bench/%.c $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests -DPLATFORM_QEMU_VIRT -Wl,--defsym=LOAD_ADDRESS=0x40080000 -o $@ $(GUEST_LIB) $<
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests $(BENCH_VIRT) -o $@ $(GUEST_LIB) $<
+build/bench/%-long.elf: test/guests/bench/%.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests $(BENCH_LONG) -o $@ $(GUEST_LIB) $<
+build/bench/%-long-virt.elf: test/guests/bench/%.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -Itest/guests $(BENCH_LONG) $(BENCH_VIRT) -o $@ $(GUEST_LIB) $<
 build/bench/%.bin: build/bench/%.elf
 	aarch64-linux-gnu-objcopy -O binary $< $@
 

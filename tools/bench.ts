@@ -5,7 +5,10 @@
 // - int: test/guests/bench/int.c, three integer kernels with the MMU off and on. The guest times
 //   each kernel with the generic timer (so start-up costs don't count); lkvm runs in-process so
 //   the exact retired-instruction count of each kernel is known, and since both machines run the
-//   same instruction stream, QEMU's instructions per second follow from its time.
+//   same instruction stream, QEMU's instructions per second follow from its time. Two builds:
+//   the long one (int-long.bin, ~0.2-0.4 G instructions a kernel) measures the JIT's and QEMU's
+//   steady state; the short one (int.bin) runs under the interpreter too, and its JIT column
+//   shows the warm-up included.
 // - boot: the default Debian kernel + initramfs, wall time from process start to the shell
 //   prompt (needs `make guest`; skipped with a note otherwise). Beside it, the deterministic
 //   proxy from lkvm's --debug-perf (guest instructions per main-thread CPU-ms, time to the
@@ -35,6 +38,12 @@ interface KernelTiming {
   check: string;
   insns?: number;
 }
+
+/** The int guest's two builds (Makefile): lkvm's flat image and QEMU virt's ELF of each. */
+const INT_IMAGES = {
+  short: { lkvm: "build/bench/int.bin", qemu: "build/bench/int-virt.elf" },
+  long: { lkvm: "build/bench/int-long.bin", qemu: "build/bench/int-long-virt.elf" },
+};
 
 const BENCH_LINE = /bench (\w+) ticks=(\d+) freq=(\d+) check=(0x[0-9a-f]+)/;
 const MMU_LINE = /bench begin mmu=(\w+)/;
@@ -117,19 +126,19 @@ function fmtRate(insns: number, seconds: number): string {
   return `${(insns / seconds / 1e6).toFixed(1)} M/s`;
 }
 
-/** Runs the int guest in a fresh process (this script with --lkvm-int-child). */
-function runLkvmChild(jit: boolean): KernelTiming[] {
+/** Runs an int guest image in a fresh process (this script with --lkvm-int-child). */
+function runLkvmChild(image: string, jit: boolean): KernelTiming[] {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, [self, "--lkvm-int-child", jit ? "--jit" : "--no-jit"], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [self, "--lkvm-int-child", image, jit ? "--jit" : "--no-jit"], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`lkvm benchmark child failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as KernelTiming[];
 }
 
 /** The fastest of n runs, kernel by kernel. */
-function bestOf(n: number, run: () => KernelTiming[]): KernelTiming[] {
+async function bestOf(n: number, run: () => KernelTiming[] | Promise<KernelTiming[]>): Promise<KernelTiming[]> {
   let best: KernelTiming[] | undefined;
   for (let i = 0; i < n; i++) {
-    const t = run();
+    const t = await run();
     if (!best) best = t;
     else best = best.map((b) => {
       const o = t.find((x) => x.name === b.name && x.mmu === b.mmu);
@@ -139,33 +148,52 @@ function bestOf(n: number, run: () => KernelTiming[]): KernelTiming[] {
   return best!;
 }
 
+/**
+ * The int guest in two builds of the same source (Makefile, BENCH_SCALE): the short one
+ * (int.bin, 11-21 M instructions a kernel) under all three, where a JIT's warm-up (blocks
+ * interpreted until hot, background compiles, V8's tier-up) is much of the time; and the long
+ * one (int-long.bin, 20x the rounds) under lkvm --jit and QEMU only, for steady-state
+ * throughput (the interpreter would take minutes on it).
+ */
 async function intBench(runs: number): Promise<string[]> {
-  const lkvmArgs = "lkvm run -k build/bench/int.bin --nodefaults -m 256 -c 1";
-  const qemuArgs = [...QEMU_MACHINE, "-m", "256", "-kernel", "build/bench/int-virt.elf"];
-  const interp = bestOf(runs, () => runLkvmChild(false));
-  const jit = bestOf(runs, () => runLkvmChild(true));
-  const qemuRuns: KernelTiming[][] = [];
-  for (let i = 0; i < runs; i++) qemuRuns.push(parseLines((await runCommand(QEMU, qemuArgs, /bench end/, 120_000)).text));
-  const theirs = bestOf(runs, () => qemuRuns.shift()!);
+  const lkvm = (image: string) => `lkvm run -k ${image} --nodefaults -m 256 -c 1`;
+  const qemu = (elf: string) => [...QEMU_MACHINE, "-m", "256", "-kernel", elf];
+  const runQemu = async (elf: string) => parseLines((await runCommand(QEMU, qemu(elf), /bench end/, 300_000)).text);
+  const [short, long] = [INT_IMAGES.short, INT_IMAGES.long];
+  const interp = await bestOf(runs, () => runLkvmChild(short.lkvm, false));
+  const jit = await bestOf(runs, () => runLkvmChild(short.lkvm, true));
+  const theirs = await bestOf(runs, () => runQemu(short.qemu));
+  const jitLong = await bestOf(runs, () => runLkvmChild(long.lkvm, true));
+  const theirsLong = await bestOf(runs, () => runQemu(long.qemu));
   const rows = [
     `### Integer CPU benchmark (guest instructions per second, timed inside the guest; best of ${runs})`,
     ``,
-    `lkvm: \`${lkvmArgs} --no-jit\` and \`… --jit\` (in-process, one process per run)  `,
-    `QEMU: \`${QEMU} ${qemuArgs.join(" ")}\``,
+    `long run, steady state: lkvm \`${lkvm(long.lkvm)} --jit\`; QEMU \`${QEMU} ${qemu(long.qemu).join(" ")}\`  `,
+    `short run, warm-up included: lkvm \`${lkvm(short.lkvm)} --no-jit\` and \`… --jit\`; QEMU \`${QEMU} ${qemu(short.qemu).join(" ")}\`  `,
+    `(lkvm runs in-process, one process per run, and counts the retired instructions; QEMU runs the same instruction stream)`,
     ``,
-    `| kernel | MMU | guest insns | lkvm interpreter | lkvm JIT | QEMU TCG | JIT / interpreter | JIT / QEMU |`,
-    `|---|---|---|---|---|---|---|---|`,
+    `| kernel | MMU | long: guest insns | long: lkvm JIT | long: QEMU TCG | long: JIT / QEMU | ` +
+      `short: guest insns | short: lkvm interpreter | short: lkvm JIT | short: QEMU TCG | short: JIT / interpreter | short: JIT / QEMU |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
-  for (const o of interp) {
-    const j = jit.find((x) => x.name === o.name && x.mmu === o.mmu);
-    const t = theirs.find((x) => x.name === o.name && x.mmu === o.mmu);
-    if (!t || !j || o.insns === undefined) continue;
-    for (const [who, x] of [["QEMU", t], ["lkvm --jit", j]] as const) {
-      if (x.check !== o.check) throw new Error(`${o.name}: results differ (lkvm ${o.check}, ${who} ${x.check})`);
+  const find = (list: KernelTiming[], o: KernelTiming) => list.find((x) => x.name === o.name && x.mmu === o.mmu);
+  const sameCheck = (o: KernelTiming, others: [string, KernelTiming][]) => {
+    for (const [who, x] of others) {
+      if (x.check !== o.check) throw new Error(`${o.name} mmu=${o.mmu}: results differ (lkvm ${o.check}, ${who} ${x.check})`);
     }
+  };
+  for (const o of interp) {
+    const j = find(jit, o);
+    const t = find(theirs, o);
+    const jl = find(jitLong, o);
+    const tl = find(theirsLong, o);
+    if (!t || !j || !jl || !tl || o.insns === undefined || jl.insns === undefined) continue;
+    sameCheck(o, [["QEMU", t], ["lkvm --jit", j]]);
+    sameCheck(jl, [["QEMU", tl]]);
     rows.push(
-      `| ${o.name} | ${o.mmu} | ${(o.insns / 1e6).toFixed(1)} M | ${fmtRate(o.insns, o.seconds)} | ${fmtRate(o.insns, j.seconds)} | ` +
-        `${fmtRate(o.insns, t.seconds)} | ${(o.seconds / j.seconds).toFixed(2)}× | ${(t.seconds / j.seconds).toFixed(3)}× |`,
+      `| ${o.name} | ${o.mmu} | ${(jl.insns / 1e6).toFixed(1)} M | ${fmtRate(jl.insns, jl.seconds)} | ${fmtRate(jl.insns, tl.seconds)} | ` +
+        `${(tl.seconds / jl.seconds).toFixed(3)}× | ${(o.insns / 1e6).toFixed(1)} M | ${fmtRate(o.insns, o.seconds)} | ` +
+        `${fmtRate(o.insns, j.seconds)} | ${fmtRate(o.insns, t.seconds)} | ${(o.seconds / j.seconds).toFixed(2)}× | ${(t.seconds / j.seconds).toFixed(3)}× |`,
     );
   }
   return rows;
@@ -231,7 +259,7 @@ function describeBootPerf(perfRuns: Record<string, number>[]): string[] {
 }
 
 if (process.argv[2] === "--lkvm-int-child") {
-  process.stdout.write(JSON.stringify(await runLkvm("build/bench/int.bin", process.argv[3] === "--jit")));
+  process.stdout.write(JSON.stringify(await runLkvm(process.argv[3]!, process.argv[4] === "--jit")));
   process.exit(0);
 }
 const which = process.argv[2]?.startsWith("--") ? undefined : process.argv[2];

@@ -302,6 +302,8 @@ export class Core {
     // otherwise; background compilation only helps if it compiles everything up front.
     // (Measured on the Linux boot: main-thread time down by about 0.2 s.)
     if (this.jitBackground) setFlagsFromString("--no-wasm-lazy-compilation");
+    // Generated modules mark their slow paths unlikely (arm/core/jit/branch-hints.ts).
+    if (jit.enabled) setFlagsFromString("--experimental-wasm-branch-hinting");
     this.exports.jitConfigure(jit.enabled ? 1 : 0, jit.threshold ?? JIT_DEFAULT_THRESHOLD, jit.eager ? 1 : 0);
     if (JIT_TAIL_PROFILE && jit.enabled) this.exports.jitTailProfile(1);
     // LKVM_JIT_REGIONS=1[:rebuilds[:blocks]] (an internal switch while regions are compared)

@@ -12,6 +12,7 @@ import { F_MISS, L_VA, L_E, L_F } from "./frame";
 import { curEl, curBigEndian, curOp, curInsn, pushPc, returnRetired } from "./context";
 import { insnRegs, insnRegsWritten, regsDirty, regsLoaded, storeRegs, loadRegs, SP_BIT, NZCV_BIT } from "./registers";
 import { materializeFlags } from "./flags";
+import { hintBranch } from "./branch-hints";
 
 /**
  * Emits a load or store of `size` bytes (1, 2, 4, 8) at the address in local L_VA, with the
@@ -50,6 +51,7 @@ export function beginFastAccessAnyAlignment(bytes: u32, isWrite: bool, extraCond
 
 /** Opens the fast path on the probe's condition: L_F = the wasm address of L_VA. */
 function openFastPath(): void {
+  hintBranch(true); // the miss path is rare: TurboFan keeps its spills there
   ifVoid();
   // L_F = the wasm address of L_VA: L_VA + the page's addend.
   localGet(L_VA); localGet(L_E); memOp(OP_I64_LOAD, 3, comparatorTable() + C_ADDEND); op(OP_I64_ADD);

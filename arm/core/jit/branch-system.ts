@@ -7,7 +7,8 @@ import { ACTIVE_STATE, SYSREGS, NZCV, PSTATE_DAIF, PSTATE_SPSEL, SP_EL0, EXCL_ST
 import { enc, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL1 } from "../sysregs";
 import { L_T, L_VA } from "./frame";
 import { W64, tEqz } from "./width";
-import { pushPc, endBlock, curEl, curBigEndian } from "./context";
+import { pushPc, endBlock, curEl, curBigEndian, curIndex, loopMode, regionMode } from "./context";
+import { hintBranch } from "./branch-hints";
 import { pushReg, pushX, beginSet, endSetX } from "./registers";
 import { emitFallback, emitLeave, emitBranchTo } from "./exits";
 import { beginFastAccess, endFastAccess, pushHost } from "./access";
@@ -19,6 +20,14 @@ import {
 } from "./wasm-encoder";
 
 const OP_I64_LE_U: u32 = 0x58;
+
+/**
+ * In a loop block, a conditional branch back to its start usually goes (another iteration),
+ * and one to anywhere else usually not (it leaves the loop, writing the registers back).
+ */
+function hintConditional(offset: i64): void {
+  if (loopMode && !regionMode) hintBranch(offset == -(<i64>curIndex << 2));
+}
 
 export function emit_B(offset: i64, link: u32): bool {
   if (link) {
@@ -38,6 +47,7 @@ export function emit_B_cond(offset: i64, cond: u32): bool {
     return true;
   }
   pushCondition(cond);
+  hintConditional(offset);
   ifVoid();
   emitBranchTo(offset, 1);
   end();
@@ -48,6 +58,7 @@ export function emit_CBZ(sf: u32, opc: u32, offset: i64, rt: u32): bool {
   pushReg(sf, rt);
   tEqz(sf);
   if (opc) op(OP_I32_EQZ); // CBNZ
+  hintConditional(offset);
   ifVoid();
   emitBranchTo(offset, 1);
   end();
@@ -62,6 +73,7 @@ export function emit_TBZ(b5: u32, opc: u32, b40: u32, offset: i64, rt: u32): boo
   i32Const(1);
   op(OP_I32_AND);
   if (!opc) op(OP_I32_EQZ); // TBZ branches on a zero bit
+  hintConditional(offset);
   ifVoid();
   emitBranchTo(offset, 1);
   end();

@@ -9,6 +9,7 @@ import {
 } from "./wasm-encoder";
 import { resolveTarget, addPatch, patchCount, targetEntry, targetVersion, TARGET_NONE, TARGET_LOCAL } from "./chain";
 import { B_VERSION, B_LEN } from "./cache";
+import { hintBranch } from "./branch-hints";
 import { F_EXEC, F_NEXT, IMPORTED_FUNCS, L_PC, L_T, L_N, L_COUNT } from "./frame";
 import {
   curIndex, curKey, curOp, curInsn, loopMode, loopBlockLen, pushPc, pushRetired, returnRetired, noteSelfLoop, regionMode,
@@ -51,6 +52,7 @@ export function emitBranchTo(offset: i64, depth: u32): void {
       i32Const(0);
       memOp(OP_I32_LOAD, 2, JIT_INFO + JI_LIMIT);
       byte(0x4d); // i32.le_u
+      hintBranch(true);
       byte(OP_BR_IF);
       u32leb(depth);
       // Out of budget: continue at the block's start next time.

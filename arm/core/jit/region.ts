@@ -24,6 +24,7 @@ import {
 import { addPending, pendingKeys, pendingCount, patchCount, dropPatches } from "./chain";
 import { L_I64_COUNT, L_I32_COUNT, L_REG_COUNT, L_PC, L_IDX, L_N } from "./frame";
 import { setBlockContext, setInsnContext, setRegionMode } from "./context";
+import { hintsBody } from "./branch-hints";
 import { beginRegisterEmission, regsRead, regsWritten, regsDirty, emitPrologue, storeRegs, NZCV_BIT } from "./registers";
 import { emitExit, emitDispatch } from "./exits";
 import { regionHeadFlags, materializeCarriedFlags } from "./flags";
@@ -172,6 +173,7 @@ export function emitRegion(r: u32): u32 {
   beginRegisterEmission(true, used, written);
   const anySetter = (written & (<u64>1 << NZCV_BIT)) != 0;
   const size = reserveSize();
+  hintsBody(size + 5); // the first emission's hints were skipped: it had no body yet
   u32leb(4);
   u32leb(L_I64_COUNT); byte(T_I64);
   u32leb(L_I32_COUNT); byte(T_I32);

@@ -34,6 +34,7 @@ import { resetFlags, loopHeadFlags } from "./flags";
 import { emitInstructions, countOf, MAX_BLOCK_INSNS } from "./block-body";
 import { takeRegions, emitRegion, regionCount, regionStarts, regionSingle, memberInsns, configureRegions } from "./region";
 import { regionLoops } from "./region-layout";
+import { hintsBeginModule, hintsBeginFunction, hintsBody, emitBranchHints } from "./branch-hints";
 
 /** Most blocks in one module. */
 const MAX_MODULE_BLOCKS: u32 = 256;
@@ -103,12 +104,14 @@ export function jitBuild(): u32 {
 
   // The function bodies first, so that the module's header knows its imports.
   encoderStart(CODE_AREA, CODE_AREA_SIZE);
+  hintsBeginModule();
   let emitted: u32 = 0;
   let fallback: u32 = 0;
   let regionsBuilt: u32 = 0;
   const functions = regionsEnabled ? regionCount : count;
   for (let f: u32 = 0; f < functions; f++) {
     const at = pos;
+    hintsBeginFunction(f);
     if (regionsEnabled && !regionSingle[f]) {
       const counts = emitRegion(f);
       regionsBuilt++;
@@ -194,6 +197,7 @@ export function jitBuild(): u32 {
     u32leb(IMPORTED_FUNCS + imports + functionOf[i]);
   }
   patchSize(size);
+  emitBranchHints(IMPORTED_FUNCS + imports);
   // Code: the bodies built above.
   byte(SEC_CODE);
   size = reserveSize();
@@ -298,6 +302,7 @@ function emitBlock(key: u32, loop: bool, blockLen: u32): u32 {
     u32leb(L_REG_COUNT); byte(T_I64);
     u32leb(1); byte(T_I32);
   }
+  hintsBody(size + 5);
   emitPrologue();
   if (loop) {
     byte(OP_LOOP);

@@ -2,8 +2,15 @@
    multiply/xorshift mix. Each kernel runs a fixed amount of work (so every machine executes
    the same instruction stream), timed with the generic timer; results are printed as
    "bench <name> ticks=<n> freq=<hz> check=<hex>" lines for tools/bench.ts. Run with the MMU
-   off (PA = VA) and then on (identity map, caches on). */
+   off (PA = VA) and then on (identity map, caches on).
+   BENCH_SCALE multiplies each kernel's round count: 1 builds the short variant (int.bin,
+   11-21 M instructions a kernel, where a JIT's warm-up is most of the time), 20 the long one
+   (int-long.bin, 230-420 M a kernel: steady-state throughput). */
 #include "bench/platform.h"
+
+#ifndef BENCH_SCALE
+#define BENCH_SCALE 1
+#endif
 
 #define SIEVE_N 200000
 static u8 sieve_buf[SIEVE_N];
@@ -35,7 +42,7 @@ static u64 crc_kernel(void) {
   }
   for (u32 i = 0; i < sizeof crc_data; i++) crc_data[i] = (u8)(i * 131 + (i >> 8));
   u32 crc = 0;
-  for (int round = 0; round < 24; round++) {
+  for (int round = 0; round < 24 * BENCH_SCALE; round++) {
     u32 c = ~crc;
     for (u32 i = 0; i < sizeof crc_data; i++) c = crc_table[(c ^ crc_data[i]) & 0xff] ^ (c >> 8);
     crc = ~c;
@@ -45,7 +52,7 @@ static u64 crc_kernel(void) {
 
 static u64 sieve_kernel(void) {
   u64 total = 0;
-  for (int round = 0; round < 6; round++) {
+  for (int round = 0; round < 6 * BENCH_SCALE; round++) {
     for (u32 i = 0; i < SIEVE_N; i++) sieve_buf[i] = 1;
     sieve_buf[0] = sieve_buf[1] = 0;
     for (u32 i = 2; i * i < SIEVE_N; i++)
@@ -58,7 +65,7 @@ static u64 sieve_kernel(void) {
 
 static u64 mix_kernel(void) {
   u64 x = 0x9e3779b97f4a7c15ull, acc = 0;
-  for (u32 i = 0; i < 3000000; i++) {
+  for (u32 i = 0; i < 3000000u * BENCH_SCALE; i++) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
