@@ -7,7 +7,7 @@ import {
   JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS, JI_LIMIT,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
-import { execute } from "./gen/decoder";
+import { execute, executeCommon } from "./gen/decoder";
 import { decodeCached } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
@@ -143,7 +143,7 @@ export function run(budget: u32): u32 {
     }
     clearFault();
     branchTo(pc + 4);
-    execute(decodeCached(insn), insn);
+    executeCommon(decodeCached(insn), insn);
     uncounted = countNext;
     countNext = false;
     lastInsn = insn;
