@@ -20,7 +20,7 @@ const COND_TRUE = memory.data<u16>([
  * AddWithCarry(x, y, carry) for 64-bit (sf = 1) or 32-bit operands: returns the result
  * (zero-extended for 32 bits) and, if setFlags, writes NZCV.
  */
-export function addWithCarry(sf: u32, x: u64, y: u64, carry: u32, setFlags: bool): u64 {
+@inline export function addWithCarry(sf: u32, x: u64, y: u64, carry: u32, setFlags: bool): u64 {
   if (sf) {
     const r = x + y + <u64>carry;
     if (setFlags) {
