@@ -145,9 +145,9 @@ export function exec_PRFM(): void {}
   const base = getXSP(rn);
   const va = postIndex ? base : base + <u64>imm;
   const bytes: u32 = 1 << size;
-  const first = readMem(va, bytes, 0);
+  const first = readSized(va, size, 0);
   if (faulted) return;
-  const second = readMem(va + bytes, bytes, 0);
+  const second = readSized(va + bytes, size, 0);
   if (faulted) return;
   setX(rt2, extend(second, size, ext));
   setX(rt, extend(first, size, ext));
@@ -160,9 +160,9 @@ export function exec_PRFM(): void {}
   const base = getXSP(rn);
   const va = postIndex ? base : base + <u64>imm;
   const bytes: u32 = 1 << size;
-  writeMem(va, bytes, getX(rt), 0);
+  writeSized(va, size, getX(rt), 0);
   if (faulted) return;
-  writeMem(va + bytes, bytes, getX(rt2), 0);
+  writeSized(va + bytes, size, getX(rt2), 0);
   if (faulted) return;
   if (wback) setXSP(rn, base + <u64>imm);
 }
