@@ -11,17 +11,16 @@ import { decode } from "./gen/decoder";
 
 @inline export function decodeCached(insn: u32): u32 {
   const slot = ((insn * 0x9e3779b1) >>> 16) & (DECODE_CACHE_ENTRIES - 1);
-  const e = DECODE_CACHE_BASE + (<usize>slot << 3);
-  if (load<u32>(e) == insn) return load<u32>(e + 4);
-  const op = decode(insn);
-  store<u32>(e, insn);
-  store<u32>(e + 4, op);
-  return op;
+  return decodeThrough(DECODE_CACHE_BASE + (<usize>slot << 3), insn);
 }
 
 /** decodeCached for the word `insn` read from wasm address `host`: indexed by the address. */
 @inline export function decodeAt(host: usize, insn: u32): u32 {
-  const e = DECODE_CACHE_BASE + ((<usize>host << 1) & ((DECODE_CACHE_ENTRIES - 1) << 3));
+  return decodeThrough(DECODE_CACHE_BASE + ((<usize>host << 1) & ((DECODE_CACHE_ENTRIES - 1) << 3)), insn);
+}
+
+/** The op of insn through cache entry e (u32 word, u32 op), filling it on a miss. */
+@inline function decodeThrough(e: usize, insn: u32): u32 {
   if (load<u32>(e) == insn) return load<u32>(e + 4);
   const op = decode(insn);
   store<u32>(e, insn);
