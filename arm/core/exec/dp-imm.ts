@@ -24,10 +24,14 @@ export function exec_ADR(op: u32, imm: i64, rd: u32): void {
 const LOGICAL_IMM_CACHE = memory.data(64 * 16);
 
 /** The bitmask immediate of AND/ORR/EOR/ANDS (immediate), or 0 if reserved (no valid one is 0). */
-function logicalImmediate(sf: u32, N: u32, imms: u32, immr: u32): u64 {
+@inline function logicalImmediate(sf: u32, N: u32, imms: u32, immr: u32): u64 {
   const key = (1 << 14) | (sf << 13) | (N << 12) | (imms << 6) | immr;
   const e = LOGICAL_IMM_CACHE + <usize>(((imms ^ immr) & 63) << 4);
   if (load<u32>(e + 8) == key) return load<u64>(e);
+  return fillLogicalImmediate(e, key, sf, N, imms, immr);
+}
+
+function fillLogicalImmediate(e: usize, key: u32, sf: u32, N: u32, imms: u32, immr: u32): u64 {
   const v = decodeBitMasks(N, imms, immr, true, sf ? 64 : 32) ? wmask : 0;
   store<u64>(e, v);
   store<u32>(e + 8, key);
@@ -58,7 +62,7 @@ export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, da
   return true;
 }
 
-export function exec_LOGIC_imm(sf: u32, opc: u32, N: u32, immr: u32, imms: u32, rn: u32, rd: u32): void {
+@inline export function exec_LOGIC_imm(sf: u32, opc: u32, N: u32, immr: u32, imms: u32, rn: u32, rd: u32): void {
   const imm = (!sf && N) ? 0 : logicalImmediate(sf, N, imms, immr);
   if (imm == 0) {
     undefinedInstruction();
