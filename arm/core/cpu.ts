@@ -7,8 +7,8 @@ import {
   JIT_INFO, JI_INSNS_JIT, JI_INSNS_INTERP, JI_LOOKUPS, JI_HITS, JI_LIMIT,
 } from "../abi";
 import { pc, nextPc, setPc, branchTo, getDAIF, getEL, getPAN } from "./state";
-import { execute } from "./gen/decoder";
-import { decodeCached } from "./decode-cache";
+import { execute, executeCommon } from "./gen/decoder";
+import { decodeAt } from "./decode-cache";
 import { clearFault, faulted, takeException, syncException, pcAlignmentFault, instructionAbort, VEC_IRQ, VEC_FIQ, VEC_SERROR, EC_ILLEGAL_STATE } from "./exceptions";
 import { fetchTag, fetchHost, setFetchPage, regimeChanged, translate, neededPerms, walkFault, walkFlags, walkPa, ramHost, tlbFillFlat, bigEndianData, attrOf, ACC_EXEC, P_RAM } from "./mmu";
 import { fetchFromDevice } from "./memory";
@@ -53,12 +53,18 @@ export function run(budget: u32): u32 {
   // At a block boundary (after a branch, an exception or a block; and on entry) the run loop
   // looks for a translated block starting at pc (docs/jit.md).
   let boundary = true;
-  while (n < budget) {
-    if (n >= nextPoll) {
-      nextPoll = (n & ~(TIMER_POLL_INTERVAL - 1)) + TIMER_POLL_INTERVAL;
-      if (timerPoll()) {
-        setExitReason(EXIT_TIMER);
-        break;
+  // min(budget, nextPoll): one compare per instruction for both.
+  let stopAt: u32 = 0;
+  while (true) {
+    if (n >= stopAt) {
+      if (n >= budget) break;
+      if (n >= nextPoll) {
+        nextPoll = (n & ~(TIMER_POLL_INTERVAL - 1)) + TIMER_POLL_INTERVAL;
+        stopAt = min<u32>(budget, nextPoll);
+        if (timerPoll()) {
+          setExitReason(EXIT_TIMER);
+          break;
+        }
       }
     }
     if (attention) {
@@ -143,7 +149,7 @@ export function run(budget: u32): u32 {
     }
     clearFault();
     branchTo(pc + 4);
-    execute(decodeCached(insn), insn);
+    executeCommon(decodeAt(fetchHost + <usize>(pc & 0xfff), insn), insn);
     uncounted = countNext;
     countNext = false;
     lastInsn = insn;

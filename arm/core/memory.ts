@@ -152,6 +152,35 @@ export function writeMem(va: u64, size: u32, v: u64, flags: u32): void {
   else write8(va, v, flags);
 }
 
+/**
+ * readMem of 1 << sizeLog2 bytes with the fast path inline (the interpreter's single-register
+ * loads and stores, whose size is a field of the word): the TLB probe and a sized load, else
+ * the call.
+ */
+@inline export function readSized(va: u64, sizeLog2: u32, flags: u32): u64 {
+  const h = readHost(va, (1 << sizeLog2) - 1, flags);
+  if (h != 0 && !dataBigEndian()) {
+    if (sizeLog2 == 3) return load<u64>(h);
+    if (sizeLog2 == 2) return <u64>load<u32>(h);
+    if (sizeLog2 == 1) return <u64>load<u16>(h);
+    return <u64>load<u8>(h);
+  }
+  return readMem(va, 1 << sizeLog2, flags);
+}
+
+/** writeMem of 1 << sizeLog2 bytes with the fast path inline (see readSized). */
+@inline export function writeSized(va: u64, sizeLog2: u32, v: u64, flags: u32): void {
+  const h = writeHost(va, (1 << sizeLog2) - 1, flags);
+  if (h != 0 && !dataBigEndian()) {
+    if (sizeLog2 == 3) store<u64>(h, v);
+    else if (sizeLog2 == 2) store<u32>(h, <u32>v);
+    else if (sizeLog2 == 1) store<u16>(h, <u16>v);
+    else store<u8>(h, <u8>v);
+    return;
+  }
+  writeMem(va, 1 << sizeLog2, v, flags);
+}
+
 // ---- the slow path ----
 
 @inline function strictAlign(): bool {

@@ -80,13 +80,13 @@ export function exec_MOV_reg(sf: u32, rm: u32, rd: u32): void {
 
 // ---- add/subtract (shifted register): Rn and Rd = 31 are ZR; shift = 0b11 is reserved ----
 
-export function exec_ADDSUB_shift(sf: u32, op: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
+@inline export function exec_ADDSUB_shift(sf: u32, op: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
   if (shift == 3 || badShift32(sf, imm6)) { undefinedInstruction(); return; }
   const y = shiftReg(sf, getX(rm), shift, imm6);
   setReg(sf, rd, getX(rn) + (y ^ mask(op)) + <u64>op);
 }
 
-export function exec_ADDSUBS_shift(sf: u32, op: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
+@inline export function exec_ADDSUBS_shift(sf: u32, op: u32, shift: u32, rm: u32, imm6: u32, rn: u32, rd: u32): void {
   if (shift == 3 || badShift32(sf, imm6)) { undefinedInstruction(); return; }
   const y = shiftReg(sf, getX(rm), shift, imm6);
   setReg(sf, rd, addWithCarry(sf, getX(rn), y ^ mask(op), op, true));

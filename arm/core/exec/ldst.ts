@@ -15,7 +15,7 @@
 
 import { pc, getX, setX, setW, getXSP, setXSP, getSP, getEL } from "../state";
 import {
-  readMem, writeMem, setSyndrome, syndrome, markExclusive, checkExclusive, AF_UNPRIV, AF_ALIGNED,
+  readMem, writeMem, readSized, writeSized, setSyndrome, syndrome, markExclusive, checkExclusive, AF_UNPRIV, AF_ALIGNED,
 } from "../memory";
 import { faulted, dataAbort, spAlignmentFault } from "../exceptions";
 import { sysregs, SCTLR_EL1 } from "../sysregs";
@@ -64,7 +64,7 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
 
 /** A load of 1 << size bytes at va into rt. */
 @inline function load(va: u64, size: u32, ext: u32, rt: u32, flags: u32): void {
-  const v = readMem(va, 1 << size, flags);
+  const v = readSized(va, size, flags);
   if (faulted) return;
   setX(rt, extend(v, size, ext));
 }
@@ -79,7 +79,7 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
 @inline function storeOffset(size: u32, rn: u32, rt: u32, offset: u64, flags: u32): void {
   if (!baseAligned(rn)) return;
   setSyndrome(storeSyndrome(size, rt, 0));
-  writeMem(getXSP(rn) + offset, 1 << size, getX(rt), flags);
+  writeSized(getXSP(rn) + offset, size, getX(rt), flags);
 }
 
 /** A load with writeback: pre-index (post = false) or post-index. No syndrome. */
@@ -87,7 +87,7 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
   if (!baseAligned(rn)) return;
   setSyndrome(0);
   const base = getXSP(rn);
-  const v = readMem(post ? base : base + <u64>imm, 1 << size, 0);
+  const v = readSized(post ? base : base + <u64>imm, size, 0);
   if (faulted) return;
   setX(rt, extend(v, size, ext));
   setXSP(rn, base + <u64>imm); // after Rt: the address wins when Rn = Rt
@@ -97,7 +97,7 @@ const EXT_SX32: u32 = 2; // LDRSB, LDRSH to Wt: sign-extended to 32 bits, zero a
   if (!baseAligned(rn)) return;
   setSyndrome(0);
   const base = getXSP(rn);
-  writeMem(post ? base : base + <u64>imm, 1 << size, getX(rt), 0);
+  writeSized(post ? base : base + <u64>imm, size, getX(rt), 0);
   if (faulted) return;
   setXSP(rn, base + <u64>imm);
 }
@@ -145,9 +145,9 @@ export function exec_PRFM(): void {}
   const base = getXSP(rn);
   const va = postIndex ? base : base + <u64>imm;
   const bytes: u32 = 1 << size;
-  const first = readMem(va, bytes, 0);
+  const first = readSized(va, size, 0);
   if (faulted) return;
-  const second = readMem(va + bytes, bytes, 0);
+  const second = readSized(va + bytes, size, 0);
   if (faulted) return;
   setX(rt2, extend(second, size, ext));
   setX(rt, extend(first, size, ext));
@@ -160,9 +160,9 @@ export function exec_PRFM(): void {}
   const base = getXSP(rn);
   const va = postIndex ? base : base + <u64>imm;
   const bytes: u32 = 1 << size;
-  writeMem(va, bytes, getX(rt), 0);
+  writeSized(va, size, getX(rt), 0);
   if (faulted) return;
-  writeMem(va + bytes, bytes, getX(rt2), 0);
+  writeSized(va + bytes, size, getX(rt2), 0);
   if (faulted) return;
   if (wback) setXSP(rn, base + <u64>imm);
 }
