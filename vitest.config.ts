@@ -35,6 +35,7 @@ const SUITES: Record<string, { include: string[]; exclude?: string[] }> = {
 export default defineConfig({
   plugins: [wasmBytes()],
   test: {
+    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 300_000,
     // Two cores: keep the pool small so guest-running tests do not starve each other.
