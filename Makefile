@@ -146,7 +146,7 @@ test: deps node_modules/.stamp build guests guest
 
 # The suites that run bin/lkvm (guests, boot) once more with the interpreter alone: LKVM_JIT=0
 # makes every run that names neither --jit nor --no-jit interpret. (unit and differential run
-# the core both ways already.) The boot suite takes about four times as long this way.
+# the core both ways already.) About 10 minutes; not part of `make test`, to keep CI short.
 test-nojit: deps node_modules/.stamp build guests guest
 	LKVM_JIT=0 $(NODE_BIN)/vitest run --project guests --project boot
 
