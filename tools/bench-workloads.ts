@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { GuestSession } from "../src/testing/guest-session.ts";
 import { QEMU, QEMU_MACHINE, startQemuSession } from "./qemu-session.ts";
+import { timeAtPrompt } from "./timed-command.ts";
 
 const IMAGE = "cache/guest/Image";
 const INITRD = "cache/guest/initramfs.cpio.gz";
@@ -27,15 +28,7 @@ interface Measured {
 async function measureSession(s: GuestSession, withParallel: boolean): Promise<Measured> {
   try {
     await s.waitFor(PROMPT, 600_000);
-    const typeAndWait = async (cmd: string, marker: string): Promise<number> => {
-      const t0 = performance.now();
-      // $((6 * 7)) makes the marker differ from the echoed command line.
-      s.send(`${cmd}; echo ${marker}-$((6 * 7))\n`);
-      await s.waitFor(new RegExp(`${marker}-42`), 600_000);
-      const seconds = (performance.now() - t0) / 1000;
-      await s.waitFor(PROMPT, 60_000);
-      return seconds;
-    };
+    const typeAndWait = (cmd: string, marker: string) => timeAtPrompt(s, PROMPT, cmd, marker);
     await typeAndWait("dd if=/dev/zero of=/tmp/f bs=1M count=64 2>/dev/null", "ready");
     const out: Measured = { md5: await typeAndWait(MD5_AND_LOOP, "md5") };
     if (withParallel) out.twoMd5 = await typeAndWait(TWO_MD5, "two");

@@ -9,6 +9,7 @@ import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GuestSession } from "../src/testing/guest-session.ts";
 import { QEMU, QEMU_MACHINE, startQemuSession } from "./qemu-session.ts";
+import { timeAtPrompt } from "./timed-command.ts";
 
 const MiB = 1024 * 1024;
 const sizeMiB = Number(process.argv[2] ?? 64);
@@ -41,14 +42,7 @@ async function measure(who: string, s: GuestSession, gateway: string): Promise<s
   try {
     await s.waitFor(/lkvm: Linux \S+ is up/, 600_000);
     await s.waitFor(PROMPT, 60_000);
-    const timed = async (cmd: string, marker: string) => {
-      const t0 = performance.now();
-      s.send(`${cmd}; echo ${marker}-$((6 * 7))\n`);
-      await s.waitFor(new RegExp(`${marker}-42`), 600_000);
-      const seconds = (performance.now() - t0) / 1000;
-      await s.waitFor(PROMPT, 60_000);
-      return seconds;
-    };
+    const timed = (cmd: string, marker: string) => timeAtPrompt(s, PROMPT, cmd, marker);
     const down = await timed(`wget -q -O /dev/null http://${gateway}:${httpPort}/`, "down");
     s.send(`dd if=/dev/zero of=/tmp/up bs=1M count=${sizeMiB} 2>/dev/null\n`);
     await s.waitFor(PROMPT, 120_000);
